@@ -1,0 +1,15 @@
+//===- SeqDialect.cpp - The seq dialect -----------------------------------===//
+#include "seqc/Dialect/Seq/SeqDialect.h"
+#include "seqc/Dialect/Seq/SeqOps.h"
+
+using namespace mlir;
+using namespace seqc::seq;
+
+#include "seqc/Dialect/Seq/SeqDialect.cpp.inc"
+
+void SeqDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "seqc/Dialect/Seq/SeqOps.cpp.inc"
+      >();
+}

@@ -1,0 +1,31 @@
+//===- SeqOps.h - seq dialect operations ------------------------*- C++ -*-===//
+#ifndef SEQC_DIALECT_SEQ_SEQOPS_H
+#define SEQC_DIALECT_SEQ_SEQOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "seqc/Dialect/Seq/SeqDialect.h"
+
+#define GET_OP_CLASSES
+#include "seqc/Dialect/Seq/SeqOps.h.inc"
+
+namespace seqc::seq {
+
+/// Names of the function-argument attributes that mark parameters and inputs.
+inline constexpr llvm::StringLiteral kParamAttr = "seq.param";
+inline constexpr llvm::StringLiteral kInitAttr = "seq.init";
+inline constexpr llvm::StringLiteral kInputAttr = "seq.input";
+/// Module attribute holding the model's name.
+inline constexpr llvm::StringLiteral kModelAttr = "seq.model";
+
+/// The numpy broadcast of two shapes (trailing-aligned), or failure when an
+/// axis pair is neither equal nor 1. Dynamic sizes match anything.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+} // namespace seqc::seq
+
+#endif // SEQC_DIALECT_SEQ_SEQOPS_H

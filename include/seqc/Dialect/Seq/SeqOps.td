@@ -1,0 +1,217 @@
+//===- SeqOps.td - seq dialect operations ------------------*- tablegen -*-===//
+#ifndef SEQC_DIALECT_SEQ_SEQOPS_TD
+#define SEQC_DIALECT_SEQ_SEQOPS_TD
+
+include "seqc/Dialect/Seq/SeqBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/OpBase.td"
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Seq_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
+    : Seq_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let summary = "elementwise " # desc;
+  let arguments = (ins Seq_FloatTensor:$input);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Seq_NegOp : Seq_UnaryOp<"neg", "negation">;
+def Seq_SigmoidOp : Seq_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
+def Seq_TanhOp : Seq_UnaryOp<"tanh", "hyperbolic tangent">;
+def Seq_ReluOp : Seq_UnaryOp<"relu", "rectifier max(x, 0)">;
+def Seq_ExpOp : Seq_UnaryOp<"exp", "exponential">;
+def Seq_LogOp : Seq_UnaryOp<"log", "natural logarithm">;
+def Seq_SqrtOp : Seq_UnaryOp<"sqrt", "square root">;
+def Seq_AbsOp : Seq_UnaryOp<"abs", "absolute value">;
+
+class Seq_UnaryAlphaOp<string mnemonic, string desc>
+    : Seq_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise " # desc;
+  let arguments = (ins Seq_FloatTensor:$input, F64Attr:$alpha);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = "$input `alpha` `=` $alpha attr-dict `:` type($result)";
+}
+
+def Seq_LeakyReluOp : Seq_UnaryAlphaOp<"leaky_relu",
+    "leaky rectifier: x for x > 0, alpha * x otherwise">;
+def Seq_EluOp : Seq_UnaryAlphaOp<"elu",
+    "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise">;
+
+class Seq_BinaryOp<string mnemonic, string desc>
+    : Seq_Op<mnemonic, [Pure]> {
+  let summary = "elementwise " # desc # " with broadcasting";
+  let description = [{
+    Operands broadcast as in numpy: shapes are aligned at their trailing
+    axes, and an axis of size 1 (or a missing leading axis) stretches to the
+    other operand's size. The result has the broadcast shape.
+  }];
+  let arguments = (ins Seq_FloatTensor:$lhs, Seq_FloatTensor:$rhs);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_AddOp : Seq_BinaryOp<"add", "addition">;
+def Seq_SubOp : Seq_BinaryOp<"sub", "subtraction">;
+def Seq_MulOp : Seq_BinaryOp<"mul", "multiplication">;
+def Seq_DivOp : Seq_BinaryOp<"div", "division">;
+
+//===----------------------------------------------------------------------===//
+// Contractions and data movement
+//===----------------------------------------------------------------------===//
+
+def Seq_MatMulOp : Seq_Op<"matmul", [Pure]> {
+  let summary = "matrix product, optionally batched and transposed";
+  let description = [{
+    `lhs` is `[M, K]` (or `[K, M]` with `transpose_lhs`) and `rhs` is
+    `[K, N]` (or `[N, K]` with `transpose_rhs`); the result is `[M, N]`.
+    Either operand may carry a leading batch axis `B` (rank 3); the other is
+    then shared by every batch entry, and the result is `[B, M, N]`.
+
+    The per-instance product `W @ x[t]` of a `[H, P]` weight with a batch of
+    vectors `[N, P]` is `seq.matmul %x, %W {transpose_rhs}`: one GEMM over the
+    batch.
+
+    ```mlir
+    %y = seq.matmul %x, %W {transpose_rhs}
+        : tensor<?x4xf32>, tensor<16x4xf32> -> tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Seq_FloatTensor:$lhs, Seq_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Seq_TransposeOp : Seq_Op<"transpose", [Pure]> {
+  let summary = "permutes the axes of a tensor";
+  let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Seq_SoftmaxOp : Seq_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along an axis (computed as exp(x - max) / sum)";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Seq_LogSoftmaxOp : Seq_Op<"log_softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "log-softmax along an axis (x - max - log(sum(exp(x - max))))";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Seq_MaxoutOp : Seq_Op<"maxout", [Pure]> {
+  let summary = "maximum over k pieces of the last axis";
+  let description = [{
+    The last axis, of size `D`, is viewed as `[k, D / k]`; the result is the
+    elementwise maximum of the `k` pieces and has last axis `D / k`.
+  }];
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$k);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `k` `=` $k attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_ConcatOp : Seq_Op<"concat", [Pure]> {
+  let summary = "concatenation along an axis";
+  let arguments = (ins Variadic<Seq_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` `=` $axis attr-dict `:` type($inputs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Seq_SliceOp : Seq_Op<"slice", [Pure]> {
+  let summary = "contiguous slice [start, start + size) of one axis";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
+                       I64Attr:$size);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis `start` `=` $start `size` `=` $size attr-dict
+    `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Seq_ExpandDimsOp : Seq_Op<"expand_dims", [Pure]> {
+  let summary = "inserts an axis of size 1";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_SqueezeOp : Seq_Op<"squeeze", [Pure]> {
+  let summary = "removes an axis of size 1";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Seq_GatherOp : Seq_Op<"gather", [Pure]> {
+  let summary = "rows of a table selected by integer indices (embedding)";
+  let description = [{
+    `table` is `[V, E]`, `indices` has any shape `S`; the result is
+    `S ++ [E]`, row `indices[i]` of the table at position `i`.
+  }];
+  let arguments = (ins Seq_FloatTensor:$table, Seq_IndexTensor:$indices);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $indices `]` attr-dict `:` type($table) `,` type($indices)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Seq_ReduceOp<string mnemonic, string desc> : Seq_Op<mnemonic, [Pure]> {
+  let summary = desc # " over the listed axes, which are removed";
+  let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $axes attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_ReduceSumOp : Seq_ReduceOp<"reduce_sum", "sum">;
+def Seq_ReduceMeanOp : Seq_ReduceOp<"reduce_mean", "mean">;
+def Seq_ReduceMaxOp : Seq_ReduceOp<"reduce_max", "maximum">;
+
+#endif // SEQC_DIALECT_SEQ_SEQOPS_TD

@@ -1,0 +1,158 @@
+//===- TypedIR.h - Elaborated, shape-checked model ------------------------===//
+//
+// The output of semantic analysis and the input of MLIRGen. Sema resolves
+// names, instantiates layers with concrete dimensions, inlines every `fn` and
+// layer call, and checks shapes. What is left is a flat list of parameters and,
+// per entry point, a DAG of typed nodes in per-instance notation: each node's
+// `type.dims` is the shape of one instance, and `type.batched` says whether it
+// depends on the inputs (MLIRGen then adds a leading batch dimension).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_FRONTEND_TYPEDIR_H
+#define SEQC_FRONTEND_TYPEDIR_H
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seqc::tir {
+
+/// A source position, resolved to file:line:col for MLIR locations.
+struct Loc {
+  std::string file;
+  unsigned line = 0;
+  unsigned col = 0;
+};
+
+/// One axis of a per-instance shape; `name` is the dimension's name in the
+/// source ("H") or empty for a literal size.
+struct Dim {
+  std::string name;
+  int64_t size = 0;
+};
+
+enum class ElemKind { Float, Token };
+
+struct Type {
+  std::vector<Dim> dims; // per-instance shape; empty = scalar
+  bool batched = false;  // depends on an input: gets a leading batch axis
+  ElemKind elem = ElemKind::Float;
+
+  std::vector<int64_t> sizes() const {
+    std::vector<int64_t> s;
+    for (const Dim &d : dims)
+      s.push_back(d.size);
+    return s;
+  }
+  size_t rank() const { return dims.size(); }
+};
+
+enum class NodeKind {
+  Param,    // paramIndex
+  Input,    // inputIndex
+  Constant, // scalar value `number` (type is a scalar, unbatched)
+  // Elementwise binary with numpy (trailing-aligned) broadcasting.
+  Add,
+  Sub,
+  Mul,
+  Div,
+  // Elementwise unary.
+  Neg,
+  Sigmoid,
+  Tanh,
+  Relu,
+  LeakyRelu, // number = alpha
+  Elu,       // number = alpha
+  Identity,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  // Per-instance matrix products: [M,K]@[K,N], [M,K]@[K], [K]@[K,N], [K]@[K].
+  MatMul,
+  Transpose, // 2-D per-instance transpose
+  Softmax,   // axis (per-instance, non-negative)
+  LogSoftmax,
+  Maxout,    // k: last axis of size D viewed as [k, D/k], max over k
+  Concat,    // axis; any number of operands
+  Slice,     // axis, start, size: keeps the axis
+  Index,     // axis, start: drops the axis
+  ReduceSum, // axis, or axis = -1 for all axes (result is a scalar)
+  ReduceMean,
+  ReduceMax,
+};
+
+struct Node {
+  NodeKind kind;
+  Type type;
+  Loc loc;
+  std::vector<const Node *> operands;
+  int paramIndex = -1;
+  int inputIndex = -1;
+  double number = 0.0;
+  int64_t axis = -1;
+  int64_t start = 0;
+  int64_t size = 0;
+  int64_t k = 0;
+};
+
+enum class InitKind { Zeros, Constant, Uniform, Normal, Xavier, He };
+
+struct InitSpec {
+  InitKind kind = InitKind::Zeros;
+  double a = 0.0; // constant value, uniform low, normal mean
+  double b = 0.0; // uniform high, normal stddev
+};
+
+struct Param {
+  std::string name; // qualified: "fc1.W"
+  std::vector<Dim> shape;
+  InitSpec init;
+  Loc loc;
+};
+
+struct Input {
+  std::string name;
+  Type type; // batched
+  Loc loc;
+};
+
+struct EntryPoint {
+  std::string name; // "forward"
+  std::vector<Input> inputs;
+  const Node *result = nullptr;
+  Loc loc;
+};
+
+/// A value of the `train` block, kept as written for the trainer.
+struct Setting {
+  std::string key;
+  std::string text; // the expression as source text
+  Loc loc;
+};
+
+struct Program {
+  std::string modelName;
+  Loc modelLoc;
+  std::vector<std::pair<std::string, int64_t>> dims; // in declaration order
+  std::vector<Param> params;
+  std::vector<EntryPoint> entries;
+  std::vector<Setting> trainSettings;
+
+  /// Nodes are owned here; pointers into a deque stay valid.
+  Node *newNode(NodeKind kind) {
+    nodes.emplace_back();
+    nodes.back().kind = kind;
+    return &nodes.back();
+  }
+
+private:
+  std::deque<Node> nodes;
+};
+
+} // namespace seqc::tir
+
+#endif // SEQC_FRONTEND_TYPEDIR_H
