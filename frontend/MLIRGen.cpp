@@ -1,0 +1,421 @@
+//===- MLIRGen.cpp - Typed IR to the seq dialect --------------------------===//
+//
+// Sema has already inlined every call and checked every shape, so this is a
+// node-by-node translation. Its one real job is the batch dimension: the typed
+// IR speaks of one instance, the emitted IR of a batch. A value that depends
+// on an input gets a leading dynamic axis; per-instance axes shift by one;
+// matrix-vector products with a shared weight become one GEMM over the batch.
+//
+//===----------------------------------------------------------------------===//
+#include "seqc/Frontend/MLIRGen.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "seqc/Dialect/Seq/SeqOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+using namespace seqc;
+namespace seq = seqc::seq;
+
+namespace {
+
+class Generator {
+public:
+  Generator(MLIRContext &context, const tir::Program &program,
+            const MLIRGenOptions &options)
+      : builder(&context), program(program) {
+    elemType = options.floatWidth == 64 ? (Type)builder.getF64Type()
+                                        : (Type)builder.getF32Type();
+  }
+
+  OwningOpRef<ModuleOp> run() {
+    Location loc = location(program.modelLoc);
+    OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+    module->getOperation()->setAttr(seq::kModelAttr,
+                                    builder.getStringAttr(program.modelName));
+    builder.setInsertionPointToEnd(module->getBody());
+    for (const tir::EntryPoint &entry : program.entries)
+      if (failed(emitEntry(entry)))
+        return nullptr;
+    if (failed(verify(*module)))
+      return nullptr;
+    return module;
+  }
+
+private:
+  OpBuilder builder;
+  const tir::Program &program;
+  Type elemType;
+  llvm::DenseMap<const tir::Node *, Value> values;
+  SmallVector<Value> paramArgs, inputArgs;
+
+  Location location(const tir::Loc &loc) {
+    if (loc.file.empty())
+      return builder.getUnknownLoc();
+    return FileLineColLoc::get(builder.getStringAttr(loc.file), loc.line,
+                               loc.col);
+  }
+
+  /// The tensor type of a typed-IR value: its per-instance shape, with a
+  /// leading dynamic batch axis when it depends on an input.
+  RankedTensorType tensorType(const tir::Type &type) {
+    SmallVector<int64_t> shape;
+    if (type.batched)
+      shape.push_back(ShapedType::kDynamic);
+    llvm::append_range(shape, type.sizes());
+    Type elem = type.elem == tir::ElemKind::Token
+                    ? (Type)builder.getIntegerType(64)
+                    : elemType;
+    return RankedTensorType::get(shape, elem);
+  }
+
+  DictionaryAttr initAttr(const tir::InitSpec &init) {
+    StringRef kind;
+    switch (init.kind) {
+    case tir::InitKind::Zeros:
+      kind = "zeros";
+      break;
+    case tir::InitKind::Constant:
+      kind = "constant";
+      break;
+    case tir::InitKind::Uniform:
+      kind = "uniform";
+      break;
+    case tir::InitKind::Normal:
+      kind = "normal";
+      break;
+    case tir::InitKind::Xavier:
+      kind = "xavier";
+      break;
+    case tir::InitKind::He:
+      kind = "he";
+      break;
+    }
+    NamedAttribute fields[] = {
+        builder.getNamedAttr("kind", builder.getStringAttr(kind)),
+        builder.getNamedAttr("a", builder.getF64FloatAttr(init.a)),
+        builder.getNamedAttr("b", builder.getF64FloatAttr(init.b))};
+    return builder.getDictionaryAttr(fields);
+  }
+
+  LogicalResult emitEntry(const tir::EntryPoint &entry) {
+    SmallVector<Type> argTypes;
+    SmallVector<DictionaryAttr> argAttrs;
+    for (const tir::Param &param : program.params) {
+      tir::Type type;
+      type.dims = param.shape;
+      argTypes.push_back(tensorType(type));
+      NamedAttribute attrs[] = {
+          builder.getNamedAttr(seq::kParamAttr,
+                               builder.getStringAttr(param.name)),
+          builder.getNamedAttr(seq::kInitAttr, initAttr(param.init))};
+      argAttrs.push_back(builder.getDictionaryAttr(attrs));
+    }
+    for (const tir::Input &input : entry.inputs) {
+      argTypes.push_back(tensorType(input.type));
+      argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+          seq::kInputAttr, builder.getStringAttr(input.name))));
+    }
+    Type resultType = tensorType(entry.result->type);
+    auto func = builder.create<func::FuncOp>(
+        location(entry.loc), entry.name,
+        builder.getFunctionType(argTypes, resultType));
+    func.setAllArgAttrs(argAttrs);
+
+    OpBuilder::InsertionGuard guard(builder);
+    Block *body = func.addEntryBlock();
+    builder.setInsertionPointToStart(body);
+    values.clear();
+    auto args = body->getArguments();
+    paramArgs.assign(args.begin(), args.begin() + program.params.size());
+    inputArgs.assign(args.begin() + program.params.size(), args.end());
+
+    Value result = emit(entry.result);
+    if (!result)
+      return failure();
+    builder.create<func::ReturnOp>(location(entry.loc), result);
+    return success();
+  }
+
+  /// Emits `node` once; shared subexpressions map to one value.
+  Value emit(const tir::Node *node) {
+    if (Value v = values.lookup(node))
+      return v;
+    Value v = emitNode(*node);
+    if (v)
+      values[node] = v;
+    return v;
+  }
+
+  /// Leading axes before the per-instance ones: 1 for a batched value.
+  static int64_t offset(const tir::Node &node) {
+    return node.type.batched ? 1 : 0;
+  }
+
+  /// Inserts unit axes after the batch axis of a batched operand so that its
+  /// per-instance rank is `rank`: numpy broadcasting aligns trailing axes, and
+  /// the batch axis must not line up with a per-instance one.
+  Value alignBatched(Value v, const tir::Node &node, size_t rank,
+                     Location loc) {
+    if (!node.type.batched)
+      return v;
+    for (size_t r = node.type.rank(); r < rank; ++r)
+      v = expandDims(v, 1, loc);
+    return v;
+  }
+
+  Value expandDims(Value v, int64_t axis, Location loc) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape.insert(shape.begin() + axis, 1);
+    return builder.create<seq::ExpandDimsOp>(
+        loc, RankedTensorType::get(shape, type.getElementType()), v,
+        builder.getI64IntegerAttr(axis));
+  }
+
+  Value squeeze(Value v, int64_t axis, Location loc) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape.erase(shape.begin() + axis);
+    return builder.create<seq::SqueezeOp>(
+        loc, RankedTensorType::get(shape, type.getElementType()), v,
+        builder.getI64IntegerAttr(axis));
+  }
+
+  Value fail(const tir::Node &node, const Twine &message) {
+    emitError(location(node.loc)) << message;
+    return nullptr;
+  }
+
+  template <typename OpT> Value binary(const tir::Node &node) {
+    Value lhs = emit(node.operands[0]), rhs = emit(node.operands[1]);
+    if (!lhs || !rhs)
+      return nullptr;
+    Location loc = location(node.loc);
+    size_t rank = node.type.rank();
+    lhs = alignBatched(lhs, *node.operands[0], rank, loc);
+    rhs = alignBatched(rhs, *node.operands[1], rank, loc);
+    return builder.create<OpT>(loc, tensorType(node.type), lhs, rhs);
+  }
+
+  template <typename OpT> Value unary(const tir::Node &node) {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    return builder.create<OpT>(location(node.loc), input);
+  }
+
+  template <typename OpT> Value unaryAlpha(const tir::Node &node) {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    return builder.create<OpT>(location(node.loc), input.getType(), input,
+                               builder.getF64FloatAttr(node.number));
+  }
+
+  template <typename OpT> Value softmaxLike(const tir::Node &node) {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    return builder.create<OpT>(
+        location(node.loc), input.getType(), input,
+        builder.getI64IntegerAttr(node.axis + offset(*node.operands[0])));
+  }
+
+  template <typename OpT> Value reduce(const tir::Node &node) {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    const tir::Node &operand = *node.operands[0];
+    int64_t off = offset(operand);
+    SmallVector<int64_t> axes;
+    if (node.axis < 0) {
+      for (size_t i = 0; i < operand.type.rank(); ++i)
+        axes.push_back(off + i);
+    } else {
+      axes.push_back(off + node.axis);
+    }
+    return builder.create<OpT>(location(node.loc), tensorType(node.type),
+                               input, builder.getDenseI64ArrayAttr(axes));
+  }
+
+  Value matmul(const tir::Node &node);
+  Value emitNode(const tir::Node &node);
+};
+
+Value Generator::matmul(const tir::Node &node) {
+  const tir::Node &a = *node.operands[0], &b = *node.operands[1];
+  Value lhs = emit(&a), rhs = emit(&b);
+  if (!lhs || !rhs)
+    return nullptr;
+  Location loc = location(node.loc);
+  Type resultType = tensorType(node.type);
+  bool aVector = a.type.rank() == 1, bVector = b.type.rank() == 1;
+
+  // The two forms of a layer: a shared weight times a batch of vectors.
+  // W @ x: [N, K] x [M, K]^T -> [N, M]; x @ W: [N, K] x [K, M] -> [N, M].
+  if (!a.type.batched && !aVector && b.type.batched && bVector)
+    return builder.create<seq::MatMulOp>(loc, resultType, rhs, lhs,
+                                         /*transpose_lhs=*/false,
+                                         /*transpose_rhs=*/true);
+  if (a.type.batched && aVector && !b.type.batched && !bVector)
+    return builder.create<seq::MatMulOp>(loc, resultType, lhs, rhs, false,
+                                         false);
+  // A dot product of two batches of vectors: sum(a * b) per instance.
+  if (aVector && bVector) {
+    tir::Type productType = a.type.batched ? a.type : b.type;
+    Value product = builder.create<seq::MulOp>(loc, tensorType(productType),
+                                               lhs, rhs);
+    int64_t axis = productType.batched ? 1 : 0;
+    return builder.create<seq::ReduceSumOp>(
+        loc, resultType, product, builder.getDenseI64ArrayAttr({axis}));
+  }
+  // General case: vectors become a one-row (lhs) or one-column (rhs) matrix,
+  // the product is a plain, batched, or broadcast-batched matmul, and the
+  // added axis is removed again.
+  if (aVector)
+    lhs = expandDims(lhs, offset(a), loc);
+  if (bVector)
+    rhs = expandDims(rhs, offset(b) + 1, loc);
+  auto lhsShape = cast<RankedTensorType>(lhs.getType()).getShape();
+  auto rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
+  SmallVector<int64_t> shape;
+  if (a.type.batched || b.type.batched)
+    shape.push_back(ShapedType::kDynamic);
+  shape.push_back(lhsShape[lhsShape.size() - 2]);
+  shape.push_back(rhsShape.back());
+  Value product = builder.create<seq::MatMulOp>(
+      loc, RankedTensorType::get(shape, elemType), lhs, rhs, false, false);
+  int64_t batchOffset = offset(node);
+  if (bVector)
+    product = squeeze(product, batchOffset + 1, loc);
+  if (aVector)
+    product = squeeze(product, batchOffset, loc);
+  return product;
+}
+
+Value Generator::emitNode(const tir::Node &node) {
+  Location loc = location(node.loc);
+  switch (node.kind) {
+  case tir::NodeKind::Param:
+    return paramArgs[node.paramIndex];
+  case tir::NodeKind::Input:
+    return inputArgs[node.inputIndex];
+  case tir::NodeKind::Constant: {
+    auto type = RankedTensorType::get({}, elemType);
+    return builder.create<arith::ConstantOp>(
+        loc, type,
+        DenseElementsAttr::get(type, builder.getFloatAttr(elemType,
+                                                          node.number)));
+  }
+  case tir::NodeKind::Add:
+    return binary<seq::AddOp>(node);
+  case tir::NodeKind::Sub:
+    return binary<seq::SubOp>(node);
+  case tir::NodeKind::Mul:
+    return binary<seq::MulOp>(node);
+  case tir::NodeKind::Div:
+    return binary<seq::DivOp>(node);
+  case tir::NodeKind::Neg:
+    return unary<seq::NegOp>(node);
+  case tir::NodeKind::Sigmoid:
+    return unary<seq::SigmoidOp>(node);
+  case tir::NodeKind::Tanh:
+    return unary<seq::TanhOp>(node);
+  case tir::NodeKind::Relu:
+    return unary<seq::ReluOp>(node);
+  case tir::NodeKind::Exp:
+    return unary<seq::ExpOp>(node);
+  case tir::NodeKind::Log:
+    return unary<seq::LogOp>(node);
+  case tir::NodeKind::Sqrt:
+    return unary<seq::SqrtOp>(node);
+  case tir::NodeKind::Abs:
+    return unary<seq::AbsOp>(node);
+  case tir::NodeKind::LeakyRelu:
+    return unaryAlpha<seq::LeakyReluOp>(node);
+  case tir::NodeKind::Elu:
+    return unaryAlpha<seq::EluOp>(node);
+  case tir::NodeKind::Identity:
+    return emit(node.operands[0]);
+  case tir::NodeKind::MatMul:
+    return matmul(node);
+  case tir::NodeKind::Transpose: {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    SmallVector<int64_t> perm =
+        offset(node) ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
+    return builder.create<seq::TransposeOp>(loc, tensorType(node.type), input,
+                                            builder.getDenseI64ArrayAttr(perm));
+  }
+  case tir::NodeKind::Softmax:
+    return softmaxLike<seq::SoftmaxOp>(node);
+  case tir::NodeKind::LogSoftmax:
+    return softmaxLike<seq::LogSoftmaxOp>(node);
+  case tir::NodeKind::Maxout: {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    return builder.create<seq::MaxoutOp>(loc, tensorType(node.type), input,
+                                         builder.getI64IntegerAttr(node.k));
+  }
+  case tir::NodeKind::Concat: {
+    SmallVector<Value> inputs;
+    for (const tir::Node *operand : node.operands) {
+      if (operand->type.batched != node.type.batched)
+        return fail(node, "concatenating input-dependent values with "
+                          "parameters or constants is not supported yet");
+      Value v = emit(operand);
+      if (!v)
+        return nullptr;
+      inputs.push_back(v);
+    }
+    return builder.create<seq::ConcatOp>(
+        loc, tensorType(node.type), inputs,
+        builder.getI64IntegerAttr(node.axis + offset(node)));
+  }
+  case tir::NodeKind::Slice:
+  case tir::NodeKind::Index: {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    const tir::Node &operand = *node.operands[0];
+    int64_t axis = node.axis + offset(operand);
+    int64_t size = node.kind == tir::NodeKind::Index ? 1 : node.size;
+    auto inputType = cast<RankedTensorType>(input.getType());
+    SmallVector<int64_t> shape(inputType.getShape());
+    shape[axis] = size;
+    Value slice = builder.create<seq::SliceOp>(
+        loc, RankedTensorType::get(shape, inputType.getElementType()), input,
+        builder.getI64IntegerAttr(axis), builder.getI64IntegerAttr(node.start),
+        builder.getI64IntegerAttr(size));
+    if (node.kind == tir::NodeKind::Index)
+      slice = squeeze(slice, axis, loc);
+    return slice;
+  }
+  case tir::NodeKind::ReduceSum:
+    return reduce<seq::ReduceSumOp>(node);
+  case tir::NodeKind::ReduceMean:
+    return reduce<seq::ReduceMeanOp>(node);
+  case tir::NodeKind::ReduceMax:
+    return reduce<seq::ReduceMaxOp>(node);
+  }
+  return fail(node, "internal error: unhandled typed-IR node");
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> seqc::mlirGen(MLIRContext &context,
+                                    const tir::Program &program,
+                                    const MLIRGenOptions &options) {
+  context.getOrLoadDialect<seq::SeqDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  context.getOrLoadDialect<arith::ArithDialect>();
+  return Generator(context, program, options).run();
+}

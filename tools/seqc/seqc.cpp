@@ -1,0 +1,257 @@
+//===- seqc.cpp - The seqc driver -----------------------------------------===//
+//
+//   seqc compile FILE --emit=ast|tir|seq|linalg|llvm-dialect|llvm|asm
+//   seqc run FILE [--input X.csv | --random N] [--params W.safetensors]
+//
+// A thin main: each stage lives in its library; this file parses options,
+// chains the stages and turns failures into exit status 1.
+//
+//===----------------------------------------------------------------------===//
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "seqc/Frontend/Frontend.h"
+#include "seqc/Frontend/MLIRGen.h"
+#include "seqc/Pipeline/Pipeline.h"
+#include "seqc/Runtime/Run.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace llvm;
+
+namespace {
+
+cl::OptionCategory seqcCategory("seqc options");
+
+cl::SubCommand compileCmd("compile",
+                          "Compile a model and print one stage of it");
+cl::SubCommand runCmd("run", "Compile a model and run its forward pass");
+
+// Options shared by every subcommand.
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.seq>"),
+                               cl::Required, cl::sub(compileCmd),
+                               cl::sub(runCmd), cl::cat(seqcCategory));
+cl::list<std::string> dims("dim",
+                           cl::desc("Set a model dimension: --dim H=32"),
+                           cl::value_desc("NAME=SIZE"), cl::sub(compileCmd),
+                           cl::sub(runCmd), cl::cat(seqcCategory));
+cl::opt<std::string> modelName("model",
+                               cl::desc("Model to compile (default: the "
+                                        "last one in the file)"),
+                               cl::sub(compileCmd), cl::sub(runCmd),
+                               cl::cat(seqcCategory));
+cl::opt<bool> useF64("f64", cl::desc("Compute in double precision"),
+                     cl::sub(compileCmd), cl::sub(runCmd),
+                     cl::cat(seqcCategory));
+cl::opt<bool> noVectorize("no-vectorize",
+                          cl::desc("Leave loops to LLVM's vectorizers"),
+                          cl::sub(compileCmd), cl::sub(runCmd),
+                          cl::cat(seqcCategory));
+
+enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
+cl::opt<Stage> emit(
+    "emit", cl::desc("Stage to print"), cl::init(Stage::Seq),
+    cl::values(
+        clEnumValN(Stage::AST, "ast", "the syntax tree"),
+        clEnumValN(Stage::TIR, "tir", "the elaborated, shape-checked model"),
+        clEnumValN(Stage::Seq, "seq", "the seq dialect (default)"),
+        clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
+        clEnumValN(Stage::LLVMDialect, "llvm-dialect",
+                   "the LLVM dialect after bufferization and vectorization"),
+        clEnumValN(Stage::LLVMIR, "llvm", "LLVM IR, optimized for the host"),
+        clEnumValN(Stage::Asm, "asm", "host assembly")),
+    cl::sub(compileCmd), cl::cat(seqcCategory));
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::sub(compileCmd), cl::cat(seqcCategory));
+
+cl::opt<std::string> runInput("input",
+                              cl::desc("CSV file of inputs, one row per "
+                                       "instance"),
+                              cl::value_desc("file.csv"), cl::sub(runCmd),
+                              cl::cat(seqcCategory));
+cl::opt<int64_t> runRandom("random",
+                           cl::desc("Run on N random inputs (a smoke run)"),
+                           cl::value_desc("N"), cl::init(0), cl::sub(runCmd),
+                           cl::cat(seqcCategory));
+cl::opt<std::string> runParams("params",
+                               cl::desc("Load parameters from a safetensors "
+                                        "file instead of initializing them"),
+                               cl::value_desc("file.safetensors"),
+                               cl::sub(runCmd), cl::cat(seqcCategory));
+cl::opt<uint64_t> runSeed("seed", cl::desc("Seed of parameter initialization"),
+                          cl::init(0), cl::sub(runCmd), cl::cat(seqcCategory));
+cl::opt<std::string> runFormat("format",
+                               cl::desc("Output format: table or csv"),
+                               cl::init("table"), cl::sub(runCmd),
+                               cl::cat(seqcCategory));
+cl::opt<int> runPrecision("precision", cl::desc("Digits after the point"),
+                          cl::init(6), cl::sub(runCmd),
+                          cl::cat(seqcCategory));
+
+void reportError(const Twine &message) {
+  WithColor::error(errs(), "seqc") << message << "\n";
+}
+
+/// Parses `--dim NAME=SIZE` flags.
+std::optional<seqc::FrontendOptions> frontendOptions() {
+  seqc::FrontendOptions options;
+  options.modelName = modelName;
+  for (StringRef dim : dims) {
+    auto [name, size] = dim.split('=');
+    int64_t value = 0;
+    if (name.empty() || size.getAsInteger(10, value) || value <= 0) {
+      reportError("--dim expects NAME=SIZE with a positive size, got '" + dim +
+                  "'");
+      return std::nullopt;
+    }
+    options.dimOverrides.emplace_back(name.str(), value);
+  }
+  return options;
+}
+
+/// Parses, elaborates and emits the seq dialect; nullptr after errors.
+/// `stopAfterParse` / `stopAfterSema` serve --emit=ast and --emit=tir.
+mlir::OwningOpRef<mlir::ModuleOp> compileToSeq(SourceMgr &srcMgr,
+                                               mlir::MLIRContext &context,
+                                               raw_ostream *astOut,
+                                               raw_ostream *tirOut,
+                                               bool &failed) {
+  failed = true;
+  auto options = frontendOptions();
+  if (!options)
+    return nullptr;
+  auto module = seqc::parseFile(srcMgr, inputFile);
+  if (!module)
+    return nullptr;
+  if (astOut) {
+    seqc::printAST(*module, *astOut);
+    failed = false;
+    return nullptr;
+  }
+  auto program = seqc::elaborate(*module, srcMgr, *options);
+  if (!program)
+    return nullptr;
+  if (tirOut) {
+    seqc::printTypedIR(*program, *tirOut);
+    failed = false;
+    return nullptr;
+  }
+  seqc::MLIRGenOptions genOptions;
+  genOptions.floatWidth = useF64 ? 64 : 32;
+  auto seqModule = seqc::mlirGen(context, *program, genOptions);
+  failed = !seqModule;
+  return seqModule;
+}
+
+seqc::PipelineOptions pipelineOptions() {
+  seqc::PipelineOptions options;
+  options.vectorize = !noVectorize;
+  return options;
+}
+
+int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
+  std::error_code ec;
+  // ToolOutputFile deletes the file unless keep() is called: a failed
+  // compilation leaves no partial output behind.
+  ToolOutputFile output(outputFile, ec, sys::fs::OF_Text);
+  if (ec) {
+    reportError("cannot open '" + outputFile + "': " + ec.message());
+    return 1;
+  }
+  raw_ostream &os = output.os();
+  bool failed = false;
+  auto module =
+      compileToSeq(srcMgr, context, emit == Stage::AST ? &os : nullptr,
+                   emit == Stage::TIR ? &os : nullptr, failed);
+  if (failed)
+    return 1;
+  if (!module) { // --emit=ast or --emit=tir, printed
+    output.keep();
+    return 0;
+  }
+
+  if (emit != Stage::Seq) {
+    mlir::PassManager pm(&context);
+    seqc::buildSeqToLinalgPipeline(pm, pipelineOptions());
+    if (emit != Stage::Linalg)
+      seqc::buildLinalgToLLVMPipeline(pm, pipelineOptions());
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
+  if (emit.getValue() <= Stage::LLVMDialect) {
+    module->print(os);
+    output.keep();
+    return 0;
+  }
+
+  LLVMContext llvmContext;
+  auto llvmModule =
+      seqc::translateToLLVMIR(*module, llvmContext, /*optimize=*/true);
+  if (!llvmModule) {
+    reportError("translation to LLVM IR failed");
+    return 1;
+  }
+  if (emit == Stage::LLVMIR)
+    llvmModule->print(os, nullptr);
+  else if (mlir::failed(seqc::emitAssembly(*llvmModule, os)))
+    return 1;
+  output.keep();
+  return 0;
+}
+
+int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
+  bool failed = false;
+  auto module = compileToSeq(srcMgr, context, nullptr, nullptr, failed);
+  if (failed)
+    return 1;
+  seqc::rt::RunOptions options;
+  options.inputCsv = runInput;
+  options.randomRows = runRandom;
+  options.paramsPath = runParams;
+  options.seed = runSeed;
+  options.format = runFormat;
+  options.precision = runPrecision;
+  options.pipeline = pipelineOptions();
+  if (Error err = seqc::rt::runForward(*module, options, outs())) {
+    reportError(toString(std::move(err)));
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  InitializeNativeTarget();
+  InitializeNativeTargetAsmPrinter();
+  InitializeNativeTargetAsmParser();
+  cl::HideUnrelatedOptions(seqcCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "seqc: compile, run and inspect sequence models\n\n"
+      "  seqc compile model.seq --emit=asm   print one compilation stage\n"
+      "  seqc run model.seq --random 4       run the forward pass\n");
+
+  SourceMgr srcMgr;
+  mlir::DialectRegistry registry;
+  seqc::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  // MLIR diagnostics carry file:line:col of the source; print them with the
+  // line and a caret like the frontend's own.
+  mlir::SourceMgrDiagnosticHandler diagHandler(srcMgr, &context);
+
+  if (compileCmd)
+    return compileMain(srcMgr, context);
+  if (runCmd)
+    return runMain(srcMgr, context);
+  reportError("expected a command: compile or run (see seqc --help)");
+  return 1;
+}
