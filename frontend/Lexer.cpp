@@ -225,7 +225,8 @@ Token Lexer::next() {
   unsigned char byte = static_cast<unsigned char>(c);
   if (byte >= 0x80) {
     const char *seqEnd = cur;
-    while (seqEnd != end && (static_cast<unsigned char>(*seqEnd) & 0xC0) == 0x80)
+    while (seqEnd != end &&
+           (static_cast<unsigned char>(*seqEnd) & 0xC0) == 0x80)
       ++seqEnd;
     return error(start, "unexpected character '" +
                             StringRef(start, seqEnd - start) +

@@ -53,7 +53,7 @@ struct Expr {
   double number = 0.0;
   bool isInteger = false;
   int64_t integer = 0;
-  // String (unescaped value) or Ident (the name).
+  // String (unescaped value), Ident (the name), Number (as written).
   std::string text;
   // Neg (lhs only) and Binary.
   BinaryOp op = BinaryOp::Add;
@@ -95,7 +95,7 @@ struct TypeExpr {
 struct Stmt {
   enum class Kind { Let, Assign, Return };
   Kind kind;
-  llvm::SMLoc loc; // the statement's first token
+  llvm::SMLoc loc;  // the statement's first token
   std::string name; // Let, Assign
   llvm::SMLoc nameLoc;
   std::unique_ptr<Expr> value;
@@ -147,9 +147,7 @@ class InstanceDecl : public Decl {
 public:
   InstanceDecl(std::string name, llvm::SMLoc loc)
       : Decl(Kind::Instance, std::move(name), loc) {}
-  static bool classof(const Decl *d) {
-    return d->getKind() == Kind::Instance;
-  }
+  static bool classof(const Decl *d) { return d->getKind() == Kind::Instance; }
 
   std::unique_ptr<Expr> call; // a Call of the layer's name
 };
@@ -173,7 +171,7 @@ public:
   bool isEntry;
   std::vector<ParamSpec> params;
   std::unique_ptr<TypeExpr> resultType; // null when `-> T` is omitted
-  bool exprBody = false; // `= expr`: body is a single Return
+  bool exprBody = false;                // `= expr`: body is a single Return
   std::vector<Stmt> body;
   llvm::SMLoc bodyEnd; // the closing `}` (or the end of the expression)
 };

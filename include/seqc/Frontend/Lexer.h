@@ -9,6 +9,7 @@
 #define SEQC_FRONTEND_LEXER_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/SMLoc.h"
 
 namespace llvm {

@@ -1,0 +1,227 @@
+//===- TypedIRPrinter.cpp - --emit=tir ------------------------------------===//
+//
+// Prints the elaborated program: dims, params with their initializers, and
+// per entry point its nodes in topological order, each with its
+// per-instance shape and whether it is batched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "seqc/Frontend/Frontend.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace seqc;
+
+static llvm::StringRef kindName(tir::NodeKind kind) {
+  using K = tir::NodeKind;
+  switch (kind) {
+  case K::Param:
+    return "param";
+  case K::Input:
+    return "input";
+  case K::Constant:
+    return "constant";
+  case K::Add:
+    return "add";
+  case K::Sub:
+    return "sub";
+  case K::Mul:
+    return "mul";
+  case K::Div:
+    return "div";
+  case K::Neg:
+    return "neg";
+  case K::Sigmoid:
+    return "sigmoid";
+  case K::Tanh:
+    return "tanh";
+  case K::Relu:
+    return "relu";
+  case K::LeakyRelu:
+    return "leaky_relu";
+  case K::Elu:
+    return "elu";
+  case K::Identity:
+    return "identity";
+  case K::Exp:
+    return "exp";
+  case K::Log:
+    return "log";
+  case K::Sqrt:
+    return "sqrt";
+  case K::Abs:
+    return "abs";
+  case K::MatMul:
+    return "matmul";
+  case K::Transpose:
+    return "transpose";
+  case K::Softmax:
+    return "softmax";
+  case K::LogSoftmax:
+    return "log_softmax";
+  case K::Maxout:
+    return "maxout";
+  case K::Concat:
+    return "concat";
+  case K::Slice:
+    return "slice";
+  case K::Index:
+    return "index";
+  case K::ReduceSum:
+    return "sum";
+  case K::ReduceMean:
+    return "mean";
+  case K::ReduceMax:
+    return "max";
+  }
+  return "?";
+}
+
+static void printDims(const std::vector<tir::Dim> &dims,
+                      llvm::raw_ostream &os) {
+  os << "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i)
+      os << ", ";
+    if (!dims[i].name.empty())
+      os << dims[i].name << "=";
+    os << dims[i].size;
+  }
+  os << "]";
+}
+
+static void printInit(const tir::InitSpec &init, llvm::raw_ostream &os) {
+  switch (init.kind) {
+  case tir::InitKind::Zeros:
+    os << "zeros";
+    return;
+  case tir::InitKind::Constant:
+    os << "constant(" << init.a << ")";
+    return;
+  case tir::InitKind::Uniform:
+    os << "uniform(" << init.a << ", " << init.b << ")";
+    return;
+  case tir::InitKind::Normal:
+    os << "normal(" << init.a << ", " << init.b << ")";
+    return;
+  case tir::InitKind::Xavier:
+    os << "xavier";
+    return;
+  case tir::InitKind::He:
+    os << "he";
+    return;
+  }
+}
+
+namespace {
+/// Numbers nodes in post order (operands first), printing each once.
+class EntryPrinter {
+public:
+  EntryPrinter(const tir::Program &program, const tir::EntryPoint &entry,
+               llvm::raw_ostream &os)
+      : program(program), entry(entry), os(os) {}
+
+  unsigned print(const tir::Node *node) {
+    auto it = ids.find(node);
+    if (it != ids.end())
+      return it->second;
+    std::vector<unsigned> operandIds;
+    for (const tir::Node *operand : node->operands)
+      operandIds.push_back(print(operand));
+    unsigned id = ids.size();
+    ids[node] = id;
+
+    os << "    %" << id << " = " << kindName(node->kind);
+    using K = tir::NodeKind;
+    switch (node->kind) {
+    case K::Param:
+      if (node->paramIndex >= 0 &&
+          size_t(node->paramIndex) < program.params.size())
+        os << " " << program.params[node->paramIndex].name;
+      break;
+    case K::Input:
+      if (node->inputIndex >= 0 &&
+          size_t(node->inputIndex) < entry.inputs.size())
+        os << " " << entry.inputs[node->inputIndex].name;
+      break;
+    case K::Constant:
+      os << " " << node->number;
+      break;
+    default:
+      break;
+    }
+    for (size_t i = 0; i < operandIds.size(); ++i)
+      os << (i ? ", %" : " %") << operandIds[i];
+    switch (node->kind) {
+    case K::LeakyRelu:
+    case K::Elu:
+      os << " {alpha = " << node->number << "}";
+      break;
+    case K::Softmax:
+    case K::LogSoftmax:
+    case K::Concat:
+    case K::ReduceSum:
+    case K::ReduceMean:
+    case K::ReduceMax:
+      os << " {axis = " << node->axis << "}";
+      break;
+    case K::Maxout:
+      os << " {k = " << node->k << "}";
+      break;
+    case K::Slice:
+      os << " {axis = " << node->axis << ", start = " << node->start
+         << ", size = " << node->size << "}";
+      break;
+    case K::Index:
+      os << " {axis = " << node->axis << ", index = " << node->start << "}";
+      break;
+    default:
+      break;
+    }
+    os << " : ";
+    printDims(node->type.dims, os);
+    if (node->type.batched)
+      os << " batched";
+    os << "\n";
+    return id;
+  }
+
+private:
+  const tir::Program &program;
+  const tir::EntryPoint &entry;
+  llvm::raw_ostream &os;
+  llvm::DenseMap<const tir::Node *, unsigned> ids;
+};
+} // namespace
+
+void seqc::printTypedIR(const tir::Program &program, llvm::raw_ostream &os) {
+  os << "model " << program.modelName << "\n";
+  for (const auto &[name, size] : program.dims)
+    os << "  dim " << name << " = " << size << "\n";
+  for (const tir::Param &param : program.params) {
+    os << "  param " << param.name << ": ";
+    printDims(param.shape, os);
+    os << " = ";
+    printInit(param.init, os);
+    os << "\n";
+  }
+  for (const tir::EntryPoint &entry : program.entries) {
+    os << "  entry " << entry.name << "(";
+    for (size_t i = 0; i < entry.inputs.size(); ++i) {
+      if (i)
+        os << ", ";
+      os << entry.inputs[i].name << ": ";
+      printDims(entry.inputs[i].type.dims, os);
+    }
+    os << ")\n";
+    EntryPrinter printer(program, entry, os);
+    if (entry.result) {
+      unsigned id = printer.print(entry.result);
+      os << "    return %" << id << "\n";
+    }
+  }
+  for (const tir::Setting &setting : program.trainSettings)
+    os << "  train " << setting.key << " = " << setting.text << "\n";
+}

@@ -1,0 +1,64 @@
+//===- Frontend.h - Parse and elaborate seqc source -----------------------===//
+//
+// The frontend's entry points for the driver: parse a file (following its
+// `use`s), dump the syntax tree, and elaborate one model into the typed IR
+// that MLIRGen consumes. All diagnostics go through the SourceMgr.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_FRONTEND_FRONTEND_H
+#define SEQC_FRONTEND_FRONTEND_H
+
+#include "seqc/Frontend/AST.h"
+#include "seqc/Frontend/TypedIR.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llvm {
+class SourceMgr;
+class raw_ostream;
+} // namespace llvm
+
+namespace seqc {
+
+struct FrontendOptions {
+  std::string modelName; // empty: the only/last model in the main file
+  std::vector<std::pair<std::string, int64_t>> dimOverrides; // --dim H=32
+};
+
+/// Loads `path` into srcMgr (and every `use`d file: `use std.layers` from the
+/// embedded standard library, `use "other.seq"` relative to the including
+/// file) and parses it. Diagnostics go to srcMgr. Returns nullptr after
+/// printing errors.
+std::unique_ptr<ast::Module> parseFile(llvm::SourceMgr &srcMgr,
+                                       llvm::StringRef path);
+
+/// Same as parseFile, for source text already in memory; `name` is the file
+/// name shown in diagnostics and the base of relative `use` paths.
+std::unique_ptr<ast::Module> parseSource(llvm::SourceMgr &srcMgr,
+                                         llvm::StringRef source,
+                                         llvm::StringRef name);
+
+/// --emit=ast: the definitions of the main file, one per line, members
+/// indented.
+void printAST(const ast::Module &module, llvm::raw_ostream &os);
+
+/// Name resolution, layer instantiation with concrete dims, inlining of
+/// fn/layer calls, shape checking. Returns std::nullopt after printing errors.
+std::optional<tir::Program> elaborate(const ast::Module &module,
+                                      llvm::SourceMgr &srcMgr,
+                                      const FrontendOptions &options);
+
+/// --emit=tir: the elaborated program (params, then each entry point's nodes
+/// in topological order with their per-instance shapes).
+void printTypedIR(const tir::Program &program, llvm::raw_ostream &os);
+
+} // namespace seqc
+
+#endif // SEQC_FRONTEND_FRONTEND_H
