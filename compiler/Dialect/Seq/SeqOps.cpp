@@ -386,5 +386,51 @@ LogicalResult ReduceSumOp::verify() { return verifyReduce(*this, getAxes()); }
 LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this, getAxes()); }
 LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this, getAxes()); }
 
+//===----------------------------------------------------------------------===//
+// Derivative and loss building blocks
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastLikeOp::verify() {
+  auto in = getInput().getType().getShape();
+  auto like = getLike().getType().getShape();
+  auto shape = broadcastShapes(in, like);
+  if (failed(shape) || !shapesAgree(*shape, like))
+    return emitOpError() << "cannot broadcast " << shapeString(in) << " to "
+                         << shapeString(like);
+  return verifyResultShape(*this, like);
+}
+
+LogicalResult PadOp::verify() {
+  auto shape = getInput().getType().getShape();
+  if (failed(verifyAxis(*this, getAxis(), shape.size())))
+    return failure();
+  int64_t before = getBefore(), after = getAfter();
+  if (before < 0 || after < 0)
+    return emitOpError() << "expects non-negative padding";
+  SmallVector<int64_t> expected(shape);
+  if (!ShapedType::isDynamic(expected[getAxis()]))
+    expected[getAxis()] += before + after;
+  return verifyResultShape(*this, expected);
+}
+
+LogicalResult ScatterAddOp::verify() {
+  auto updates = getUpdates().getType().getShape();
+  auto indices = getIndices().getType().getShape();
+  if (updates.size() != indices.size() + 1 ||
+      !shapesAgree(updates.drop_back(), indices))
+    return emitOpError() << "updates " << shapeString(updates)
+                         << " must be the indices' shape "
+                         << shapeString(indices) << " plus one axis";
+  return verifyResultShape(*this, {(int64_t)getRows(), updates.back()});
+}
+
+LogicalResult OneHotOp::verify() {
+  if ((int64_t)getDepth() < 1)
+    return emitOpError() << "expects depth >= 1";
+  SmallVector<int64_t> expected(getIndices().getType().getShape());
+  expected.push_back(getDepth());
+  return verifyResultShape(*this, expected);
+}
+
 #define GET_OP_CLASSES
 #include "seqc/Dialect/Seq/SeqOps.cpp.inc"

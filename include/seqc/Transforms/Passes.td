@@ -22,6 +22,75 @@ def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   ];
 }
 
+def SeqcAutodiff : Pass<"seqc-autodiff", "mlir::ModuleOp"> {
+  let summary = "Reverse-mode differentiation of scalar loss functions";
+  let description = [{
+    For every public function `@f` that returns one scalar float tensor (a
+    loss), builds `@f_grad` with the same arguments, returning the loss and
+    its gradient with respect to every argument marked `seq.param` (and,
+    with `wrt-inputs`, every `seq.input`), in argument order. The backward
+    graph is built op by op in reverse from each op's VJPOpInterface rule;
+    cotangents of values used more than once are summed. Result attributes
+    `seq.grad_of` name the argument each gradient belongs to.
+  }];
+  let options = [
+    Option<"wrtInputs", "wrt-inputs", "bool", /*default=*/"false",
+           "Also return gradients with respect to the inputs">,
+    Option<"suffix", "suffix", "std::string", /*default=*/"\"_grad\"",
+           "Name suffix of the generated gradient functions">
+  ];
+  let dependentDialects = [
+    "seqc::seq::SeqDialect", "mlir::arith::ArithDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def SeqcLowerVectors : Pass<"seqc-lower-vectors", "mlir::func::FuncOp"> {
+  let summary = "Lower vectorized kernels on buffers to hardware-sized vectors";
+  let description = [{
+    Runs after bufferization on what `seqc-vectorize` produced: hoists the
+    accumulator loads and stores of a matmul tile out of its reduction loop,
+    lowers vector.contract to outer products (one FMA per row), and lowers
+    transposes, multi-reductions and multi-dimensional transfers to 1-D
+    vector ops that LLVM maps to registers.
+  }];
+  let dependentDialects = [
+    "mlir::vector::VectorDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::arith::ArithDialect"
+  ];
+}
+
+def SeqcTrainStep : Pass<"seqc-train-step", "mlir::ModuleOp"> {
+  let summary = "Build the compiled training step from a gradient function";
+  let description = [{
+    From `@<loss>_grad` (see seqc-autodiff) builds `@train_step`: the loss
+    and gradients, global-norm gradient clipping, and the optimizer update,
+    in one function. Its arguments are the parameters (`seq.param`), the
+    optimizer state (`seq.state`, zero-initialized by the runtime), the
+    inputs of the loss, and two scalars: the learning rate (`seq.hyper =
+    "lr"`) and the 1-based step number (`seq.hyper = "step"`, for Adam's bias
+    correction). It returns the loss, the new parameters and the new state,
+    in the order of the arguments. Every update is elementwise, so
+    elementwise fusion turns each parameter's update into one loop.
+  }];
+  let options = [
+    Option<"lossName", "loss", "std::string", /*default=*/"\"loss\"",
+           "The loss function whose gradient is used">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adam\"",
+           "sgd or adam">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0",
+           "SGD momentum">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam epsilon">,
+    Option<"clipNorm", "clip-norm", "double", /*default=*/"0.0",
+           "Clip the global gradient norm to this value (0: no clipping)">
+  ];
+  let dependentDialects = [
+    "seqc::seq::SeqDialect", "mlir::arith::ArithDialect"
+  ];
+}
+
 def SeqcEmitCInterface : Pass<"seqc-emit-c-interface", "mlir::ModuleOp"> {
   let summary = "Mark the model's entry functions for the JIT's C interface";
   let description = [{

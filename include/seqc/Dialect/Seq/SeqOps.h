@@ -8,6 +8,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "seqc/Dialect/Seq/SeqDialect.h"
+#include "seqc/Interfaces/VJPOpInterface.h"
 
 #define GET_OP_CLASSES
 #include "seqc/Dialect/Seq/SeqOps.h.inc"

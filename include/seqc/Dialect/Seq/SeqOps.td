@@ -8,13 +8,18 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/OpBase.td"
+include "seqc/Interfaces/VJPOpInterface.td"
+
+// Every op carries its derivative rule.
+defvar VJP = DeclareOpInterfaceMethods<Seq_VJPOpInterface>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
 
 class Seq_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
-    : Seq_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+    : Seq_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, VJP],
+                                   traits)> {
   let summary = "elementwise " # desc;
   let arguments = (ins Seq_FloatTensor:$input);
   let results = (outs Seq_FloatTensor:$result);
@@ -29,9 +34,11 @@ def Seq_ExpOp : Seq_UnaryOp<"exp", "exponential">;
 def Seq_LogOp : Seq_UnaryOp<"log", "natural logarithm">;
 def Seq_SqrtOp : Seq_UnaryOp<"sqrt", "square root">;
 def Seq_AbsOp : Seq_UnaryOp<"abs", "absolute value">;
+def Seq_StepOp : Seq_UnaryOp<"step", "unit step: 1 for x > 0, 0 otherwise">;
+def Seq_SignOp : Seq_UnaryOp<"sign", "sign: 1 for x > 0, -1 for x < 0, 0 at 0">;
 
 class Seq_UnaryAlphaOp<string mnemonic, string desc>
-    : Seq_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Seq_Op<mnemonic, [Pure, SameOperandsAndResultType, VJP]> {
   let summary = "elementwise " # desc;
   let arguments = (ins Seq_FloatTensor:$input, F64Attr:$alpha);
   let results = (outs Seq_FloatTensor:$result);
@@ -44,7 +51,7 @@ def Seq_EluOp : Seq_UnaryAlphaOp<"elu",
     "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise">;
 
 class Seq_BinaryOp<string mnemonic, string desc>
-    : Seq_Op<mnemonic, [Pure]> {
+    : Seq_Op<mnemonic, [Pure, VJP]> {
   let summary = "elementwise " # desc # " with broadcasting";
   let description = [{
     Operands broadcast as in numpy: shapes are aligned at their trailing
@@ -63,12 +70,14 @@ def Seq_AddOp : Seq_BinaryOp<"add", "addition">;
 def Seq_SubOp : Seq_BinaryOp<"sub", "subtraction">;
 def Seq_MulOp : Seq_BinaryOp<"mul", "multiplication">;
 def Seq_DivOp : Seq_BinaryOp<"div", "division">;
+def Seq_EqualOp : Seq_BinaryOp<"equal",
+    "comparison giving 1 where the operands are equal and 0 elsewhere">;
 
 //===----------------------------------------------------------------------===//
 // Contractions and data movement
 //===----------------------------------------------------------------------===//
 
-def Seq_MatMulOp : Seq_Op<"matmul", [Pure]> {
+def Seq_MatMulOp : Seq_Op<"matmul", [Pure, VJP]> {
   let summary = "matrix product, optionally batched and transposed";
   let description = [{
     `lhs` is `[M, K]` (or `[K, M]` with `transpose_lhs`) and `rhs` is
@@ -95,7 +104,7 @@ def Seq_MatMulOp : Seq_Op<"matmul", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def Seq_TransposeOp : Seq_Op<"transpose", [Pure]> {
+def Seq_TransposeOp : Seq_Op<"transpose", [Pure, VJP]> {
   let summary = "permutes the axes of a tensor";
   let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Seq_FloatTensor:$result);
@@ -106,7 +115,7 @@ def Seq_TransposeOp : Seq_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def Seq_SoftmaxOp : Seq_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Seq_SoftmaxOp : Seq_Op<"softmax", [Pure, VJP, SameOperandsAndResultType]> {
   let summary = "softmax along an axis (computed as exp(x - max) / sum)";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
@@ -114,7 +123,7 @@ def Seq_SoftmaxOp : Seq_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Seq_LogSoftmaxOp : Seq_Op<"log_softmax", [Pure, SameOperandsAndResultType]> {
+def Seq_LogSoftmaxOp : Seq_Op<"log_softmax", [Pure, VJP, SameOperandsAndResultType]> {
   let summary = "log-softmax along an axis (x - max - log(sum(exp(x - max))))";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
@@ -122,7 +131,7 @@ def Seq_LogSoftmaxOp : Seq_Op<"log_softmax", [Pure, SameOperandsAndResultType]> 
   let hasVerifier = 1;
 }
 
-def Seq_MaxoutOp : Seq_Op<"maxout", [Pure]> {
+def Seq_MaxoutOp : Seq_Op<"maxout", [Pure, VJP]> {
   let summary = "maximum over k pieces of the last axis";
   let description = [{
     The last axis, of size `D`, is viewed as `[k, D / k]`; the result is the
@@ -136,7 +145,7 @@ def Seq_MaxoutOp : Seq_Op<"maxout", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Seq_ConcatOp : Seq_Op<"concat", [Pure]> {
+def Seq_ConcatOp : Seq_Op<"concat", [Pure, VJP]> {
   let summary = "concatenation along an axis";
   let arguments = (ins Variadic<Seq_FloatTensor>:$inputs, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
@@ -147,7 +156,7 @@ def Seq_ConcatOp : Seq_Op<"concat", [Pure]> {
   let hasFolder = 1;
 }
 
-def Seq_SliceOp : Seq_Op<"slice", [Pure]> {
+def Seq_SliceOp : Seq_Op<"slice", [Pure, VJP]> {
   let summary = "contiguous slice [start, start + size) of one axis";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
                        I64Attr:$size);
@@ -160,7 +169,7 @@ def Seq_SliceOp : Seq_Op<"slice", [Pure]> {
   let hasFolder = 1;
 }
 
-def Seq_ExpandDimsOp : Seq_Op<"expand_dims", [Pure]> {
+def Seq_ExpandDimsOp : Seq_Op<"expand_dims", [Pure, VJP]> {
   let summary = "inserts an axis of size 1";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
@@ -170,7 +179,7 @@ def Seq_ExpandDimsOp : Seq_Op<"expand_dims", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Seq_SqueezeOp : Seq_Op<"squeeze", [Pure]> {
+def Seq_SqueezeOp : Seq_Op<"squeeze", [Pure, VJP]> {
   let summary = "removes an axis of size 1";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
@@ -181,7 +190,7 @@ def Seq_SqueezeOp : Seq_Op<"squeeze", [Pure]> {
   let hasFolder = 1;
 }
 
-def Seq_GatherOp : Seq_Op<"gather", [Pure]> {
+def Seq_GatherOp : Seq_Op<"gather", [Pure, VJP]> {
   let summary = "rows of a table selected by integer indices (embedding)";
   let description = [{
     `table` is `[V, E]`, `indices` has any shape `S`; the result is
@@ -200,7 +209,7 @@ def Seq_GatherOp : Seq_Op<"gather", [Pure]> {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Seq_ReduceOp<string mnemonic, string desc> : Seq_Op<mnemonic, [Pure]> {
+class Seq_ReduceOp<string mnemonic, string desc> : Seq_Op<mnemonic, [Pure, VJP]> {
   let summary = desc # " over the listed axes, which are removed";
   let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs Seq_FloatTensor:$result);
@@ -213,5 +222,64 @@ class Seq_ReduceOp<string mnemonic, string desc> : Seq_Op<mnemonic, [Pure]> {
 def Seq_ReduceSumOp : Seq_ReduceOp<"reduce_sum", "sum">;
 def Seq_ReduceMeanOp : Seq_ReduceOp<"reduce_mean", "mean">;
 def Seq_ReduceMaxOp : Seq_ReduceOp<"reduce_max", "maximum">;
+
+//===----------------------------------------------------------------------===//
+// Ops that derivative rules and losses are built from
+//===----------------------------------------------------------------------===//
+
+def Seq_BroadcastLikeOp : Seq_Op<"broadcast_like", [Pure, VJP]> {
+  let summary = "broadcasts a tensor to the shape of another";
+  let description = [{
+    `input` broadcasts numpy-style to the shape of `like`, whose values are
+    not read: it supplies the (possibly dynamic) target sizes.
+  }];
+  let arguments = (ins Seq_FloatTensor:$input, AnyRankedTensor:$like);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $like attr-dict `:` type($input) `,` type($like) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_PadOp : Seq_Op<"pad", [Pure, VJP]> {
+  let summary = "pads one axis with zeros before and after";
+  let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis, I64Attr:$before,
+                       I64Attr:$after);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis `before` `=` $before `after` `=` $after attr-dict
+    `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_ScatterAddOp : Seq_Op<"scatter_add", [Pure, VJP]> {
+  let summary = "sums rows into a table at integer indices (gather's adjoint)";
+  let description = [{
+    `updates` is `S ++ [E]`, `indices` is `S`; the result is a `[rows, E]`
+    table of zeros to which row `i` of `updates` is added at row
+    `indices[i]`.
+  }];
+  let arguments = (ins Seq_FloatTensor:$updates, Seq_IndexTensor:$indices,
+                       I64Attr:$rows);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $updates `[` $indices `]` `rows` `=` $rows attr-dict `:` type($updates)
+    `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Seq_OneHotOp : Seq_Op<"one_hot", [Pure, VJP]> {
+  let summary = "one-hot encoding of integer class indices";
+  let arguments = (ins Seq_IndexTensor:$indices, I64Attr:$depth);
+  let results = (outs Seq_FloatTensor:$result);
+  let assemblyFormat = [{
+    $indices `depth` `=` $depth attr-dict `:` type($indices) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
 
 #endif // SEQC_DIALECT_SEQ_SEQOPS_TD
