@@ -99,11 +99,15 @@ std::optional<Shape> broadcast(const Shape &a, const Shape &b) {
 
 /// Closest candidate for "did you mean ...?", if any is close enough.
 std::string suggest(StringRef name, llvm::ArrayRef<std::string> candidates) {
+  // One-letter names are dimension-like (H, I, O): any other letter is one
+  // edit away, so a suggestion would be noise.
+  if (name.size() < 2)
+    return "";
   std::string best;
-  unsigned bestDistance = std::max<size_t>(1, name.size() / 3) + 1;
+  unsigned bestDistance = (name.size() + 2) / 3 + 1;
   for (const std::string &candidate : candidates) {
     unsigned distance = name.edit_distance(candidate, true, bestDistance);
-    if (distance < bestDistance) {
+    if (distance < bestDistance && candidate != name) {
       bestDistance = distance;
       best = candidate;
     }
@@ -449,7 +453,9 @@ tir::Loc Sema::toLoc(SMLoc loc) const {
 //===----------------------------------------------------------------------===//
 
 void Sema::collectGlobals() {
-  for (const auto &file : module.files) {
+  // Used files first, so that a clash with the library is reported at the
+  // user's definition.
+  for (const auto &file : llvm::reverse(module.files)) {
     for (const auto &decl : file->decls) {
       if (const auto *block = llvm::dyn_cast<ast::BlockDecl>(decl.get())) {
         auto [it, inserted] = blocks.try_emplace(block->name, block);
@@ -1089,9 +1095,8 @@ bool Sema::bindArgs(const Expr &call, StringRef callee, StringRef signature,
                                    : std::to_string(required) + " to " +
                                          std::to_string(formals.size());
         error(value.loc(),
-              "wrong number of arguments to '" + callee + "': expected " +
-                  expected + ", got " + Twine(totalPositional) + " (" +
-                  signature + ")",
+              "wrong number of arguments to '" + signature + "': expected " +
+                  expected + ", got " + Twine(totalPositional),
               value.range);
         return false;
       }
@@ -1101,15 +1106,9 @@ bool Sema::bindArgs(const Expr &call, StringRef callee, StringRef signature,
       if (found == formals.end() || (variadic && found == formals.begin())) {
         std::vector<std::string> keywords(formals.begin() + (variadic ? 1 : 0),
                                           formals.end());
-        if (keywords.empty())
-          error(arg.keywordLoc,
-                "unknown keyword argument '" + arg.keyword + "': '" + callee +
-                    "' takes no keyword arguments (" + signature + ")");
-        else
-          error(arg.keywordLoc,
-                "unknown keyword argument '" + arg.keyword + "' for '" +
-                    callee + "': expected " + joinNames(keywords) +
-                    suggest(arg.keyword, keywords) + " (" + signature + ")");
+        error(arg.keywordLoc, "unknown keyword argument '" + arg.keyword +
+                                  "' for '" + signature + "'" +
+                                  suggest(arg.keyword, keywords));
         return false;
       }
       index = found - formals.begin();
@@ -1127,8 +1126,7 @@ bool Sema::bindArgs(const Expr &call, StringRef callee, StringRef signature,
   }
   if (variadic && binding.values[0].empty()) {
     error(call.range.End.isValid() ? call.lhs->loc() : call.loc(),
-          "'" + callee + "' needs at least one value (" + signature + ")",
-          call.range);
+          "'" + signature + "' needs at least one value", call.range);
     return false;
   }
   for (unsigned i = variadic ? 1 : 0; i < required; ++i) {
@@ -1138,9 +1136,9 @@ bool Sema::bindArgs(const Expr &call, StringRef callee, StringRef signature,
                                  : std::to_string(required) + " to " +
                                        std::to_string(formals.size());
       error(call.loc(),
-            "wrong number of arguments to '" + callee + "': expected " +
-                expected + ", got " + Twine(totalPositional) + "; '" +
-                formals[i] + "' is missing (" + signature + ")",
+            "wrong number of arguments to '" + signature + "': expected " +
+                expected + ", got " + Twine(totalPositional) + " ('" +
+                formals[i] + "' is missing)",
             call.range);
       return false;
     }

@@ -98,13 +98,15 @@ static void printInit(const tir::InitSpec &init, llvm::raw_ostream &os) {
     os << "zeros";
     return;
   case tir::InitKind::Constant:
-    os << "constant(" << init.a << ")";
+    os << "constant(" << llvm::format("%g", init.a) << ")";
     return;
   case tir::InitKind::Uniform:
-    os << "uniform(" << init.a << ", " << init.b << ")";
+    os << "uniform(" << llvm::format("%g", init.a) << ", "
+       << llvm::format("%g", init.b) << ")";
     return;
   case tir::InitKind::Normal:
-    os << "normal(" << init.a << ", " << init.b << ")";
+    os << "normal(" << llvm::format("%g", init.a) << ", "
+       << llvm::format("%g", init.b) << ")";
     return;
   case tir::InitKind::Xavier:
     os << "xavier";
@@ -147,7 +149,7 @@ public:
         os << " " << entry.inputs[node->inputIndex].name;
       break;
     case K::Constant:
-      os << " " << node->number;
+      os << " " << llvm::format("%g", node->number);
       break;
     default:
       break;
@@ -157,7 +159,7 @@ public:
     switch (node->kind) {
     case K::LeakyRelu:
     case K::Elu:
-      os << " {alpha = " << node->number << "}";
+      os << " {alpha = " << llvm::format("%g", node->number) << "}";
       break;
     case K::Softmax:
     case K::LogSoftmax:
