@@ -17,4 +17,32 @@ def ConvertSeqToLinalg : Pass<"convert-seq-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def SeqcPrepareBufferization
+    : Pass<"seqc-prepare-bufferization", "mlir::ModuleOp"> {
+  let summary = "Make the entry functions' tensor arguments read-only";
+  let description = [{
+    Marks every tensor argument of a public function
+    `bufferization.writable = false` (unless already marked), so that
+    one-shot bufferization copies instead of writing into buffers that the
+    caller owns: the runtime passes its parameter and input buffers and
+    expects them untouched.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
+def SeqcExpandMath : Pass<"seqc-expand-math", "mlir::func::FuncOp"> {
+  let summary = "Expand f32 transcendental math into vectorizable polynomials";
+  let description = [{
+    Rewrites math.tanh, math.exp, math.expm1, math.log and friends on f32
+    (scalars and vectors) into the polynomial approximations of the math
+    dialect, so that vectors stay vectors instead of becoming one libm call
+    per lane. Other element types are left for math-to-llvm and
+    math-to-libm.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // SEQC_CONVERSION_PASSES_TD
