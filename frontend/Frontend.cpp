@@ -189,9 +189,12 @@ public:
     }
     auto buffer = llvm::MemoryBuffer::getFile(path);
     if (!buffer) {
+      std::string resolved = path.str() == use.name
+                                 ? ""
+                                 : " (looked for '" + path.str().str() + "')";
       srcMgr.PrintMessage(use.loc, SourceMgr::DK_Error,
-                          "cannot open '" + path +
-                              "': " + buffer.getError().message(),
+                          "cannot open file '" + use.name + "'" + resolved +
+                              ": " + buffer.getError().message(),
                           use.range);
       return false;
     }

@@ -1401,9 +1401,11 @@ const tir::Node *Sema::evalIndex(const Expr &expr, Scope &scope) {
       return nullptr;
     if (!item.isSlice) {
       if (*start < 0 || *start >= extent) {
+        int64_t written = *start < 0 ? *start - extent : *start;
         error(item.range.Start,
-              "index out of range: axis " + Twine(axis) + " has size " +
-                  Twine(extent) + " (" + formatShape(shape) + ")",
+              "index " + Twine(written) + " is out of range for axis " +
+                  Twine(axis) + " of size " + Twine(extent) + " (" +
+                  formatShape(shape) + ")",
               item.range);
         return nullptr;
       }
@@ -1454,6 +1456,17 @@ const tir::Node *Sema::evalIndex(const Expr &expr, Scope &scope) {
 const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
   const Expr &callee = *expr.lhs;
   if (callee.kind != Expr::Kind::Ident) {
+    auto layer = blocks.find(callee.calleeName());
+    if (layer != blocks.end() && !layer->second->isModel()) {
+      error(callee.loc(),
+            "layer '" + callee.calleeName() +
+                "' cannot be instantiated inside an "
+                "expression: declare an instance in the body, "
+                "like 'fc = " +
+                callee.calleeName() + "(...)', and call 'fc(x)'",
+            callee.range);
+      return nullptr;
+    }
     error(callee.loc(), "expected a function name before '('", callee.range);
     return nullptr;
   }
