@@ -213,6 +213,14 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   bufferizeOptions.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
   bufferizeOptions.allowReturnAllocsFromLoops = true;
+  // Copies as linalg.copy, which lowers to loops: memref.copy of a strided
+  // view would call memrefCopy from the MLIR runner library, which the JIT
+  // does not load.
+  bufferizeOptions.memCpyFn = [](OpBuilder &b, Location loc, Value from,
+                                 Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   pm.addPass(createCanonicalizerPass());
 
@@ -221,6 +229,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocOptions;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   pm.addPass(createBufferizationToMemRefPass());
+  pm.addPass(createSeqcDistinctResults());
 
   // Whatever was not vectorized becomes scalar loops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

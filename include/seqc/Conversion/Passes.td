@@ -45,4 +45,16 @@ def SeqcExpandMath : Pass<"seqc-expand-math", "mlir::func::FuncOp"> {
   ];
 }
 
+def SeqcDistinctResults : Pass<"seqc-distinct-results", "mlir::ModuleOp"> {
+  let summary = "Give every buffer a public function returns its own allocation";
+  let description = [{
+    Runs after buffer deallocation. The runtime frees each returned buffer
+    once, so two results must never share an allocation (a value returned
+    twice, or a value and a reshaped view of it). A result whose root
+    allocation was already returned, or that is rooted in an argument, is
+    replaced by a fresh copy.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 #endif // SEQC_CONVERSION_PASSES_TD
