@@ -26,6 +26,9 @@ namespace {
 /// Deeper nesting than this is surely not a model; refusing it keeps the
 /// recursive descent far from the end of the stack.
 constexpr unsigned kMaxNesting = 200;
+/// Long chains (`a + b + ...`, `x[0][0]...`) nest without recursion in the
+/// parser but make a deep tree, which sema walks recursively.
+constexpr unsigned kMaxExprDepth = 1000;
 
 class Parser {
 public:
@@ -151,6 +154,32 @@ private:
       return true;
     errorExpected("end of line after " + after);
     return false;
+  }
+
+  /// Computes the height of a freshly built expression; reports (and
+  /// returns nullptr) if it is beyond kMaxExprDepth.
+  std::unique_ptr<Expr> finish(std::unique_ptr<Expr> expr) {
+    unsigned depth = 0;
+    auto visit = [&](const std::unique_ptr<Expr> &child) {
+      if (child)
+        depth = std::max(depth, child->depth);
+    };
+    visit(expr->lhs);
+    visit(expr->rhs);
+    for (const Arg &arg : expr->args)
+      visit(arg.value);
+    for (const IndexItem &item : expr->indices) {
+      visit(item.start);
+      visit(item.stop);
+    }
+    for (const auto &element : expr->elements)
+      visit(element);
+    expr->depth = depth + 1;
+    if (expr->depth > kMaxExprDepth)
+      return error(expr->loc(), "expression is too deep (more than " +
+                                    Twine(kMaxExprDepth) +
+                                    " nested operations)");
+    return expr;
   }
 
   struct NestingGuard {
@@ -644,7 +673,7 @@ std::unique_ptr<Expr> Parser::parseExpr() {
     bin->opLoc = opLoc;
     bin->lhs = std::move(lhs);
     bin->rhs = std::move(rhs);
-    lhs = std::move(bin);
+    lhs = finish(std::move(bin));
   }
   return lhs;
 }
@@ -667,7 +696,7 @@ std::unique_ptr<Expr> Parser::parseMultiplicative() {
     bin->opLoc = opLoc;
     bin->lhs = std::move(lhs);
     bin->rhs = std::move(rhs);
-    lhs = std::move(bin);
+    lhs = finish(std::move(bin));
   }
   return lhs;
 }
@@ -686,7 +715,7 @@ std::unique_ptr<Expr> Parser::parseUnary() {
   auto neg = std::make_unique<Expr>(Expr::Kind::Neg, rangeFrom(start));
   neg->opLoc = start;
   neg->lhs = std::move(operand);
-  return neg;
+  return finish(std::move(neg));
 }
 
 std::unique_ptr<Expr> Parser::parsePostfix() {
@@ -701,7 +730,7 @@ std::unique_ptr<Expr> Parser::parsePostfix() {
       if (!parseCallArgs(*call, openLoc))
         return nullptr;
       call->range = rangeFrom(start);
-      expr = std::move(call);
+      expr = finish(std::move(call));
     } else if (tok.is(TokenKind::LBracket)) {
       SMLoc openLoc = tok.loc();
       consume();
@@ -710,7 +739,7 @@ std::unique_ptr<Expr> Parser::parsePostfix() {
       if (!parseIndexItems(*index, openLoc))
         return nullptr;
       index->range = rangeFrom(start);
-      expr = std::move(index);
+      expr = finish(std::move(index));
     } else {
       break;
     }
@@ -844,7 +873,7 @@ std::unique_ptr<Expr> Parser::parsePrimary() {
     if (!expectClose(TokenKind::RBracket, start, "after the list"))
       return nullptr;
     list->range = rangeFrom(start);
-    return list;
+    return finish(std::move(list));
   }
   default:
     return errorExpected("an expression");

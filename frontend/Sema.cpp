@@ -10,6 +10,7 @@
 #include "seqc/Frontend/AST.h"
 #include "seqc/Frontend/Frontend.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallVector.h"
@@ -34,9 +35,11 @@ namespace {
 /// Inlining can blow up (fn calling fn twice, ten levels deep); beyond these
 /// limits the program is surely a mistake, and refusing keeps sema fast and
 /// its recursion shallow.
-constexpr size_t kMaxNodes = 1000000;
+constexpr size_t kMaxNodes = 250000;
 constexpr unsigned kMaxCallDepth = 256;
 constexpr unsigned kMaxLayerDepth = 64;
+/// Consumers of the typed IR (printer, MLIRGen) walk it recursively.
+constexpr unsigned kMaxNodeDepth = 5000;
 
 //===----------------------------------------------------------------------===//
 // Shapes
@@ -430,6 +433,7 @@ private:
   std::vector<const ast::BlockDecl *> instantiating; // recursion check
   std::vector<const ast::FuncDecl *> calling;        // recursion check
   std::map<int, const tir::Node *> paramNodes;       // per entry point
+  llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
 };
 
 } // namespace
@@ -1159,7 +1163,18 @@ tir::Node *Sema::make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
     tooLarge = true;
     return nullptr;
   }
+  unsigned depth = 0;
+  for (const tir::Node *operand : operands)
+    depth = std::max(depth, nodeDepth.lookup(operand));
+  if (++depth > kMaxNodeDepth) {
+    if (!tooLarge)
+      error(loc, "the computation is too deep after inlining (more than " +
+                     Twine(kMaxNodeDepth) + " operations in a chain)");
+    tooLarge = true;
+    return nullptr;
+  }
   tir::Node *node = program.newNode(kind);
+  nodeDepth[node] = depth;
   node->type.dims = std::move(dims);
   node->type.batched = batched;
   node->loc = toLoc(loc);

@@ -48,6 +48,7 @@ struct Expr {
 
   Kind kind;
   llvm::SMRange range; // the whole expression
+  unsigned depth = 1;  // height of the tree; the parser bounds it
 
   // Number.
   double number = 0.0;
