@@ -46,17 +46,24 @@ static llvm::SmallVector<Cell, 16> splitCells(llvm::StringRef line) {
   }
 }
 
-static std::optional<double> parseDouble(llvm::StringRef text) {
+/// Parses a whole cell as T; from_chars rounds the decimal once, straight to
+/// T (no double rounding through double for f32).
+template <typename T>
+static std::optional<T> parseNumber(llvm::StringRef text) {
   if (text.starts_with("+"))
     text = text.drop_front();
   if (text.empty())
     return std::nullopt;
-  double value = 0;
+  T value = 0;
   auto [end, error] =
       std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size())
     return std::nullopt;
   return value;
+}
+
+static std::optional<double> parseDouble(llvm::StringRef text) {
+  return parseNumber<double>(text);
 }
 
 static std::optional<int64_t> parseInteger(llvm::StringRef text) {
@@ -154,7 +161,13 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
                                      dtypeName(options.dtype).str()));
         integerValues.push_back(*value);
       } else {
-        std::optional<double> value = parseDouble(cell.text);
+        std::optional<double> value;
+        if (options.dtype == DType::F32) {
+          if (std::optional<float> single = parseNumber<float>(cell.text))
+            value = *single;
+        } else {
+          value = parseNumber<double>(cell.text);
+        }
         if (!value)
           return errorAt(location, cell.column,
                          fmt::format("'{}' in column {} is not a number",

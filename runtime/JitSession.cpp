@@ -1,0 +1,543 @@
+//===- JitSession.cpp - A compiled model and its parameters ---------------===//
+#include "seqc/Runtime/JitSession.h"
+
+#include "seqc/Dialect/Seq/SeqOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+using namespace seqc::rt;
+namespace seq = seqc::seq;
+
+template <typename... Args>
+static llvm::Error makeError(fmt::format_string<Args...> format,
+                             Args &&...args) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+bool TensorType::accepts(const Tensor &tensor) const {
+  if (tensor.dtype() != dtype ||
+      tensor.rank() != static_cast<int64_t>(shape.size()))
+    return false;
+  for (auto [expected, actual] : llvm::zip(shape, tensor.shape()))
+    if (expected != kDynamicSize && expected != actual)
+      return false;
+  return true;
+}
+
+std::string TensorType::str() const {
+  return shapeToString(shape) + " " + dtypeName(dtype).str();
+}
+
+static std::string describe(const Tensor &tensor) {
+  return shapeToString(tensor.shape()) + " " + dtypeName(tensor.dtype()).str();
+}
+
+static std::optional<DType> convertElementType(mlir::Type type) {
+  if (type.isF32())
+    return DType::F32;
+  if (type.isF64())
+    return DType::F64;
+  if (type.isSignlessInteger(32))
+    return DType::I32;
+  if (type.isSignlessInteger(64))
+    return DType::I64;
+  return std::nullopt;
+}
+
+static std::string typeToString(mlir::Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return os.str();
+}
+
+/// The runtime's view of an entry point's argument or result type.
+static llvm::Expected<TensorType> convertType(mlir::Type type,
+                                              llvm::StringRef what) {
+  auto tensorType = llvm::dyn_cast<mlir::RankedTensorType>(type);
+  std::optional<DType> dtype =
+      tensorType ? convertElementType(tensorType.getElementType())
+                 : std::nullopt;
+  if (!dtype)
+    return makeError("{} has type {}; entry points take and return ranked "
+                     "tensors of f32, f64, i32 or i64",
+                     what.str(), typeToString(type));
+  TensorType result;
+  result.dtype = *dtype;
+  for (int64_t size : tensorType.getShape())
+    result.shape.push_back(mlir::ShapedType::isDynamic(size) ? kDynamicSize
+                                                             : size);
+  return result;
+}
+
+static llvm::Expected<InitSpec> parseInit(mlir::DictionaryAttr attr,
+                                          llvm::StringRef what) {
+  if (!attr)
+    return makeError("{} has no {} initializer attribute", what.str(),
+                     seq::kInitAttr.str());
+  auto kindAttr = attr.getAs<mlir::StringAttr>("kind");
+  if (!kindAttr)
+    return makeError("{}: {} has no string 'kind'", what.str(),
+                     seq::kInitAttr.str());
+  auto kind = InitSpec::parseKind(kindAttr.getValue());
+  if (!kind)
+    return makeError("{}: {}", what.str(), llvm::toString(kind.takeError()));
+  InitSpec spec;
+  spec.kind = *kind;
+  // a and b default to 0; integers are accepted where a float is meant.
+  for (auto [key, slot] : {std::pair{"a", &spec.a}, std::pair{"b", &spec.b}}) {
+    mlir::Attribute value = attr.get(key);
+    if (!value)
+      continue;
+    if (auto floatAttr = llvm::dyn_cast<mlir::FloatAttr>(value))
+      *slot = floatAttr.getValueAsDouble();
+    else if (auto intAttr = llvm::dyn_cast<mlir::IntegerAttr>(value))
+      *slot = static_cast<double>(intAttr.getInt());
+    else
+      return makeError("{}: {} entry '{}' is not a number", what.str(),
+                       seq::kInitAttr.str(), key);
+  }
+  return spec;
+}
+
+//===----------------------------------------------------------------------===//
+// Creation
+//===----------------------------------------------------------------------===//
+
+JitSession::~JitSession() = default;
+
+llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
+  if (auto name = module->getAttrOfType<mlir::StringAttr>(seq::kModelAttr))
+    model = name.str();
+
+  for (auto func : module.getOps<mlir::func::FuncOp>()) {
+    if (!func.isPublic() || func.isExternal())
+      continue;
+    EntryPoint entry;
+    entry.name = func.getSymName().str();
+    mlir::FunctionType type = func.getFunctionType();
+
+    for (unsigned index = 0; index < func.getNumArguments(); ++index) {
+      std::string what = fmt::format("argument #{} of @{}", index, entry.name);
+      auto argType = convertType(type.getInput(index), what);
+      if (!argType)
+        return argType.takeError();
+      auto paramName =
+          func.getArgAttrOfType<mlir::StringAttr>(index, seq::kParamAttr);
+      auto inputName =
+          func.getArgAttrOfType<mlir::StringAttr>(index, seq::kInputAttr);
+      if (bool(paramName) == bool(inputName))
+        return makeError("{} must carry exactly one of {} and {}", what,
+                         seq::kParamAttr.str(), seq::kInputAttr.str());
+
+      EntryArgument argument;
+      argument.type = *argType;
+      if (inputName) {
+        argument.kind = EntryArgument::Kind::Input;
+        argument.name = inputName.str();
+        entry.arguments.push_back(argument);
+        entry.inputs.push_back(argument);
+        continue;
+      }
+
+      argument.kind = EntryArgument::Kind::Param;
+      argument.name = paramName.str();
+      what = fmt::format("parameter '{}' of @{}", argument.name, entry.name);
+      if (llvm::is_contained(argument.type.shape, kDynamicSize))
+        return makeError("{} has dynamic type {}; parameters need static "
+                         "shapes",
+                         what, argument.type.str());
+      auto init = parseInit(
+          func.getArgAttrOfType<mlir::DictionaryAttr>(index, seq::kInitAttr),
+          what);
+      if (!init)
+        return init.takeError();
+
+      auto [it, inserted] =
+          paramIndex.try_emplace(argument.name, paramInfos.size());
+      if (inserted) {
+        paramInfos.push_back({argument.name, argument.type, *init});
+        paramValues.emplace_back(argument.type.dtype, argument.type.shape);
+      } else {
+        const ParamInfo &known = paramInfos[it->second];
+        if (known.type.dtype != argument.type.dtype ||
+            known.type.shape != argument.type.shape)
+          return makeError("{} is {}, but an earlier entry point declares it "
+                           "{}",
+                           what, argument.type.str(), known.type.str());
+      }
+      argument.paramIndex = it->second;
+      entry.arguments.push_back(argument);
+    }
+
+    for (unsigned index = 0; index < func.getNumResults(); ++index) {
+      auto resultType =
+          convertType(type.getResult(index),
+                      fmt::format("result #{} of @{}", index, entry.name));
+      if (!resultType)
+        return resultType.takeError();
+      entry.results.push_back(*resultType);
+      auto name =
+          func.getResultAttrOfType<mlir::StringAttr>(index, "seq.output");
+      entry.resultNames.push_back(name ? name.str()
+                                  : func.getNumResults() == 1
+                                      ? std::string("out")
+                                      : fmt::format("out{}", index));
+    }
+
+    entryIndex[entry.name] = entries.size();
+    entries.push_back(std::move(entry));
+  }
+  if (entries.empty())
+    return makeError("the module has no public function to run");
+  return llvm::Error::success();
+}
+
+llvm::Error JitSession::compile(mlir::ModuleOp module,
+                                const JitOptions &options) {
+  mlir::MLIRContext *context = module.getContext();
+  mlir::OwningOpRef<mlir::ModuleOp> lowered(
+      llvm::cast<mlir::ModuleOp>(module->clone()));
+
+  if (options.readOnlyArguments) {
+    auto readOnly = mlir::BoolAttr::get(context, false);
+    for (auto func : lowered->getOps<mlir::func::FuncOp>())
+      if (entryIndex.count(func.getSymName()))
+        for (unsigned index = 0; index < func.getNumArguments(); ++index)
+          func.setArgAttr(
+              index,
+              mlir::bufferization::BufferizationDialect::kWritableAttrName,
+              readOnly);
+  }
+
+  // Diagnostics become the error's text instead of reaching the caller's
+  // handlers, so that the caller decides how to report a failed compilation.
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler captureDiagnostics(
+      context, [&](mlir::Diagnostic &diag) {
+        llvm::raw_string_ostream os(diagnostics);
+        if (!diagnostics.empty())
+          os << "\n";
+        os << diag.getLocation() << ": " << diag;
+        for (const mlir::Diagnostic &note : diag.getNotes())
+          os << "\n  " << note.getLocation() << ": note: " << note;
+        return mlir::success();
+      });
+
+  mlir::PassManager pm(context, mlir::ModuleOp::getOperationName());
+  buildSeqToLinalgPipeline(pm, options.pipeline);
+  buildLinalgToLLVMPipeline(pm, options.pipeline);
+  if (mlir::failed(pm.run(*lowered)))
+    return makeError("lowering model '{}' failed:\n{}", model, diagnostics);
+  if (options.dumpLoweredModule)
+    lowered->print(*options.dumpLoweredModule);
+
+  // One host machine (CPU name and features) tunes the LLVM IR passes, the
+  // other generates code: ExecutionEngine::create takes ownership of it and
+  // would otherwise detect the host itself at the default -O2 codegen level.
+  std::unique_ptr<llvm::TargetMachine> tuningMachine =
+      createHostTargetMachine();
+  std::unique_ptr<llvm::TargetMachine> codegenMachine =
+      createHostTargetMachine();
+  if (!tuningMachine || !codegenMachine)
+    return makeError("no target machine for the host CPU");
+  auto transformer = mlir::makeOptimizingTransformer(
+      options.optLevel, /*sizeLevel=*/0, tuningMachine.get());
+
+  mlir::ExecutionEngineOptions engineOptions;
+  // The same LLVM IR as `seqc compile --emit=llvm` (host CPU and vector width
+  // attributes), optimized once by the transformer below.
+  auto buildLLVMModule =
+      [](mlir::Operation *op,
+         llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
+    return translateToLLVMIR(llvm::cast<mlir::ModuleOp>(op), llvmContext,
+                             /*optimize=*/false);
+  };
+  engineOptions.llvmModuleBuilder = buildLLVMModule;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // No listener registrations: sessions are created and destroyed often.
+  engineOptions.enableGDBNotificationListener = false;
+  engineOptions.enablePerfNotificationListener = false;
+  auto engineOrError = mlir::ExecutionEngine::create(*lowered, engineOptions,
+                                                     std::move(codegenMachine));
+  if (!engineOrError)
+    return makeError("JIT compilation of model '{}' failed: {}{}{}", model,
+                     llvm::toString(engineOrError.takeError()),
+                     diagnostics.empty() ? "" : "\n", diagnostics);
+  engine = std::move(*engineOrError);
+
+  for (const EntryPoint &entry : entries) {
+    auto function = engine->lookupPacked("_mlir_ciface_" + entry.name);
+    if (!function)
+      return makeError("entry point @{} has no C interface in the compiled "
+                       "code: {}",
+                       entry.name, llvm::toString(function.takeError()));
+    entryFunctions.push_back(*function);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<JitSession>>
+JitSession::create(mlir::ModuleOp seqModule, const JitOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+
+  std::unique_ptr<JitSession> session(new JitSession());
+  if (llvm::Error error = session->readSignatures(seqModule))
+    return std::move(error);
+  if (llvm::Error error = session->compile(seqModule, options))
+    return std::move(error);
+  return session;
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+const EntryPoint *JitSession::entryPoint(llvm::StringRef name) const {
+  auto it = entryIndex.find(name);
+  return it == entryIndex.end() ? nullptr : &entries[it->second];
+}
+
+const Tensor *JitSession::param(llvm::StringRef name) const {
+  auto it = paramIndex.find(name);
+  return it == paramIndex.end() ? nullptr : &paramValues[it->second];
+}
+
+llvm::Error JitSession::setParam(llvm::StringRef name, const Tensor &value) {
+  auto it = paramIndex.find(name);
+  if (it == paramIndex.end())
+    return makeError("model '{}' has no parameter '{}'", model, name.str());
+  const ParamInfo &info = paramInfos[it->second];
+  if (!info.type.accepts(value))
+    return makeError("parameter '{}' is {}, got {}", name.str(),
+                     info.type.str(), describe(value));
+  paramValues[it->second] = value;
+  return llvm::Error::success();
+}
+
+void JitSession::initParams(uint64_t seed) {
+  for (auto [info, value] : llvm::zip(paramInfos, paramValues)) {
+    Rng rng = Rng::forStream(seed, info.name);
+    initializeTensor(value, info.init, rng);
+  }
+}
+
+llvm::Error JitSession::loadParams(llvm::StringRef path, bool allowUnknown) {
+  auto file = loadSafetensors(path);
+  if (!file)
+    return file.takeError();
+
+  std::vector<std::string> problems;
+  for (const ParamInfo &info : paramInfos) {
+    auto it = file->tensors.find(info.name);
+    if (it == file->tensors.end())
+      problems.push_back(fmt::format("missing parameter '{}' ({})", info.name,
+                                     info.type.str()));
+    else if (!info.type.accepts(it->second))
+      problems.push_back(fmt::format("parameter '{}' is {} in the file, but "
+                                     "the model expects {}",
+                                     info.name, describe(it->second),
+                                     info.type.str()));
+  }
+  if (!allowUnknown)
+    for (const auto &[name, tensor] : file->tensors)
+      if (!paramIndex.count(name))
+        problems.push_back(fmt::format(
+            "tensor '{}' is not a parameter of model '{}'", name, model));
+  if (!problems.empty())
+    return makeError("{}: does not fit model '{}':\n  {}", path.str(), model,
+                     llvm::join(problems, "\n  "));
+
+  for (auto [info, value] : llvm::zip(paramInfos, paramValues))
+    value = std::move(file->tensors.find(info.name)->second);
+  return llvm::Error::success();
+}
+
+llvm::Error JitSession::saveParams(llvm::StringRef path,
+                                   const MetadataMap &metadata) const {
+  std::vector<NamedTensorRef> tensors;
+  for (auto [info, value] : llvm::zip(paramInfos, paramValues))
+    tensors.push_back({info.name, &value});
+  MetadataMap allMetadata = metadata;
+  if (!model.empty())
+    allMetadata.try_emplace("seqc.model", model);
+  return saveSafetensors(path, tensors, allMetadata);
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A ranked memref descriptor as the C interface lays it out: allocated and
+/// aligned pointers, offset, sizes[rank], strides[rank], all 8 bytes.
+class MemRefDescriptor {
+public:
+  /// Describes a contiguous row-major tensor owned by the caller.
+  static void append(llvm::SmallVectorImpl<int64_t> &words, const void *data,
+                     llvm::ArrayRef<int64_t> shape) {
+    auto pointer = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
+    words.push_back(pointer); // allocated
+    words.push_back(pointer); // aligned
+    words.push_back(0);       // offset
+    words.append(shape.begin(), shape.end());
+    llvm::SmallVector<int64_t, 4> strides(shape.size(), 1);
+    for (int64_t axis = static_cast<int64_t>(shape.size()) - 2; axis >= 0;
+         --axis)
+      strides[axis] = strides[axis + 1] * shape[axis + 1];
+    words.append(strides.begin(), strides.end());
+  }
+  static size_t words(size_t rank) { return 3 + 2 * rank; }
+};
+} // namespace
+
+/// The pointer a statically allocated (global) memref carries as its
+/// allocated pointer; it must not be freed.
+static void *const kGlobalMemRefMarker = reinterpret_cast<void *>(0xdeadbeef);
+
+/// Copies the memref described at `words` into a new contiguous tensor,
+/// following its offset and strides.
+static Tensor copyOut(const int64_t *words, const TensorType &type) {
+  size_t rank = type.shape.size();
+  auto *aligned =
+      reinterpret_cast<const std::byte *>(static_cast<intptr_t>(words[1]));
+  int64_t offset = words[2];
+  llvm::ArrayRef<int64_t> sizes(words + 3, rank);
+  llvm::ArrayRef<int64_t> strides(words + 3 + rank, rank);
+  Tensor tensor(type.dtype, sizes);
+  size_t elementSize = dtypeSize(type.dtype);
+  if (tensor.numElements() == 0)
+    return tensor;
+
+  bool contiguous = true;
+  int64_t expectedStride = 1;
+  for (int64_t axis = static_cast<int64_t>(rank) - 1; axis >= 0; --axis) {
+    if (sizes[axis] != 1 && strides[axis] != expectedStride)
+      contiguous = false;
+    expectedStride *= sizes[axis];
+  }
+  const std::byte *base = aligned + offset * elementSize;
+  if (contiguous) {
+    std::memcpy(tensor.rawData(), base, tensor.sizeInBytes());
+    return tensor;
+  }
+  llvm::SmallVector<int64_t, 4> index(rank, 0);
+  for (int64_t flat = 0; flat < tensor.numElements(); ++flat) {
+    int64_t source = 0;
+    for (size_t axis = 0; axis < rank; ++axis)
+      source += index[axis] * strides[axis];
+    std::memcpy(tensor.rawData() + flat * elementSize,
+                base + source * elementSize, elementSize);
+    for (int64_t axis = static_cast<int64_t>(rank) - 1; axis >= 0; --axis) {
+      if (++index[axis] < sizes[axis])
+        break;
+      index[axis] = 0;
+    }
+  }
+  return tensor;
+}
+
+llvm::Expected<std::vector<Tensor>>
+JitSession::run(llvm::StringRef entryName, llvm::ArrayRef<Tensor> inputs) {
+  auto it = entryIndex.find(entryName);
+  if (it == entryIndex.end())
+    return makeError("model '{}' has no entry point '{}'", model,
+                     entryName.str());
+  const EntryPoint &entry = entries[it->second];
+  PackedFunction function = entryFunctions[it->second];
+
+  if (inputs.size() != entry.inputs.size()) {
+    std::vector<std::string> expected;
+    for (const EntryArgument &input : entry.inputs)
+      expected.push_back(input.name + ": " + input.type.str());
+    return makeError("@{} takes {} input{} ({}), got {}", entry.name,
+                     entry.inputs.size(), entry.inputs.size() == 1 ? "" : "s",
+                     llvm::join(expected, ", "), inputs.size());
+  }
+  std::optional<int64_t> batchSize;
+  std::string batchInput;
+  for (auto [input, tensor] : llvm::zip(entry.inputs, inputs)) {
+    if (!input.type.accepts(tensor))
+      return makeError("input '{}' of @{} must be {}, got {}", input.name,
+                       entry.name, input.type.str(), describe(tensor));
+    if (input.type.shape.empty() || input.type.shape[0] != kDynamicSize)
+      continue;
+    if (batchSize && *batchSize != tensor.dim(0))
+      return makeError("inputs '{}' and '{}' of @{} disagree on the batch "
+                       "size: {} vs {}",
+                       batchInput, input.name, entry.name, *batchSize,
+                       tensor.dim(0));
+    batchSize = tensor.dim(0);
+    batchInput = input.name;
+  }
+
+  // Descriptors of every argument, then one pointer to each: the C
+  // interface takes `(results *, arg0 *, arg1 *, ...)`.
+  llvm::SmallVector<llvm::SmallVector<int64_t, 8>, 8> argumentWords;
+  llvm::DenseSet<const void *> callerBuffers;
+  size_t nextInput = 0;
+  for (const EntryArgument &argument : entry.arguments) {
+    const Tensor &tensor = argument.kind == EntryArgument::Kind::Param
+                               ? paramValues[argument.paramIndex]
+                               : inputs[nextInput++];
+    MemRefDescriptor::append(argumentWords.emplace_back(), tensor.rawData(),
+                             tensor.shape());
+    callerBuffers.insert(tensor.rawData());
+  }
+  size_t resultWordCount = 0;
+  for (const TensorType &result : entry.results)
+    resultWordCount += MemRefDescriptor::words(result.shape.size());
+  llvm::SmallVector<int64_t, 16> resultWords(resultWordCount, 0);
+
+  llvm::SmallVector<void *, 16> argumentPointers;
+  argumentPointers.reserve(entry.arguments.size() + 1);
+  void *resultPointer = resultWords.data();
+  if (!entry.results.empty())
+    argumentPointers.push_back(&resultPointer);
+  llvm::SmallVector<void *, 16> descriptorPointers;
+  for (auto &words : argumentWords)
+    descriptorPointers.push_back(words.data());
+  for (void *&pointer : descriptorPointers)
+    argumentPointers.push_back(&pointer);
+
+  function(argumentPointers.data());
+
+  std::vector<Tensor> outputs;
+  llvm::SmallVector<void *, 4> toFree;
+  const int64_t *words = resultWords.data();
+  for (const TensorType &result : entry.results) {
+    outputs.push_back(copyOut(words, result));
+    auto *allocated = reinterpret_cast<void *>(static_cast<intptr_t>(words[0]));
+    // Free each buffer once; never one the caller owns or a global.
+    if (allocated && allocated != kGlobalMemRefMarker &&
+        !callerBuffers.count(allocated) &&
+        !llvm::is_contained(toFree, allocated))
+      toFree.push_back(allocated);
+    words += MemRefDescriptor::words(result.shape.size());
+  }
+  for (void *allocated : toFree)
+    std::free(allocated);
+  return outputs;
+}
