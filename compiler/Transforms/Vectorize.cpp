@@ -1,7 +1,46 @@
 //===- Vectorize.cpp - Tile and vectorize linalg ops ----------------------===//
+//
+// seqc-vectorize works on linalg on tensors, before bufferization:
+//
+//  - Contractions (matmul and friends) get a register tile: M x N of
+//    8 x (2 * vector width) accumulators, the fill of the accumulator fused
+//    into the tile, and the reduction axis K tiled by 1, so each step of the
+//    K loop is one outer product: a broadcast of 8 scalars of A times two
+//    16-lane rows of B, 16 FMAs. A matmul whose B is transposed (the
+//    `x @ W^T` of every dense layer) first packs B^T into a [K, N] copy so
+//    that the rows of B are contiguous.
+//  - Every other linalg op is tiled to 1 x ... x 1 x (vector width) over its
+//    iteration space, so the innermost axis becomes one 16-lane vector.
+//  - Tiles are vectorized with linalg::vectorize, masked where the tile is a
+//    partial one (dynamic batch, sizes that are not multiples of 16).
+//  - Loop-invariant reads and writes of the accumulator are hoisted out of
+//    the K loop, so it carries its accumulators in registers.
+//
+// An op that cannot be vectorized is left tiled (it lowers to scalar loops);
+// the pass never fails.
+//
+// seqc-lower-vectors then runs on buffers and lowers the vector ops to the
+// 1-D, 16-lane operations that LLVM maps onto zmm registers.
+//
+//===----------------------------------------------------------------------===//
 #include "seqc/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace seqc {
 #define GEN_PASS_DEF_SEQCVECTORIZE
@@ -12,12 +51,352 @@ namespace seqc {
 using namespace mlir;
 
 namespace {
-struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
-  using SeqcVectorizeBase::SeqcVectorizeBase;
-  void runOnOperation() override {}
+
+/// Marks a tile this pass produced and will vectorize.
+constexpr llvm::StringLiteral kTileAttr = "seqc.tile";
+
+/// Rows of the matmul register tile; with 2 vectors of columns that is 16
+/// accumulators, half the zmm registers.
+constexpr int64_t kMatMulTileRows = 8;
+constexpr int64_t kMatMulTileVectors = 2;
+
+SmallVector<OpFoldResult> asIndexAttrs(OpBuilder &b, ArrayRef<int64_t> sizes) {
+  return llvm::map_to_vector(sizes, [&](int64_t size) -> OpFoldResult {
+    return b.getIndexAttr(size);
+  });
+}
+
+void markTile(Operation *op) {
+  op->setAttr(kTileAttr, UnitAttr::get(op->getContext()));
+}
+
+/// The tiling loops whose last iteration may be partial, to be peeled so that
+/// every other iteration works on a full, statically shaped tile.
+struct TilingState {
+  SmallVector<scf::ForOp> loopsToPeel;
+
+  void addLoops(ArrayRef<LoopLikeOpInterface> loops) {
+    for (LoopLikeOpInterface loop : loops)
+      if (auto forOp = dyn_cast<scf::ForOp>(loop.getOperation()))
+        loopsToPeel.push_back(forOp);
+  }
 };
 
-struct LowerVectorsPass : seqc::impl::SeqcLowerVectorsBase<LowerVectorsPass> {
-  void runOnOperation() override {}
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+/// C = A @ B^T with B [N, K] -> transpose B once into [K, N], then a plain
+/// matmul: its rows are then contiguous 16-lane loads in the K loop.
+linalg::LinalgOp packTransposedRhs(RewriterBase &rewriter,
+                                   linalg::MatmulTransposeBOp op) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value lhs = op.getDpsInputOperand(0)->get();
+  Value rhs = op.getDpsInputOperand(1)->get();
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, rhs);
+  Value packed = rewriter.create<tensor::EmptyOp>(
+      loc, SmallVector<OpFoldResult>{sizes[1], sizes[0]},
+      rhsType.getElementType());
+  Value transposed = rewriter
+                         .create<linalg::TransposeOp>(loc, rhs, packed,
+                                                      ArrayRef<int64_t>{1, 0})
+                         .getResult()[0];
+  auto matmul = rewriter.create<linalg::MatmulOp>(
+      loc, op->getResultTypes(), ValueRange{lhs, transposed}, op.getDpsInits());
+  rewriter.replaceOp(op, matmul->getResults());
+  return cast<linalg::LinalgOp>(matmul.getOperation());
+}
+
+/// Tiles a contraction into a register tile (fusing the fill of its
+/// accumulator) with the K loop innermost.
+void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
+                     int64_t vectorWidth, TilingState &state) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t numLoops = op.getNumLoops();
+
+  // Parallel tile: 1 for batch and outer M/N axes, the register tile for the
+  // innermost M and N axes, nothing for K (so the fill can be fused).
+  SmallVector<int64_t> parallelTile(numLoops, 0);
+  for (unsigned d : dims->batch)
+    parallelTile[d] = 1;
+  for (unsigned d : dims->m)
+    parallelTile[d] = 1;
+  for (unsigned d : dims->n)
+    parallelTile[d] = 1;
+  unsigned mDim = dims->m.back(), nDim = dims->n.back();
+  parallelTile[mDim] = kMatMulTileRows;
+  int64_t nTile = kMatMulTileVectors * vectorWidth;
+  // A narrow N (a small output layer) gets one vector, not two.
+  if (!ShapedType::isDynamic(ranges[nDim]) && ranges[nDim] <= vectorWidth)
+    nTile = vectorWidth;
+  parallelTile[nDim] = nTile;
+
+  scf::SCFTilingOptions tilingOptions;
+  tilingOptions.setTileSizes(asIndexAttrs(rewriter, parallelTile));
+  scf::SCFTileAndFuseOptions fuseOptions;
+  fuseOptions.setTilingOptions(tilingOptions);
+  // Only the accumulator's fill is fused: fusing a producer of A or B would
+  // recompute it for every tile.
+  fuseOptions.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool isDestination) {
+        bool fuse = isDestination && isa<linalg::FillOp>(producer.getOwner());
+        return std::make_tuple(fuse, false);
+      });
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), fuseOptions);
+  if (failed(tiled))
+    return;
+  for (OpResult result : op->getResults())
+    if (Value replacement = tiled->replacements.lookup(result))
+      rewriter.replaceAllUsesWith(result, replacement);
+  rewriter.eraseOp(op);
+  state.addLoops(tiled->loops);
+
+  Operation *tiledContraction = tiled->tiledAndFusedOps.front();
+  for (Operation *fused : tiled->tiledAndFusedOps)
+    if (fused != tiledContraction)
+      markTile(fused);
+
+  // The K loop, innermost: one rank-1 update of the register tile per step.
+  SmallVector<int64_t> reductionTile(numLoops, 0);
+  for (unsigned d : dims->k)
+    reductionTile[d] = 1;
+  scf::SCFTilingOptions kOptions;
+  kOptions.setTileSizes(asIndexAttrs(rewriter, reductionTile));
+  rewriter.setInsertionPoint(tiledContraction);
+  FailureOr<scf::SCFTilingResult> kTiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(tiledContraction), kOptions);
+  if (failed(kTiled)) {
+    markTile(tiledContraction);
+    return;
+  }
+  rewriter.replaceOp(tiledContraction, kTiled->replacements);
+  markTile(kTiled->tiledOps.front());
+}
+
+//===----------------------------------------------------------------------===//
+// Everything else
+//===----------------------------------------------------------------------===//
+
+/// Tiles a non-contraction op to one vector along the innermost loop and 1
+/// along every other loop.
+void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
+            TilingState &state) {
+  int64_t numLoops = op.getNumLoops();
+  if (numLoops == 0) {
+    markTile(op);
+    return;
+  }
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> tileSizes(numLoops, 1);
+  tileSizes.back() = vectorWidth;
+  // Axes of static size 1 need no loop.
+  for (auto [tile, range] : llvm::zip(tileSizes, ranges))
+    if (range == 1)
+      tile = 0;
+  scf::SCFTilingOptions options;
+  options.setTileSizes(asIndexAttrs(rewriter, tileSizes));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  state.addLoops(tiled->loops);
+  for (Operation *tile : tiled->tiledOps)
+    markTile(tile);
+}
+
+bool isContraction(linalg::LinalgOp op) {
+  return linalg::isaContractionOpInterface(op) && op.getNumDpsInits() == 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Vectorization of the tiles
+//===----------------------------------------------------------------------===//
+
+/// A tile left dynamic after peeling (a remainder along a dynamic axis, e.g.
+/// the last rows of a batch) is tiled again by 1 along its dynamic loops, so
+/// that its pieces are static: slower than a full tile, but never masked.
+void retileDynamicLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
+  SmallVector<int64_t> tileSizes;
+  for (int64_t range : op.getStaticLoopRanges())
+    tileSizes.push_back(ShapedType::isDynamic(range) ? 1 : 0);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(asIndexAttrs(rewriter, tileSizes));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *tile : tiled->tiledOps)
+    markTile(tile);
+}
+
+/// Vectorizes a statically shaped tile if linalg can; otherwise leaves it
+/// for the scalar loop lowering.
+void vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+    return;
+  if (failed(linalg::vectorizeOpPrecondition(op, {}, {},
+                                             /*vectorizeNDExtract=*/true)))
+    return;
+  rewriter.setInsertionPoint(op);
+  (void)linalg::vectorize(rewriter, op, {}, {}, /*vectorizeNDExtract=*/true);
+}
+
+SmallVector<linalg::LinalgOp> collectTiles(func::FuncOp func) {
+  SmallVector<linalg::LinalgOp> tiles;
+  func.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(kTileAttr))
+      tiles.push_back(op);
+  });
+  return tiles;
+}
+
+//===----------------------------------------------------------------------===//
+// Cleanup on tensors
+//===----------------------------------------------------------------------===//
+
+/// Hoists the accumulator's reads and writes (extract/insert_slice and
+/// transfer_read/write pairs on loop-carried tensors) out of loops, innermost
+/// first, so the K loop carries vectors.
+void hoistLoopInvariantTransfers(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<LoopLikeOpInterface> loops;
+  func.walk([&](LoopLikeOpInterface loop) { loops.push_back(loop); });
+  for (LoopLikeOpInterface loop : loops) {
+    moveLoopInvariantCode(loop);
+    (void)hoistLoopInvariantSubsets(rewriter, loop);
+  }
+}
+
+/// Runs every canonicalization pattern of the loaded dialects on `func`.
+void canonicalize(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    op.getCanonicalizationPatterns(patterns, ctx);
+  (void)applyPatternsAndFoldGreedily(func, std::move(patterns));
+}
+
+struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
+  using SeqcVectorizeBase::SeqcVectorizeBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+    int64_t width = std::max<int64_t>(vectorWidth, 1);
+
+    // Contractions first, so their accumulator fills are fused into the
+    // register tile rather than tiled on their own.
+    TilingState state;
+    SmallVector<linalg::LinalgOp> contractions;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && isContraction(op))
+        contractions.push_back(op);
+    });
+    for (linalg::LinalgOp op : contractions) {
+      if (auto transposed =
+              dyn_cast<linalg::MatmulTransposeBOp>(op.getOperation()))
+        op = packTransposedRhs(rewriter, transposed);
+      tileContraction(rewriter, op, width, state);
+    }
+
+    SmallVector<linalg::LinalgOp> others;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && !op->hasAttr(kTileAttr))
+        others.push_back(op);
+    });
+    for (linalg::LinalgOp op : others)
+      tileOp(rewriter, op, width, state);
+
+    // Peel the partial last tile off every loop, inner loops first (so that
+    // peeling an outer loop copies the already peeled inner ones): the full
+    // tiles become static.
+    for (scf::ForOp loop : llvm::reverse(state.loopsToPeel)) {
+      scf::ForOp partialIteration;
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partialIteration);
+    }
+    canonicalize(func);
+
+    // Static tiles vectorize as they are; dynamic remainders are split into
+    // static pieces first.
+    for (linalg::LinalgOp tile : collectTiles(func))
+      if (tile.hasDynamicShape())
+        retileDynamicLoops(rewriter, tile);
+    canonicalize(func);
+    for (linalg::LinalgOp tile : collectTiles(func)) {
+      tile->removeAttr(kTileAttr);
+      vectorizeTile(rewriter, tile);
+    }
+
+    canonicalize(func);
+    hoistLoopInvariantTransfers(rewriter, func);
+  }
 };
+
+//===----------------------------------------------------------------------===//
+// seqc-lower-vectors
+//===----------------------------------------------------------------------===//
+
+struct LowerVectorsPass : seqc::impl::SeqcLowerVectorsBase<LowerVectorsPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    // Accumulators that survived bufferization inside loops.
+    linalg::hoistRedundantVectorTransfers(func);
+
+    vector::VectorTransformsOptions options;
+    options.setVectorTransformsOptions(
+        vector::VectorContractLowering::OuterProduct);
+    options.setVectorTransposeLowering(
+        vector::VectorTransposeLowering::Shuffle16x16);
+    options.setVectorMultiReductionLowering(
+        vector::VectorMultiReductionLowering::InnerReduction);
+
+    // Contractions to outer products, and transposing reads to plain reads
+    // plus vector.transpose.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorContractLoweringPatterns(patterns, options);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateSinkVectorBroadcastPatterns(patterns);
+      vector::populateVectorMaskMaterializationPatterns(patterns, false);
+      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // Outer products to FMAs, multi-reductions to elementwise ops plus 1-D
+    // reductions, transposes to shuffles, broadcasts and shape casts to
+    // inserts and extracts.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorContractLoweringPatterns(patterns, options);
+      vector::populateVectorOuterProductLoweringPatterns(patterns);
+      vector::populateVectorMultiReductionLoweringPatterns(
+          patterns, options.vectorMultiReductionLowering);
+      vector::populateVectorTransposeLoweringPatterns(patterns, options);
+      vector::populateVectorBroadcastLoweringPatterns(patterns);
+      vector::populateVectorShapeCastLoweringPatterns(patterns);
+      vector::populateVectorMaskOpLoweringPatterns(patterns);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+  }
+};
+
 } // namespace
