@@ -117,6 +117,7 @@ LogicalResult AddOp::verify() { return verifyBinary(*this); }
 LogicalResult SubOp::verify() { return verifyBinary(*this); }
 LogicalResult MulOp::verify() { return verifyBinary(*this); }
 LogicalResult DivOp::verify() { return verifyBinary(*this); }
+LogicalResult EqualOp::verify() { return verifyBinary(*this); }
 
 //===----------------------------------------------------------------------===//
 // MatMulOp
