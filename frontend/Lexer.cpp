@@ -129,6 +129,8 @@ void Lexer::skipSpaceAndComments() {
         ++cur;
     } else if (c == '\\' && cur + 1 != end && cur[1] == '\n') {
       cur += 2; // explicit line continuation
+    } else if (c == '\\' && end - cur > 2 && cur[1] == '\r' && cur[2] == '\n') {
+      cur += 3; // the same, with a Windows line end
     } else if (c == '\n' && depth > 0) {
       ++cur; // inside () or []: a newline is plain whitespace
     } else {

@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <cmath>
 #include <cstdlib>
 
 using namespace seqc;
@@ -832,6 +833,9 @@ std::unique_ptr<Expr> Parser::parsePrimary() {
     auto num = std::make_unique<Expr>(Expr::Kind::Number, tok.range());
     std::string text = tok.text.str();
     num->number = std::strtod(text.c_str(), nullptr);
+    if (!std::isfinite(num->number))
+      return error(tok.loc(), "number '" + tok.text + "' is out of range",
+                   tok.range());
     num->text = text;
     consume();
     return num;

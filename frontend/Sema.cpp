@@ -1057,10 +1057,9 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
             sizeExpr->range);
       return false;
     }
-    // A dimension passed by name keeps the caller's name ("H"); one given as
-    // a literal or an expression is named after the layer's formal.
-    if (value->name.empty())
-      value->name = "";
+    // A dimension passed by name keeps the caller's name ("H"), so shapes in
+    // messages and in the typed IR speak of the model's dimensions; one given
+    // as a literal or an expression stays unnamed.
     dimBinding.dim = *value;
     child->dims[dimDecl.name] = dimBinding;
     child->dimOrder.push_back(dimDecl.name);
