@@ -245,7 +245,9 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createSeqcExpandMath());
 
   // -> LLVM dialect.
-  pm.addPass(createConvertVectorToSCFPass());
+  // Leftover n-D transfers: unrolled, so no stack buffers in loops.
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 #include "seqc/Transforms/Passes.h"
 
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
@@ -342,6 +343,18 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
       vectorizeTile(rewriter, tile);
     }
 
+    // Vectorized contractions come out as broadcasting reads, a multiply and
+    // a multi_reduction; fold them back into vector.contract before
+    // canonicalization turns the unit K reduction into a plain add, so that
+    // they lower to outer products (one broadcast scalar of A times a row of
+    // B per FMA) instead of 3-D elementwise vectors.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      (void)applyPatternsAndFoldGreedily(func, std::move(patterns));
+    }
+
     canonicalize(func);
     hoistLoopInvariantTransfers(rewriter, func);
   }
@@ -392,6 +405,18 @@ struct LowerVectorsPass : seqc::impl::SeqcLowerVectorsBase<LowerVectorsPass> {
       vector::populateVectorShapeCastLoweringPatterns(patterns);
       vector::populateVectorMaskOpLoweringPatterns(patterns);
       vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // n-D transfers to unrolled 1-D ones (no stack buffers), and those to
+    // plain or masked loads and stores.
+    {
+      RewritePatternSet patterns(ctx);
+      populateVectorToSCFConversionPatterns(
+          patterns, VectorTransferToSCFOptions().enableFullUnroll());
+      vector::populateVectorTransferLoweringPatterns(patterns,
+                                                     /*maxTransferRank=*/1);
       vector::populateVectorToVectorCanonicalizationPatterns(patterns);
       if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
         return signalPassFailure();
