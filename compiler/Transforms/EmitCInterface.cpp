@@ -14,10 +14,36 @@ namespace {
 struct EmitCInterfacePass
     : seqc::impl::SeqcEmitCInterfaceBase<EmitCInterfacePass> {
   void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func.isPublic() && !func.isExternal())
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (func.isPublic())
         func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                       UnitAttr::get(&getContext()));
+      // The runtime read the seq.* argument and result attributes before
+      // lowering; LLVM IR has no meaning for them.
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        stripSeqAttrs(func.getArgAttrDict(i), [&](ArrayRef<NamedAttribute> a) {
+          func.setArgAttrs(i, a);
+        });
+      for (unsigned i = 0; i < func.getNumResults(); ++i)
+        stripSeqAttrs(func.getResultAttrDict(i),
+                      [&](ArrayRef<NamedAttribute> a) {
+                        func.setResultAttrs(i, a);
+                      });
+    }
+  }
+
+  template <typename SetFn>
+  static void stripSeqAttrs(DictionaryAttr attrs, SetFn set) {
+    if (!attrs)
+      return;
+    SmallVector<NamedAttribute> kept;
+    for (NamedAttribute attr : attrs)
+      if (!attr.getName().getValue().starts_with("seq."))
+        kept.push_back(attr);
+    if (kept.size() != attrs.size())
+      set(kept);
   }
 };
 } // namespace

@@ -96,7 +96,8 @@ def SeqcEmitCInterface : Pass<"seqc-emit-c-interface", "mlir::ModuleOp"> {
   let description = [{
     Adds `llvm.emit_c_interface` to every public function so that the LLVM
     lowering emits a `_mlir_ciface_` wrapper taking memref descriptors by
-    pointer, which the runtime calls.
+    pointer, which the runtime calls. Drops the `seq.*` argument and result
+    attributes, which the runtime has read already and LLVM IR cannot carry.
   }];
 }
 
