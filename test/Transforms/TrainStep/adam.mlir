@@ -1,0 +1,50 @@
+// RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=adam clip-norm=5" | FileCheck %s
+// RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=sgd momentum=0.9" | FileCheck %s --check-prefix=MOMENTUM
+// RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=sgd" | FileCheck %s --check-prefix=SGD
+// RUN: not seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=rmsprop" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not seqc-opt %s --seqc-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
+
+// Adam: parameters, then m and v per parameter, the inputs, lr and step; it
+// returns the loss, the new parameters and the new state in that order.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[W:.*]]: tensor<3x4xf32> {seq.param = "W"}
+// CHECK-SAME: %[[M:.*]]: tensor<3x4xf32> {seq.state = "adam.m.W"}
+// CHECK-SAME: %[[V:.*]]: tensor<3x4xf32> {seq.state = "adam.v.W"}
+// CHECK-SAME: %[[X:.*]]: tensor<?x4xf32> {seq.input = "x"}
+// CHECK-SAME: %[[LR:.*]]: tensor<f32> {seq.hyper = "lr"}
+// CHECK-SAME: %[[T:.*]]: tensor<f32> {seq.hyper = "step"}
+// CHECK-SAME: -> (tensor<f32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+// The gradient, computed inline:
+// CHECK: %[[G:.*]] = seq.matmul %{{.*}}, %[[X]] {transpose_lhs}
+// Global-norm clipping: scale = clip / (clip + relu(norm - clip)).
+// CHECK: %[[SQ:.*]] = seq.mul %[[G]], %[[G]]
+// CHECK: %[[NORM:.*]] = seq.sqrt
+// CHECK: seq.relu
+// CHECK: %[[SCALE:.*]] = seq.div
+// CHECK: %[[GC:.*]] = seq.mul %[[G]], %[[SCALE]]
+// Moments and the bias-corrected update.
+// CHECK: %[[M1:.*]] = seq.add
+// CHECK: %[[V1:.*]] = seq.add
+// CHECK: seq.exp
+// CHECK: %[[NEW:.*]] = seq.sub %[[W]], %{{.*}}
+// CHECK: return %{{.*}}, %[[NEW]], %[[M1]], %[[V1]]
+
+// MOMENTUM-LABEL: func.func @train_step
+// MOMENTUM-SAME: {seq.state = "sgd.velocity.W"}
+// MOMENTUM: %[[VEL:.*]] = seq.add
+// MOMENTUM: %[[STEP:.*]] = seq.mul %{{.*}}, %[[VEL]]
+// MOMENTUM: %[[NEW:.*]] = seq.sub %arg0, %[[STEP]]
+// MOMENTUM: return %{{.*}}, %[[NEW]], %[[VEL]]
+
+// SGD-LABEL: func.func @train_step
+// SGD-NOT: seq.state
+// SGD: -> (tensor<f32>, tensor<3x4xf32>)
+
+// BAD: unknown optimizer 'rmsprop', expected sgd or adam
+// NOGRAD: no function @loss_grad (run seqc-autodiff first)
+func.func @loss(%w: tensor<3x4xf32> {seq.param = "W"}, %x: tensor<?x4xf32> {seq.input = "x"}) -> tensor<f32> {
+  %y = seq.matmul %x, %w {transpose_rhs} : tensor<?x4xf32>, tensor<3x4xf32> -> tensor<?x3xf32>
+  %t = seq.tanh %y : tensor<?x3xf32>
+  %l = seq.reduce_mean %t [0, 1] : tensor<?x3xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
