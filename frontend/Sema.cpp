@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 using namespace seqc;
 using ast::Expr;
@@ -347,14 +348,29 @@ public:
 
 private:
   // Diagnostics.
+  /// Reports an error once: a layer called twice would otherwise repeat the
+  /// errors of its body (and their notes).
   void error(SMLoc loc, const Twine &message,
              llvm::ArrayRef<SMRange> ranges = {}) {
-    srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Error, message, ranges);
     failed = true;
+    std::string text = message.str();
+    suppressNotes = !reported.insert({loc.getPointer(), text}).second;
+    if (suppressNotes)
+      return;
+    srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Error, text, ranges);
+    ++errorCount;
   }
   void note(SMLoc loc, const Twine &message,
             llvm::ArrayRef<SMRange> ranges = {}) {
-    srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
+    if (!suppressNotes)
+      srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
+  }
+  /// Says where the errors reported since `errorsBefore` were reached from
+  /// (an instantiation, a call), like a compiler's template backtrace.
+  void contextNote(unsigned errorsBefore, SMLoc loc, const Twine &message,
+                   llvm::ArrayRef<SMRange> ranges = {}) {
+    if (errorCount > errorsBefore)
+      srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
   }
   void fileError(const Twine &message) {
     llvm::SMDiagnostic diag(module.mainFile().name, llvm::SourceMgr::DK_Error,
@@ -425,6 +441,9 @@ private:
   const FrontendOptions &options;
   bool failed = false;
   bool tooLarge = false;
+  unsigned errorCount = 0;
+  bool suppressNotes = false;
+  std::set<std::pair<const char *, std::string>> reported;
 
   llvm::StringMap<const ast::BlockDecl *> blocks; // layers and models
   std::vector<const ast::TrainDecl *> trains;
@@ -1068,7 +1087,17 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
   Instance &childRef = *child;
   parent.children[decl.name] = std::move(child);
   parent.childDecls[decl.name] = &decl;
-  return instantiate(childRef);
+  unsigned errorsBefore = errorCount;
+  bool ok = instantiate(childRef);
+  std::string dims;
+  for (const std::string &name : childRef.dimOrder)
+    dims += (dims.empty() ? "" : ", ") + name + "=" +
+            std::to_string(childRef.dims[name].dim.size);
+  contextNote(errorsBefore, call.loc(),
+              "in layer '" + layer.name + "' with " + dims +
+                  ", instantiated here",
+              call.range);
+  return ok;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1128,8 +1157,8 @@ bool Sema::bindArgs(const Expr &call, StringRef callee, StringRef signature,
     givenAt[index] = arg.keyword.empty() ? value.loc() : arg.keywordLoc;
   }
   if (variadic && binding.values[0].empty()) {
-    error(call.range.End.isValid() ? call.lhs->loc() : call.loc(),
-          "'" + signature + "' needs at least one value", call.range);
+    error(call.loc(), "'" + signature + "' needs at least one value",
+          call.range);
     return false;
   }
   for (unsigned i = variadic ? 1 : 0; i < required; ++i) {
@@ -1799,8 +1828,11 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
     return nullptr;
 
   calling.push_back(&func);
+  unsigned errorsBefore = errorCount;
   const tir::Node *result = inlineBody(func, scope);
   calling.pop_back();
+  contextNote(errorsBefore, call.loc(),
+              "in the call of '" + callee.text + "' here", call.range);
   return result;
 }
 
