@@ -141,8 +141,9 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
       int64_t column = count > columns ? cells[columns].column
                                        : static_cast<int64_t>(line.size()) + 1;
       return errorAt(location, column,
-                     fmt::format("ragged row: {} values, but line {} has {}",
-                                 count, widthLine, columns));
+                     fmt::format("ragged row: {} value{}, but line {} has {}",
+                                 count, count == 1 ? "" : "s", widthLine,
+                                 columns));
     }
 
     for (auto [index, cell] : llvm::enumerate(cells)) {
