@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -132,7 +133,8 @@ using BodyBuilder =
 /// An elementwise linalg.generic over the broadcast of `inputs` into
 /// `resultType`; `body` maps the input elements to the result element.
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
-                       ValueRange inputs, BodyBuilder body) {
+                       ValueRange inputs, BodyBuilder body,
+                       ValueRange sizeOperands = {}) {
   MLIRContext *ctx = b.getContext();
   auto resultShape = resultType.getShape();
   SmallVector<AffineMap> maps;
@@ -140,8 +142,10 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
     maps.push_back(
         broadcastMap(ctx, tensorTypeOf(input).getShape(), resultShape));
   maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
-  Value init =
-      emptyTensor(b, loc, resultType, broadcastSizeSources(resultType, inputs));
+  Value init = emptyTensor(
+      b, loc, resultType,
+      broadcastSizeSources(resultType,
+                           sizeOperands.empty() ? inputs : sizeOperands));
   auto generic = b.create<linalg::GenericOp>(
       loc, resultType, inputs, init, maps,
       parallelIterators(resultType.getRank()),
@@ -955,6 +959,197 @@ struct ReduceMeanOpLowering : OpConversionPattern<seq::ReduceMeanOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Ops that derivative rules build: broadcast_like, pad, scatter_add, one_hot
+//===----------------------------------------------------------------------===//
+
+struct BroadcastLikeOpLowering : OpConversionPattern<seq::BroadcastLikeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(seq::BroadcastLikeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    // The result's dynamic sizes are those of `like`.
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        adaptor.getInput(),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; },
+        adaptor.getLike());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Zeros with the input inserted at offset `before` along the axis.
+struct PadOpLowering : OpConversionPattern<seq::PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(seq::PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    int64_t axis = op.getAxis();
+    SmallVector<OpFoldResult> inputSizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    SmallVector<Value> dynamicSizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!resultType.isDynamicDim(i))
+        continue;
+      Value size =
+          getValueOrCreateConstantIndexOp(rewriter, loc, inputSizes[i]);
+      if (i == axis)
+        size = rewriter.create<arith::AddIOp>(
+            loc, size,
+            rewriter.create<arith::ConstantIndexOp>(loc, op.getBefore() +
+                                                             op.getAfter()));
+      dynamicSizes.push_back(size);
+    }
+    Value empty = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType(), dynamicSizes);
+    Value zero = floatConstant(rewriter, loc, resultType.getElementType(), 0.0);
+    Value zeros =
+        rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    offsets[axis] = rewriter.getIndexAttr(op.getBefore());
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, input, zeros, offsets, inputSizes, strides);
+    return success();
+  }
+};
+
+/// Clamps an integer index into [0, rows): the policy gather uses, so that
+/// scatter_add (its adjoint) adds to the row that gather read.
+Value clampedRow(OpBuilder &b, Location loc, Value index, Value rows) {
+  Value row = b.create<arith::IndexCastOp>(loc, b.getIndexType(), index);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value last = b.create<arith::SubIOp>(
+      loc, rows, b.create<arith::ConstantIndexOp>(loc, 1));
+  row = b.create<arith::MaxSIOp>(loc, row, zero);
+  return b.create<arith::MinSIOp>(loc, row, last);
+}
+
+/// A loop over the (flattened) indices; each step adds one row of updates
+/// into the row of the table it names. Rows may repeat, so this is a
+/// sequential loop, not a parallel linalg op.
+struct ScatterAddOpLowering : OpConversionPattern<seq::ScatterAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(seq::ScatterAddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value updates = adaptor.getUpdates(), indices = adaptor.getIndices();
+    auto updatesType = tensorTypeOf(updates);
+    auto indicesType = tensorTypeOf(indices);
+    Type elementType = updatesType.getElementType();
+    int64_t indexRank = indicesType.getRank();
+
+    // updates [S..., E] -> [n, E], indices [S...] -> [n].
+    Value flatUpdates = updates, flatIndices = indices;
+    if (indexRank == 0) {
+      flatUpdates = rewriter.create<tensor::ExpandShapeOp>(
+          loc,
+          RankedTensorType::get({1, updatesType.getShape().back()},
+                                elementType),
+          updates, SmallVector<ReassociationIndices>{{0, 1}});
+      flatIndices = rewriter.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get({1}, indicesType.getElementType()),
+          indices, SmallVector<ReassociationIndices>{});
+    } else if (indexRank > 1) {
+      ReassociationIndices leading;
+      for (int64_t i = 0; i < indexRank; ++i)
+        leading.push_back(i);
+      flatUpdates = rewriter.create<tensor::CollapseShapeOp>(
+          loc, updates,
+          SmallVector<ReassociationIndices>{leading, {indexRank}});
+      flatIndices = rewriter.create<tensor::CollapseShapeOp>(
+          loc, indices, SmallVector<ReassociationIndices>{leading});
+    }
+
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = filledTensor(rewriter, loc, resultType,
+                              {{Value(), 0}, {flatUpdates, 1}},
+                              floatConstant(rewriter, loc, elementType, 0.0));
+    Value zeroIndex = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    Value count = rewriter.create<tensor::DimOp>(loc, flatIndices, 0);
+    Value rows = rewriter.create<arith::ConstantIndexOp>(loc, op.getRows());
+    OpFoldResult width = tensor::getMixedSize(rewriter, loc, flatUpdates, 1);
+    auto rowType =
+        RankedTensorType::get({1, updatesType.getShape().back()}, elementType);
+
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, zeroIndex, count, one, ValueRange{init},
+        [&](OpBuilder &b, Location l, Value i, ValueRange iterArgs) {
+          Value table = iterArgs[0];
+          Value row = clampedRow(
+              b, l, b.create<tensor::ExtractOp>(l, flatIndices, i), rows);
+          SmallVector<OpFoldResult> unitStrides(2, b.getIndexAttr(1));
+          SmallVector<OpFoldResult> rowSizes = {b.getIndexAttr(1), width};
+          Value update = b.create<tensor::ExtractSliceOp>(
+              l, rowType, flatUpdates,
+              SmallVector<OpFoldResult>{i, b.getIndexAttr(0)}, rowSizes,
+              unitStrides);
+          SmallVector<OpFoldResult> rowOffsets = {row, b.getIndexAttr(0)};
+          Value current = b.create<tensor::ExtractSliceOp>(
+              l, rowType, table, rowOffsets, rowSizes, unitStrides);
+          Value sum = buildElementwise(
+              b, l, rowType, ValueRange{current, update},
+              [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                return nb.create<arith::AddFOp>(nl, args[0], args[1]);
+              });
+          Value updated = b.create<tensor::InsertSliceOp>(
+              l, sum, table, rowOffsets, rowSizes, unitStrides);
+          b.create<scf::YieldOp>(l, updated);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+/// result[s..., c] = indices[s...] == c ? 1 : 0.
+struct OneHotOpLowering : OpConversionPattern<seq::OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(seq::OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value indices = adaptor.getIndices();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    SmallVector<std::pair<Value, int64_t>> sizeSources;
+    for (int64_t i = 0; i < rank - 1; ++i)
+      sizeSources.push_back({indices, i});
+    sizeSources.push_back({Value(), 0});
+    Value init = emptyTensor(rewriter, loc, resultType, sizeSources);
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx).getMajorSubMap(rank - 1),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    Type elementType = resultType.getElementType();
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, indices, init, maps, parallelIterators(rank),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index =
+              b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          Value column = b.create<linalg::IndexOp>(l, rank - 1);
+          Value hot = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                              index, column);
+          Value value = b.create<arith::SelectOp>(
+              l, hot, floatConstant(b, l, elementType, 1.0),
+              floatConstant(b, l, elementType, 0.0));
+          b.create<linalg::YieldOp>(l, value);
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
 
@@ -965,25 +1160,26 @@ struct ConvertSeqToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<seq::SeqDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect>();
+                           arith::ArithDialect, math::MathDialect,
+                           scf::SCFDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(ctx);
-    patterns
-        .add<UnaryOpLowering<seq::NegOp>, UnaryOpLowering<seq::SigmoidOp>,
-             UnaryOpLowering<seq::TanhOp>, UnaryOpLowering<seq::ReluOp>,
-             UnaryOpLowering<seq::ExpOp>, UnaryOpLowering<seq::LogOp>,
-             UnaryOpLowering<seq::SqrtOp>, UnaryOpLowering<seq::AbsOp>,
-             UnaryOpLowering<seq::LeakyReluOp>, UnaryOpLowering<seq::EluOp>,
-             BinaryOpLowering<seq::AddOp, arith::AddFOp>,
-             BinaryOpLowering<seq::SubOp, arith::SubFOp>,
-             BinaryOpLowering<seq::MulOp, arith::MulFOp>,
-             BinaryOpLowering<seq::DivOp, arith::DivFOp>, MatMulOpLowering,
-             TransposeOpLowering, SoftmaxOpLowering, LogSoftmaxOpLowering,
-             MaxoutOpLowering, ConcatOpLowering, SliceOpLowering,
-             ExpandDimsOpLowering, SqueezeOpLowering, GatherOpLowering,
-             ReduceSumOpLowering, ReduceMeanOpLowering, ReduceMaxOpLowering>(
-            ctx);
+    patterns.add<UnaryOpLowering<seq::NegOp>, UnaryOpLowering<seq::SigmoidOp>,
+                 UnaryOpLowering<seq::TanhOp>, UnaryOpLowering<seq::ReluOp>,
+                 UnaryOpLowering<seq::ExpOp>, UnaryOpLowering<seq::LogOp>,
+                 UnaryOpLowering<seq::SqrtOp>, UnaryOpLowering<seq::AbsOp>,
+                 UnaryOpLowering<seq::LeakyReluOp>, UnaryOpLowering<seq::EluOp>,
+                 BinaryOpLowering<seq::AddOp, arith::AddFOp>,
+                 BinaryOpLowering<seq::SubOp, arith::SubFOp>,
+                 BinaryOpLowering<seq::MulOp, arith::MulFOp>,
+                 BinaryOpLowering<seq::DivOp, arith::DivFOp>, MatMulOpLowering,
+                 TransposeOpLowering, SoftmaxOpLowering, LogSoftmaxOpLowering,
+                 MaxoutOpLowering, ConcatOpLowering, SliceOpLowering,
+                 ExpandDimsOpLowering, SqueezeOpLowering, GatherOpLowering,
+                 ReduceSumOpLowering, ReduceMeanOpLowering, ReduceMaxOpLowering,
+                 BroadcastLikeOpLowering, PadOpLowering, ScatterAddOpLowering,
+                 OneHotOpLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
