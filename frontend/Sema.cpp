@@ -432,6 +432,13 @@ private:
                                        size_t rank, const Expr *axisExpr,
                                        const Expr &call, StringRef callee);
   std::vector<std::string> visibleNames(Scope &scope, bool callable);
+  /// A member whose definition failed (and was reported): uses of it stay
+  /// silent instead of adding "unknown name" errors.
+  static bool isFailedMember(const Instance &inst, StringRef name) {
+    return llvm::any_of(inst.decl->members, [&](const auto &member) {
+      return member->name == name;
+    });
+  }
 
   // Entry points.
   void elaborateEntry(const ast::FuncDecl &func, Instance &model);
@@ -1326,11 +1333,8 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
           expr.range);
     return nullptr;
   }
-  if (inst.paramDecls.count(name) || inst.childDecls.count(name))
-    return nullptr; // its definition failed and was reported
-  for (const auto &member : inst.decl->members)
-    if (member->name == name && llvm::isa<ast::ParamDecl>(member.get()))
-      return nullptr; // a parameter whose shape failed, already reported
+  if (isFailedMember(inst, name))
+    return nullptr;
 
   error(expr.loc(),
         "unknown name '" + name + "'" +
@@ -1534,8 +1538,8 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
     return callFunc(*func->second, inst, expr, scope);
   if (const Builtin *builtin = lookupBuiltin(name))
     return evalBuiltin(*builtin, expr, scope);
-  if (inst.childDecls.count(name))
-    return nullptr; // the instance failed and was reported
+  if (isFailedMember(inst, name))
+    return nullptr;
 
   auto block = blocks.find(name);
   if (block != blocks.end() && !block->second->isModel()) {
@@ -2022,9 +2026,9 @@ std::optional<tir::Program> Sema::run() {
   model.name = modelDecl->name;
   if (!bindModelDims(model))
     return std::nullopt;
+  // Go on after errors here: entry points report their own errors, and
+  // uses of what failed stay silent.
   instantiate(model);
-  if (failed)
-    return std::nullopt;
 
   for (const auto &member : modelDecl->members) {
     const auto *func = llvm::dyn_cast<ast::FuncDecl>(member.get());
