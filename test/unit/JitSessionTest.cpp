@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <functional>
+#include <malloc.h>
 
 using namespace seqc::rt;
 using seqc::test::errorOf;
@@ -58,6 +59,15 @@ protected:
 
   mlir::MLIRContext context;
 };
+
+/// Bytes allocated with malloc and not freed (0 where unknown).
+size_t heapBytesInUse() {
+#if defined(__GLIBC__)
+  return mallinfo2().uordblks;
+#else
+  return 0;
+#endif
+}
 
 /// `rows` x `columns` values spread over [-3, 3), deterministic.
 Tensor sampleInput(int64_t rows, int64_t columns, uint64_t seed = 1) {
@@ -178,6 +188,26 @@ TEST_P(JitSessionTest, ParametersAndInputsAreNotModified) {
   EXPECT_TRUE(session->param("fc.W")->identicalTo(W));
   EXPECT_TRUE(session->param("fc.b")->identicalTo(b));
   EXPECT_TRUE(x.identicalTo(xCopy));
+}
+
+TEST_P(JitSessionTest, OutlivesTheMLIRContext) {
+  std::unique_ptr<JitSession> session;
+  {
+    mlir::DialectRegistry registry;
+    seqc::registerAllDialects(registry);
+    mlir::MLIRContext scopedContext(registry);
+    auto module =
+        mlir::parseSourceString<mlir::ModuleOp>(kLinear, &scopedContext);
+    ASSERT_TRUE(module);
+    JitOptions options;
+    options.pipeline.vectorize = GetParam();
+    SEQC_ASSERT_OK_AND_ASSIGN(created, JitSession::create(*module, options));
+    session = std::move(created);
+  }
+  session->initParams(2);
+  SEQC_ASSERT_OK_AND_ASSIGN(outputs,
+                            session->run("forward", {sampleInput(2, 3)}));
+  EXPECT_EQ(outputs[0].shape(), llvm::ArrayRef<int64_t>({2, 4}));
 }
 
 TEST_P(JitSessionTest, SetParamChecksTheType) {
@@ -582,12 +612,18 @@ TEST_P(JitSessionTest, TenThousandCalls) {
   session->initParams(0);
   Tensor x = sampleInput(32, 4);
   SEQC_ASSERT_OK_AND_ASSIGN(reference, session->run("forward", {x}));
+  size_t heapBefore = heapBytesInUse();
   for (int call = 0; call < 10000; ++call) {
     auto outputs = session->run("forward", {x});
     ASSERT_TRUE(static_cast<bool>(outputs))
         << llvm::toString(outputs.takeError());
     ASSERT_TRUE((*outputs)[0].identicalTo(reference[0])) << "call " << call;
   }
+  // Each call allocates kilobytes (the result, the hidden layer); a leak of
+  // any of them would grow the heap by megabytes.
+  size_t heapAfter = heapBytesInUse();
+  EXPECT_LT(heapAfter, heapBefore + 64 * 1024)
+      << "the heap grew by " << heapAfter - heapBefore << " bytes";
   for (int64_t row = 0; row < 32; ++row) {
     double sum = 0;
     for (int64_t j = 0; j < 3; ++j)
