@@ -1,0 +1,74 @@
+//===- TrainSpec.h - The settings of a `train` block ------------*- C++ -*-===//
+//
+// What the trainer needs from a `train` block, checked and typed by the
+// frontend: where the data is and how to read it, the optimizer, the
+// schedule. The loss expression itself is elaborated into the `loss` entry
+// point of the typed IR. Command-line flags override these fields.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_FRONTEND_TRAINSPEC_H
+#define SEQC_FRONTEND_TRAINSPEC_H
+
+#include "seqc/Frontend/TypedIR.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seqc {
+
+/// How the target column(s) of a table are read.
+enum class TargetKind {
+  None,       // no target (unsupervised / forward only)
+  ClassIndex, // `label = "col"`: distinct values -> 0..C-1; y is a class index
+  Scalar,     // `target = "col"`: y is a float scalar per instance
+  Vector,     // `target = ["a", "b"]`: y is a float vector [K]
+  MultiLabel, // `labels = ["a", "b"]`: y is a 0/1 vector [K]
+};
+
+struct DataSpec {
+  std::string kind = "csv"; // csv (tsv is csv with a tab separator)
+  tir::Loc loc;
+  /// Either one file split by `split` (a seeded shuffle), or explicit files.
+  std::string path;
+  std::string trainPath, validPath;
+  double split = 0.9;
+  char separator = ',';
+  /// Feature columns in order; empty: every column that is not a target.
+  std::vector<std::string> features;
+  TargetKind targetKind = TargetKind::None;
+  std::vector<std::string> targets; // one column for ClassIndex and Scalar
+  bool standardize = false;          // with mean/std of the training split
+};
+
+struct OptimizerSpec {
+  std::string name = "adam"; // adam | sgd
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double clipNorm = 0.0; // 0: no clipping
+  tir::Loc loc;
+};
+
+/// A metric reported per epoch: accuracy, precision_at (k), mse, rmse,
+/// perplexity, loss.
+struct MetricSpec {
+  std::string name;
+  int64_t k = 1;
+};
+
+struct TrainSpec {
+  std::string modelName;
+  tir::Loc loc;
+  DataSpec data;
+  OptimizerSpec optimizer;
+  int64_t batch = 32;
+  int64_t epochs = 1;
+  uint64_t seed = 0;
+  std::vector<MetricSpec> metrics;
+};
+
+} // namespace seqc
+
+#endif // SEQC_FRONTEND_TRAINSPEC_H
