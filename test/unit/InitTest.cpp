@@ -109,6 +109,24 @@ TEST(InitTest, HeIsNormalOverFanIn) {
   EXPECT_NEAR(m.stddev, std::sqrt(2.0 / 128.0), 0.002);
 }
 
+// Pinned values (from a Python transcription of Random.cpp): a seed must give
+// the same parameters on every machine and in every later version.
+TEST(InitTest, PinnedValues) {
+  Tensor xavier(DType::F32, {16, 4});
+  Rng xavierRng = Rng::forStream(42, "fc1.W");
+  initializeTensor(xavier, {InitSpec::Kind::Xavier}, xavierRng);
+  EXPECT_EQ(xavier.values<float>()[0], 0.249251097f);
+  EXPECT_EQ(xavier.values<float>()[1], 0.432481706f);
+  EXPECT_EQ(xavier.values<float>()[2], 0.372844785f);
+
+  Tensor he(DType::F32, {16, 4});
+  Rng heRng = Rng::forStream(42, "fc1.W");
+  initializeTensor(he, {InitSpec::Kind::He}, heRng);
+  EXPECT_EQ(he.values<float>()[0], 0.90011996f);
+  EXPECT_EQ(he.values<float>()[1], -0.700018406f);
+  EXPECT_EQ(he.values<float>()[2], -0.762543261f);
+}
+
 TEST(InitTest, SeededAndDeterministic) {
   InitSpec spec{InitSpec::Kind::Xavier};
   Tensor a = initialized({16, 4}, spec, 1);
