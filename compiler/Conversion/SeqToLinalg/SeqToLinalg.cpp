@@ -131,10 +131,12 @@ using BodyBuilder =
     function_ref<Value(OpBuilder &, Location, ValueRange /*args*/)>;
 
 /// An elementwise linalg.generic over the broadcast of `inputs` into
-/// `resultType`; `body` maps the input elements to the result element.
+/// `resultType`; `body` maps the input elements to the result element. The
+/// result's dynamic sizes come from `sizeOperands` (default: the inputs); a
+/// given `init` is written in place instead of a new tensor.
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                        ValueRange inputs, BodyBuilder body,
-                       ValueRange sizeOperands = {}) {
+                       ValueRange sizeOperands = {}, Value init = nullptr) {
   MLIRContext *ctx = b.getContext();
   auto resultShape = resultType.getShape();
   SmallVector<AffineMap> maps;
@@ -142,10 +144,11 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
     maps.push_back(
         broadcastMap(ctx, tensorTypeOf(input).getShape(), resultShape));
   maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
-  Value init = emptyTensor(
-      b, loc, resultType,
-      broadcastSizeSources(resultType,
-                           sizeOperands.empty() ? inputs : sizeOperands));
+  if (!init)
+    init = emptyTensor(b, loc, resultType,
+                       broadcastSizeSources(resultType, sizeOperands.empty()
+                                                            ? inputs
+                                                            : sizeOperands));
   auto generic = b.create<linalg::GenericOp>(
       loc, resultType, inputs, init, maps,
       parallelIterators(resultType.getRank()),
@@ -1100,7 +1103,8 @@ struct ScatterAddOpLowering : OpConversionPattern<seq::ScatterAddOp> {
               b, l, rowType, ValueRange{current, update},
               [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
                 return nb.create<arith::AddFOp>(nl, args[0], args[1]);
-              });
+              },
+              /*sizeOperands=*/{}, /*init=*/current);
           Value updated = b.create<tensor::InsertSliceOp>(
               l, sum, table, rowOffsets, rowSizes, unitStrides);
           b.create<scf::YieldOp>(l, updated);
