@@ -123,6 +123,33 @@ static llvm::Expected<InitSpec> parseInit(mlir::DictionaryAttr attr,
 // Creation
 //===----------------------------------------------------------------------===//
 
+/// "file:line:col: error: message" when the location leads to a source
+/// position (as the driver prints diagnostics), else the MLIR location.
+static void printDiagnostic(llvm::raw_ostream &os,
+                            const mlir::Diagnostic &diag) {
+  mlir::Location location = diag.getLocation();
+  if (auto fileLocation = location->findInstanceOf<mlir::FileLineColLoc>())
+    os << fileLocation.getFilename().getValue() << ":" << fileLocation.getLine()
+       << ":" << fileLocation.getColumn() << ": ";
+  else
+    os << location << ": ";
+  switch (diag.getSeverity()) {
+  case mlir::DiagnosticSeverity::Error:
+    os << "error: ";
+    break;
+  case mlir::DiagnosticSeverity::Warning:
+    os << "warning: ";
+    break;
+  case mlir::DiagnosticSeverity::Note:
+    os << "note: ";
+    break;
+  case mlir::DiagnosticSeverity::Remark:
+    os << "remark: ";
+    break;
+  }
+  os << diag;
+}
+
 JitSession::~JitSession() = default;
 
 llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
@@ -237,9 +264,11 @@ llvm::Error JitSession::compile(mlir::ModuleOp module,
         llvm::raw_string_ostream os(diagnostics);
         if (!diagnostics.empty())
           os << "\n";
-        os << diag.getLocation() << ": " << diag;
-        for (const mlir::Diagnostic &note : diag.getNotes())
-          os << "\n  " << note.getLocation() << ": note: " << note;
+        printDiagnostic(os, diag);
+        for (const mlir::Diagnostic &note : diag.getNotes()) {
+          os << "\n  ";
+          printDiagnostic(os, note);
+        }
         return mlir::success();
       });
 
