@@ -203,8 +203,18 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   for (auto [tile, range] : llvm::zip(tileSizes, ranges))
     if (range == 1)
       tile = 0;
+  // Reduction loops innermost, so that a reduction's accumulator is loop
+  // invariant there and stays in registers.
+  SmallVector<int64_t> interchange;
+  for (auto [i, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (iterator == utils::IteratorType::parallel)
+      interchange.push_back(i);
+  for (auto [i, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (iterator == utils::IteratorType::reduction)
+      interchange.push_back(i);
   scf::SCFTilingOptions options;
   options.setTileSizes(asIndexAttrs(rewriter, tileSizes));
+  options.setInterchange(interchange);
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
