@@ -151,3 +151,50 @@ func.func @div_scalar(%x: tensor<?x3x4xf32>, %s: tensor<f32>) -> tensor<?x3x4xf3
   %0 = seq.div %x, %s : tensor<?x3x4xf32>, tensor<f32> -> tensor<?x3x4xf32>
   return %0 : tensor<?x3x4xf32>
 }
+
+// -----
+
+// step(x) = x > 0 ? 1 : 0
+// CHECK-LABEL: func.func @step
+// CHECK:         ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:           %[[POS:.*]] = arith.cmpf ogt, %[[IN]], %[[ZERO]] : f32
+// CHECK:           %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK:           %[[R:.*]] = arith.select %[[POS]], %[[ONE]], %[[ZERO]] : f32
+// CHECK:           linalg.yield %[[R]]
+func.func @step(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = seq.step %x : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// sign(x) = x > 0 ? 1 : (x < 0 ? -1 : 0)
+// CHECK-LABEL: func.func @sign
+// CHECK:         ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK:           %[[POS:.*]] = arith.cmpf ogt, %[[IN]], %{{.*}} : f32
+// CHECK:           %[[NEG:.*]] = arith.cmpf olt, %[[IN]], %{{.*}} : f32
+// CHECK:           %[[MINUS:.*]] = arith.constant -1.000000e+00 : f32
+// CHECK:           %[[NZ:.*]] = arith.select %[[NEG]], %[[MINUS]], %{{.*}} : f32
+// CHECK:           %[[PLUS:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK:           %[[R:.*]] = arith.select %[[POS]], %[[PLUS]], %[[NZ]] : f32
+// CHECK:           linalg.yield %[[R]]
+func.func @sign(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = seq.sign %x : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @equal
+// CHECK:         linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]]
+// CHECK:         ^bb0(%[[L:.*]]: f32, %[[R:.*]]: f32, %{{.*}}: f32):
+// CHECK:           %[[EQ:.*]] = arith.cmpf oeq, %[[L]], %[[R]] : f32
+// CHECK:           %[[V:.*]] = arith.select %[[EQ]], %{{.*}}, %{{.*}} : f32
+// CHECK:           linalg.yield %[[V]]
+func.func @equal(%x: tensor<?x4xf32>, %y: tensor<4xf32>) -> tensor<?x4xf32> {
+  %0 = seq.equal %x, %y : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}

@@ -103,3 +103,24 @@ func.func @softmax_and_reductions(%x: tensor<?x4xf32>)
   %4 = seq.reduce_mean %x [0, 1] : tensor<?x4xf32> -> tensor<f32>
   return %0, %1, %2, %3, %4 : tensor<?x4xf32>, tensor<?x4xf32>, tensor<4xf32>, tensor<?xf32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @derivative_ops
+func.func @derivative_ops(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %ids: tensor<?xi64>)
+    -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>,
+        tensor<?x7xf32>, tensor<10x4xf32>, tensor<?x5xf32>) {
+  // CHECK: seq.step %{{.*}} : tensor<?x4xf32>
+  %0 = seq.step %x : tensor<?x4xf32>
+  // CHECK: seq.sign %{{.*}} : tensor<?x4xf32>
+  %1 = seq.sign %x : tensor<?x4xf32>
+  // CHECK: seq.equal %{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  %2 = seq.equal %x, %b : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
+  // CHECK: seq.broadcast_like %{{.*}}, %{{.*}} : tensor<4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  %3 = seq.broadcast_like %b, %x : tensor<4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: seq.pad %{{.*}} axis = 1 before = 1 after = 2 : tensor<?x4xf32> -> tensor<?x7xf32>
+  %4 = seq.pad %x axis = 1 before = 1 after = 2 : tensor<?x4xf32> -> tensor<?x7xf32>
+  // CHECK: seq.scatter_add %{{.*}}[%{{.*}}] rows = 10 : tensor<?x4xf32>, tensor<?xi64> -> tensor<10x4xf32>
+  %5 = seq.scatter_add %x[%ids] rows = 10 : tensor<?x4xf32>, tensor<?xi64> -> tensor<10x4xf32>
+  // CHECK: seq.one_hot %{{.*}} depth = 5 : tensor<?xi64> -> tensor<?x5xf32>
+  %6 = seq.one_hot %ids depth = 5 : tensor<?xi64> -> tensor<?x5xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x7xf32>, tensor<10x4xf32>, tensor<?x5xf32>
+}

@@ -300,6 +300,30 @@ Value UnaryOpLowering<seq::AbsOp>::buildBody(seq::AbsOp, OpBuilder &b,
   return b.create<math::AbsFOp>(loc, x);
 }
 
+template <>
+Value UnaryOpLowering<seq::StepOp>::buildBody(seq::StepOp, OpBuilder &b,
+                                              Location loc, Value x) {
+  Value zero = floatConstant(b, loc, x.getType(), 0.0);
+  Value positive =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
+  return b.create<arith::SelectOp>(
+      loc, positive, floatConstant(b, loc, x.getType(), 1.0), zero);
+}
+
+template <>
+Value UnaryOpLowering<seq::SignOp>::buildBody(seq::SignOp, OpBuilder &b,
+                                              Location loc, Value x) {
+  Value zero = floatConstant(b, loc, x.getType(), 0.0);
+  Value positive =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
+  Value negative =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
+  Value negativeOrZero = b.create<arith::SelectOp>(
+      loc, negative, floatConstant(b, loc, x.getType(), -1.0), zero);
+  return b.create<arith::SelectOp>(
+      loc, positive, floatConstant(b, loc, x.getType(), 1.0), negativeOrZero);
+}
+
 /// x > 0 ? x : negative, the shape shared by leaky_relu and elu.
 Value selectPositive(OpBuilder &b, Location loc, Value x, Value negative) {
   Value zero = floatConstant(b, loc, x.getType(), 0.0);
@@ -341,6 +365,30 @@ struct BinaryOpLowering : OpConversionPattern<SeqOp> {
         ValueRange{adaptor.getLhs(), adaptor.getRhs()},
         [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return b.create<ArithOp>(loc, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// equal: 1 where the (broadcast) operands are equal, 0 elsewhere.
+struct EqualOpLowering : OpConversionPattern<seq::EqualOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(seq::EqualOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), resultType,
+        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Type type = args[0].getType();
+          Value equal = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
+                                                args[0], args[1]);
+          return b.create<arith::SelectOp>(loc, equal,
+                                           floatConstant(b, loc, type, 1.0),
+                                           floatConstant(b, loc, type, 0.0));
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -1183,7 +1231,8 @@ struct ConvertSeqToLinalgPass
                  ExpandDimsOpLowering, SqueezeOpLowering, GatherOpLowering,
                  ReduceSumOpLowering, ReduceMeanOpLowering, ReduceMaxOpLowering,
                  BroadcastLikeOpLowering, PadOpLowering, ScatterAddOpLowering,
-                 OneHotOpLowering>(ctx);
+                 OneHotOpLowering, UnaryOpLowering<seq::StepOp>,
+                 UnaryOpLowering<seq::SignOp>, EqualOpLowering>(ctx);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
