@@ -195,6 +195,10 @@ void buildSeqToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSeqToLinalg());
   pm.addPass(createCanonicalizerPass());
+  // One loop for a chain of elementwise ops (bias add + activation, the
+  // gate math of a cell) instead of one pass over memory per op.
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 

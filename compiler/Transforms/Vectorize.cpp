@@ -226,8 +226,15 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
     markTile(tile);
 }
 
+/// A contraction with M, N and K axes (a matmul, possibly batched); a dot
+/// product (no M or N) is vectorized as a plain reduction instead.
 bool isContraction(linalg::LinalgOp op) {
-  return linalg::isaContractionOpInterface(op) && op.getNumDpsInits() == 1;
+  if (!linalg::isaContractionOpInterface(op) || op.getNumDpsInits() != 1)
+    return false;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  return succeeded(dims) && !dims->m.empty() && !dims->n.empty() &&
+         !dims->k.empty();
 }
 
 //===----------------------------------------------------------------------===//
@@ -290,6 +297,15 @@ void hoistLoopInvariantTransfers(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Collects the ops a rewriter creates.
+struct CreatedOps : RewriterBase::Listener {
+  llvm::SetVector<Operation *> ops;
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    ops.insert(op);
+  }
+  void notifyOperationErased(Operation *op) override { ops.remove(op); }
+};
+
 /// Runs every canonicalization pattern of the loaded dialects on `func`.
 void canonicalize(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
@@ -348,21 +364,30 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
       if (tile.hasDynamicShape())
         retileDynamicLoops(rewriter, tile);
     canonicalize(func);
-    for (linalg::LinalgOp tile : collectTiles(func)) {
-      tile->removeAttr(kTileAttr);
-      vectorizeTile(rewriter, tile);
-    }
-
     // Vectorized contractions come out as broadcasting reads, a multiply and
     // a multi_reduction; fold them back into vector.contract before
     // canonicalization turns the unit K reduction into a plain add, so that
     // they lower to outer products (one broadcast scalar of A times a row of
-    // B per FMA) instead of 3-D elementwise vectors.
+    // B per FMA) instead of 3-D elementwise vectors. Only the ops vectorized
+    // from contractions: on other reductions the folding is not always valid
+    // in MLIR 19 (it builds a malformed contract for a reduction to a
+    // scalar).
+    CreatedOps contractionOps;
+    for (linalg::LinalgOp tile : collectTiles(func)) {
+      tile->removeAttr(kTileAttr);
+      bool contraction = isContraction(tile);
+      rewriter.setListener(contraction ? &contractionOps : nullptr);
+      vectorizeTile(rewriter, tile);
+      rewriter.setListener(nullptr);
+    }
     {
       RewritePatternSet patterns(ctx);
       vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
       vector::populateVectorReductionToContractPatterns(patterns);
-      (void)applyPatternsAndFoldGreedily(func, std::move(patterns));
+      GreedyRewriteConfig config;
+      config.strictMode = GreedyRewriteStrictness::ExistingAndNewOps;
+      (void)applyOpPatternsAndFold(contractionOps.ops.getArrayRef(),
+                                   std::move(patterns), config);
     }
 
     canonicalize(func);

@@ -47,8 +47,7 @@ func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x48xf32>) -> tensor<?x48xf3
 // CHECK-LABEL: func.func @matmul_transpose_b
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x32xf32>, %[[W:.*]]: tensor<16x32xf32>)
 // CHECK:         %[[PACKED:.*]] = scf.for {{.*}} -> (tensor<32x16xf32>)
-// CHECK:           %[[COL:.*]] = vector.transfer_read {{.*}} : tensor<16x1xf32>, vector<16x1xf32>
-// CHECK:           vector.transpose %[[COL]], [1, 0] : vector<16x1xf32> to vector<1x16xf32>
+// CHECK:           vector.transfer_read {{.*}} permutation_map = #{{.*}}} : tensor<16x1xf32>, vector<1x16xf32>
 // CHECK:         scf.for
 // CHECK:           tensor.extract_slice %[[PACKED]][%{{.*}}, 0] [1, 16] [1, 1] : tensor<32x16xf32> to tensor<1x16xf32>
 // CHECK:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
@@ -71,8 +70,7 @@ func.func @matmul_transpose_b(%x: tensor<?x32xf32>, %w: tensor<16x32xf32>) -> te
 // CHECK:         scf.for
 // CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}}
 // CHECK:             %[[X:.*]] = vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
-// CHECK:             %[[B1:.*]] = vector.transfer_read {{.*}} : tensor<16xf32>, vector<16xf32>
-// CHECK:             %[[B:.*]] = vector.broadcast %[[B1]] : vector<16xf32> to vector<1x16xf32>
+// CHECK:             %[[B:.*]] = vector.transfer_read {{.*}} : tensor<16xf32>, vector<1x16xf32>
 // CHECK:             %[[S:.*]] = arith.addf %[[X]], %[[B]] : vector<1x16xf32>
 // CHECK:             math.tanh %[[S]] : vector<1x16xf32>
 // CHECK:           math.tanh %{{.*}} : vector<1x5xf32>
