@@ -240,8 +240,8 @@ private:
     } else {
       axes.push_back(off + node.axis);
     }
-    return builder.create<OpT>(location(node.loc), tensorType(node.type),
-                               input, builder.getDenseI64ArrayAttr(axes));
+    return builder.create<OpT>(location(node.loc), tensorType(node.type), input,
+                               builder.getDenseI64ArrayAttr(axes));
   }
 
   Value matmul(const tir::Node &node);
@@ -269,8 +269,8 @@ Value Generator::matmul(const tir::Node &node) {
   // A dot product of two batches of vectors: sum(a * b) per instance.
   if (aVector && bVector) {
     tir::Type productType = a.type.batched ? a.type : b.type;
-    Value product = builder.create<seq::MulOp>(loc, tensorType(productType),
-                                               lhs, rhs);
+    Value product =
+        builder.create<seq::MulOp>(loc, tensorType(productType), lhs, rhs);
     int64_t axis = productType.batched ? 1 : 0;
     return builder.create<seq::ReduceSumOp>(
         loc, resultType, product, builder.getDenseI64ArrayAttr({axis}));
@@ -310,8 +310,8 @@ Value Generator::emitNode(const tir::Node &node) {
     auto type = RankedTensorType::get({}, elemType);
     return builder.create<arith::ConstantOp>(
         loc, type,
-        DenseElementsAttr::get(type, builder.getFloatAttr(elemType,
-                                                          node.number)));
+        DenseElementsAttr::get(type,
+                               builder.getFloatAttr(elemType, node.number)));
   }
   case tir::NodeKind::Add:
     return binary<seq::AddOp>(node);
@@ -349,8 +349,8 @@ Value Generator::emitNode(const tir::Node &node) {
     Value input = emit(node.operands[0]);
     if (!input)
       return nullptr;
-    SmallVector<int64_t> perm =
-        offset(node) ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0};
+    SmallVector<int64_t> perm = offset(node) ? SmallVector<int64_t>{0, 2, 1}
+                                             : SmallVector<int64_t>{1, 0};
     return builder.create<seq::TransposeOp>(loc, tensorType(node.type), input,
                                             builder.getDenseI64ArrayAttr(perm));
   }
@@ -405,6 +405,21 @@ Value Generator::emitNode(const tir::Node &node) {
     return reduce<seq::ReduceMeanOp>(node);
   case tir::NodeKind::ReduceMax:
     return reduce<seq::ReduceMaxOp>(node);
+  case tir::NodeKind::OneHot: {
+    Value input = emit(node.operands[0]);
+    if (!input)
+      return nullptr;
+    return builder.create<seq::OneHotOp>(loc, tensorType(node.type), input,
+                                         builder.getI64IntegerAttr(node.k));
+  }
+  case tir::NodeKind::BatchMean: {
+    // The loss of a batch: the mean of the per-instance values.
+    Value input = emit(node.operands[0]);
+    if (!input || !node.operands[0]->type.batched)
+      return input;
+    return builder.create<seq::ReduceMeanOp>(loc, tensorType(node.type), input,
+                                             builder.getDenseI64ArrayAttr({0}));
+  }
   }
   return fail(node, "internal error: unhandled typed-IR node");
 }

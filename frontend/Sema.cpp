@@ -10,6 +10,8 @@
 #include "seqc/Frontend/AST.h"
 #include "seqc/Frontend/Frontend.h"
 
+#include "SemaSupport.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -25,6 +27,7 @@
 #include <set>
 
 using namespace seqc;
+using namespace seqc::sema;
 using ast::Expr;
 using llvm::SMLoc;
 using llvm::SMRange;
@@ -41,92 +44,6 @@ constexpr unsigned kMaxCallDepth = 256;
 constexpr unsigned kMaxLayerDepth = 64;
 /// Consumers of the typed IR (printer, MLIRGen) walk it recursively.
 constexpr unsigned kMaxNodeDepth = 5000;
-
-//===----------------------------------------------------------------------===//
-// Shapes
-//===----------------------------------------------------------------------===//
-
-using Shape = std::vector<tir::Dim>;
-
-/// "[H=16, 4]"; a scalar is "[]".
-std::string formatShape(const Shape &shape) {
-  std::string out = "[";
-  llvm::raw_string_ostream os(out);
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      os << ", ";
-    if (!shape[i].name.empty())
-      os << shape[i].name << "=";
-    os << shape[i].size;
-  }
-  os << "]";
-  return out;
-}
-
-std::string formatDim(const tir::Dim &dim) {
-  if (dim.name.empty())
-    return std::to_string(dim.size);
-  return dim.name + "=" + std::to_string(dim.size);
-}
-
-bool sameSizes(const Shape &a, const Shape &b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].size != b[i].size)
-      return false;
-  return true;
-}
-
-/// Numpy broadcasting, trailing-aligned.
-std::optional<Shape> broadcast(const Shape &a, const Shape &b) {
-  size_t rank = std::max(a.size(), b.size());
-  Shape result(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    const tir::Dim *da = i < a.size() ? &a[a.size() - 1 - i] : nullptr;
-    const tir::Dim *db = i < b.size() ? &b[b.size() - 1 - i] : nullptr;
-    tir::Dim &out = result[rank - 1 - i];
-    if (!da || !db) {
-      out = da ? *da : *db;
-    } else if (da->size == db->size) {
-      out = da->name.empty() ? *db : *da;
-    } else if (da->size == 1) {
-      out = *db;
-    } else if (db->size == 1) {
-      out = *da;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return result;
-}
-
-/// Closest candidate for "did you mean ...?", if any is close enough.
-std::string suggest(StringRef name, llvm::ArrayRef<std::string> candidates) {
-  // One-letter names are dimension-like (H, I, O): any other letter is one
-  // edit away, so a suggestion would be noise.
-  if (name.size() < 2)
-    return "";
-  std::string best;
-  unsigned bestDistance = (name.size() + 2) / 3 + 1;
-  for (const std::string &candidate : candidates) {
-    unsigned distance = name.edit_distance(candidate, true, bestDistance);
-    if (distance < bestDistance && candidate != name) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  if (best.empty())
-    return "";
-  return "; did you mean '" + best + "'?";
-}
-
-std::string joinNames(llvm::ArrayRef<std::string> names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i)
-    out += (i ? ", " : "") + names[i];
-  return out;
-}
 
 //===----------------------------------------------------------------------===//
 // Builtins
@@ -224,14 +141,33 @@ const Builtin *lookupBuiltin(StringRef name) {
   return nullptr;
 }
 
-std::string formatNumber(double value) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  if (value == std::floor(value) && std::fabs(value) < 1e15)
-    os << int64_t(value);
-  else
-    os << value;
-  return out;
+/// Losses and one_hot: builtins that sema desugars into several nodes, in
+/// numerically stable forms where it matters (see evalLossBuiltin).
+struct LossBuiltin {
+  const char *name;
+  std::vector<std::string> formals; // all required
+};
+
+const std::vector<LossBuiltin> &lossBuiltins() {
+  static const std::vector<LossBuiltin> table = {
+      {"mse", {"p", "t"}},           {"sse", {"p", "t"}},
+      {"cross_entropy", {"p", "y"}}, {"nll", {"logp", "y"}},
+      {"bce", {"p", "t"}},           {"bce_with_logits", {"z", "t"}},
+      {"kl_div", {"p", "q"}},        {"l2", {"x"}},
+      {"one_hot", {"y", "depth"}},
+  };
+  return table;
+}
+
+const LossBuiltin *lookupLossBuiltin(StringRef name) {
+  for (const LossBuiltin &builtin : lossBuiltins())
+    if (name == builtin.name)
+      return &builtin;
+  return nullptr;
+}
+
+bool isBuiltinName(StringRef name) {
+  return lookupBuiltin(name) || lookupLossBuiltin(name);
 }
 
 std::string builtinSignature(const Builtin &builtin) {
@@ -280,19 +216,6 @@ constexpr const char *kInitializerList =
     "normal(mean, std), xavier or he";
 
 //===----------------------------------------------------------------------===//
-// Train settings
-//===----------------------------------------------------------------------===//
-
-const std::vector<std::string> &trainKeys() {
-  static const std::vector<std::string> keys = {
-      "data",         "loss",       "optimizer", "batch",    "epochs",
-      "seed",         "lr",         "metrics",   "split",    "clip_norm",
-      "weight_decay", "momentum",   "shuffle",   "bptt",     "eval_every",
-      "log_every",    "checkpoint", "patience",  "schedule", "warmup"};
-  return keys;
-}
-
-//===----------------------------------------------------------------------===//
 // Instances and scopes
 //===----------------------------------------------------------------------===//
 
@@ -331,27 +254,41 @@ struct Local {
   SMLoc loc;
 };
 
+/// The target of the loss (`y` in `cross_entropy(forward(x), y)`): the one
+/// name of the loss expression that is not otherwise defined. It becomes the
+/// last input of the `loss` entry point when it is first used.
+struct LossTarget {
+  const TrainSpec *spec = nullptr;
+  bool hasData = false;
+  tir::EntryPoint *entry = nullptr;
+  std::string name;
+  SMLoc loc;
+  const tir::Node *node = nullptr;
+};
+
 /// The names visible in one function body while it is being inlined.
 struct Scope {
   Instance *inst;
   const ast::FuncDecl *func;
   llvm::StringMap<Local> locals;
+  LossTarget *target = nullptr; // only in the loss expression itself
 };
 
-class Sema {
+class Sema : public Reporter {
 public:
   Sema(const ast::Module &module, llvm::SourceMgr &srcMgr,
        const FrontendOptions &options)
       : module(module), srcMgr(srcMgr), options(options) {}
 
   std::optional<tir::Program> run();
+  std::optional<TrainSpec> runTrain();
 
 private:
   // Diagnostics.
   /// Reports an error once: a layer called twice would otherwise repeat the
   /// errors of its body (and their notes).
   void error(SMLoc loc, const Twine &message,
-             llvm::ArrayRef<SMRange> ranges = {}) {
+             llvm::ArrayRef<SMRange> ranges = {}) override {
     failed = true;
     std::string text = message.str();
     suppressNotes = !reported.insert({loc.getPointer(), text}).second;
@@ -361,7 +298,7 @@ private:
     ++errorCount;
   }
   void note(SMLoc loc, const Twine &message,
-            llvm::ArrayRef<SMRange> ranges = {}) {
+            llvm::ArrayRef<SMRange> ranges = {}) override {
     if (!suppressNotes)
       srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
   }
@@ -382,11 +319,12 @@ private:
     error(loc, "duplicate definition of " + what + " '" + name + "'");
     note(previous, "previous definition is here");
   }
-  tir::Loc toLoc(SMLoc loc) const;
+  tir::Loc toLoc(SMLoc loc) const override;
 
   // Declarations.
-  void collectGlobals();
+  void collectGlobals(bool checkBlocks = true);
   void checkBlock(const ast::BlockDecl &block);
+  const ast::BlockDecl *selectModel();
   void checkTrain(const ast::TrainDecl &train, bool selected);
 
   // Instantiation.
@@ -440,8 +378,29 @@ private:
     });
   }
 
+  // Losses and the values they are built from (desugared into nodes).
+  const tir::Node *evalLossBuiltin(StringRef name, const Expr &call,
+                                   Scope &scope);
+  const tir::Node *paramNode(int index, SMLoc loc);
+  const tir::Node *unaryOp(tir::NodeKind kind, const tir::Node *x, SMLoc loc);
+  const tir::Node *binaryOp(tir::NodeKind kind, const tir::Node *a,
+                            const tir::Node *b, SMLoc loc);
+  const tir::Node *reduceAll(tir::NodeKind kind, const tir::Node *x, SMLoc loc);
+  const tir::Node *logOf(const tir::Node *p, SMLoc loc);
+  tir::Node *oneHot(const tir::Node *y, int64_t depth, SMLoc loc);
+  const tir::Node *squeezeUnitAxes(const tir::Node *x, SMLoc loc);
+  const tir::Node *logitsBCE(const tir::Node *z, const tir::Node *t, SMLoc loc);
+  bool matchShapes(const tir::Node *&a, const tir::Node *&b, const Expr &call,
+                   StringRef aName, StringRef bName, const Expr &aExpr,
+                   const Expr &bExpr);
+  bool requireFloat(const tir::Node *node, const Expr &expr);
+  const tir::Node *bindTarget(const Expr &expr, Scope &scope);
+  const tir::Node *batchMean(const tir::Node *node);
+
   // Entry points.
   void elaborateEntry(const ast::FuncDecl &func, Instance &model);
+  void checkDataAgainstForward(Instance &model);
+  void elaborateLoss(Instance &model);
 
   const ast::Module &module;
   llvm::SourceMgr &srcMgr;
@@ -454,6 +413,11 @@ private:
 
   llvm::StringMap<const ast::BlockDecl *> blocks; // layers and models
   std::vector<const ast::TrainDecl *> trains;
+  const ast::BlockDecl *modelDecl = nullptr;
+  // The train block of the selected model, checked.
+  const ast::TrainDecl *selectedTrain = nullptr;
+  std::shared_ptr<TrainSpec> trainSpec;
+  TrainCheck trainCheck;
   tir::Program program;
   size_t nodeCount = 0;
   std::vector<const ast::BlockDecl *> instantiating; // recursion check
@@ -482,7 +446,7 @@ tir::Loc Sema::toLoc(SMLoc loc) const {
 // Declarations
 //===----------------------------------------------------------------------===//
 
-void Sema::collectGlobals() {
+void Sema::collectGlobals(bool checkBlocks) {
   // Used files first, so that a clash with the library is reported at the
   // user's definition.
   for (const auto &file : llvm::reverse(module.files)) {
@@ -491,11 +455,13 @@ void Sema::collectGlobals() {
         auto [it, inserted] = blocks.try_emplace(block->name, block);
         if (!inserted) {
           const ast::BlockDecl *previous = it->second;
-          duplicate(block->isModel() ? "model" : "layer", block->name,
-                    block->loc, previous->loc);
+          if (checkBlocks)
+            duplicate(block->isModel() ? "model" : "layer", block->name,
+                      block->loc, previous->loc);
           continue;
         }
-        checkBlock(*block);
+        if (checkBlocks)
+          checkBlock(*block);
       } else if (const auto *train =
                      llvm::dyn_cast<ast::TrainDecl>(decl.get())) {
         trains.push_back(train);
@@ -512,6 +478,12 @@ void Sema::checkBlock(const ast::BlockDecl &block) {
     auto [it, inserted] = names.try_emplace(dim.name, dim.loc);
     if (!inserted)
       duplicate("dimension", dim.name, dim.loc, it->second);
+    if (!dim.source.empty() &&
+        !llvm::is_contained(dataDimKindNames(), dim.source))
+      error(dim.sourceLoc, "unknown kind of data dimension '" + dim.source +
+                               "' for '" + dim.name + "': expected " +
+                               joinNames(dataDimKindNames()) +
+                               suggest(dim.source, dataDimKindNames()));
   }
   bool hasForward = false;
   for (const auto &member : block.members) {
@@ -556,57 +528,21 @@ void Sema::checkTrain(const ast::TrainDecl &train, bool selected) {
     return;
   }
 
-  llvm::StringMap<SMLoc> seen;
-  const std::vector<std::string> &keys = trainKeys();
+  auto spec = std::make_shared<TrainSpec>();
+  TrainCheck check = checkTrainSettings(train, *spec, *this);
+  if (!selected)
+    return;
+  selectedTrain = &train;
+  trainSpec = spec;
+  trainCheck = check;
   for (const ast::TrainSetting &setting : train.settings) {
-    if (!llvm::is_contained(keys, setting.key)) {
-      error(setting.keyLoc, "unknown train setting '" + setting.key +
-                                "': expected one of " + joinNames(keys) +
-                                suggest(setting.key, keys));
-      continue;
-    }
-    auto [seenIt, inserted] = seen.try_emplace(setting.key, setting.keyLoc);
-    if (!inserted) {
-      duplicate("train setting", setting.key, setting.keyLoc, seenIt->second);
-      continue;
-    }
-    const Expr &value = *setting.value;
-    bool isInt = value.kind == Expr::Kind::Number && value.isInteger;
-    bool isNumber = value.kind == Expr::Kind::Number;
-    if (setting.key == "batch" || setting.key == "epochs" ||
-        setting.key == "bptt") {
-      if (!isInt || value.integer <= 0)
-        error(value.loc(),
-              "'" + setting.key + "' must be a positive integer, got '" +
-                  setting.text + "'",
-              value.range);
-    } else if (setting.key == "seed") {
-      if (!isInt)
-        error(value.loc(),
-              "'seed' must be a non-negative integer, got '" + setting.text +
-                  "'",
-              value.range);
-    } else if (setting.key == "lr") {
-      if (!isNumber || value.number <= 0)
-        error(value.loc(),
-              "'lr' must be a positive number, got '" + setting.text + "'",
-              value.range);
-    } else if (setting.key == "split") {
-      if (!isNumber || value.number <= 0 || value.number >= 1)
-        error(value.loc(),
-              "'split' must be a number between 0 and 1 (the training "
-              "fraction), got '" +
-                  setting.text + "'",
-              value.range);
-    }
-    if (selected) {
-      tir::Setting out;
-      out.key = setting.key;
-      out.text = setting.text.str();
-      out.loc = toLoc(setting.keyLoc);
-      program.trainSettings.push_back(std::move(out));
-    }
+    tir::Setting out;
+    out.key = setting.key;
+    out.text = setting.text.str();
+    out.loc = toLoc(setting.keyLoc);
+    program.trainSettings.push_back(std::move(out));
   }
+  program.train = spec;
 }
 
 //===----------------------------------------------------------------------===//
@@ -833,6 +769,58 @@ bool Sema::bindModelDims(Instance &model) {
     overrides[name] = size;
   }
 
+  // Sizes from the data (--data-dim, or the driver after reading it), and
+  // the ones the train block implies by listing its columns.
+  llvm::StringMap<int64_t> fromData;
+  for (const auto &[kind, size] : options.dataDims) {
+    if (!llvm::is_contained(dataDimKindNames(), kind)) {
+      fileError("--data-dim " + kind + "=" + Twine(size) +
+                ": unknown kind of data dimension '" + kind + "': expected " +
+                joinNames(dataDimKindNames()) +
+                suggest(kind, dataDimKindNames()));
+      continue;
+    }
+    if (size <= 0) {
+      fileError("--data-dim " + kind + "=" + Twine(size) +
+                ": a dimension must be positive");
+      continue;
+    }
+    fromData[kind] = size;
+  }
+  if (trainSpec && trainCheck.data) {
+    const DataSpec &data = trainSpec->data;
+    llvm::StringMap<int64_t> listed;
+    if (!data.features.empty())
+      listed["features"] = data.features.size();
+    switch (data.targetKind) {
+    case TargetKind::Scalar:
+      listed["targets"] = 1;
+      break;
+    case TargetKind::Vector:
+      listed["targets"] = data.targets.size();
+      break;
+    case TargetKind::MultiLabel:
+      listed["targets"] = data.targets.size();
+      listed["classes"] = data.targets.size();
+      break;
+    default:
+      break;
+    }
+    for (const auto &entry : listed) {
+      auto given = fromData.find(entry.first());
+      if (given == fromData.end()) {
+        fromData[entry.first()] = entry.second;
+      } else if (given->second != entry.second) {
+        error(selectedTrain->keywordLoc,
+              "--data-dim " + entry.first() + "=" + Twine(given->second) +
+                  " disagrees with the train block, whose data has " +
+                  Twine(entry.second) + " " + entry.first());
+      }
+    }
+  }
+  if (failed)
+    return false;
+
   for (const ast::DimDecl &dimDecl : decl.dims) {
     if (model.dims.count(dimDecl.name))
       continue; // duplicate, already reported
@@ -841,8 +829,20 @@ bool Sema::bindModelDims(Instance &model) {
     binding.source = dimDecl.source;
     binding.dim.name = dimDecl.name;
     auto overridden = overrides.find(dimDecl.name);
+    auto data =
+        dimDecl.source.empty() ? fromData.end() : fromData.find(dimDecl.source);
     if (overridden != overrides.end()) {
+      if (data != fromData.end() && data->second != overridden->second) {
+        error(dimDecl.loc, "--dim " + dimDecl.name + "=" +
+                               Twine(overridden->second) +
+                               " disagrees with the data: '" + dimDecl.name +
+                               "' is the number of " + dimDecl.source + ", " +
+                               Twine(data->second));
+        continue;
+      }
       binding.dim.size = overridden->second;
+    } else if (data != fromData.end()) {
+      binding.dim.size = data->second;
     } else if (dimDecl.defaultSize) {
       std::optional<tir::Dim> size =
           evalInt(*dimDecl.defaultSize, model, IntUse::Dim);
@@ -1013,7 +1013,7 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
       if (!entry.second->isModel())
         layers.push_back(entry.first().str());
     llvm::sort(layers);
-    std::string hint = lookupBuiltin(layerName)
+    std::string hint = isBuiltinName(layerName)
                            ? " ('" + layerName.str() +
                                  "' is a builtin function: call it in a "
                                  "forward or fn body)"
@@ -1241,6 +1241,8 @@ std::vector<std::string> Sema::visibleNames(Scope &scope, bool callable) {
       names.push_back(func.first().str());
     for (const Builtin &builtin : builtins())
       names.push_back(builtin.name);
+    for (const LossBuiltin &builtin : lossBuiltins())
+      names.push_back(builtin.name);
   }
   llvm::sort(names);
   return names;
@@ -1268,7 +1270,7 @@ const tir::Node *Sema::evalExpr(const Expr &expr, Scope &scope) {
     return evalIdent(expr, scope);
   case Expr::Kind::Neg: {
     const tir::Node *operand = evalExpr(*expr.lhs, scope);
-    if (!operand)
+    if (!operand || !requireFloat(operand, *expr.lhs))
       return nullptr;
     if (operand->kind == tir::NodeKind::Constant)
       return constant(-operand->number, expr.loc());
@@ -1293,18 +1295,8 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
     return local->second.node;
 
   auto param = inst.params.find(name);
-  if (param != inst.params.end()) {
-    const tir::Node *&cached = paramNodes[param->second];
-    if (!cached) {
-      const tir::Param &p = program.params[param->second];
-      tir::Node *node = make(tir::NodeKind::Param, p.shape, false, expr.loc());
-      if (!node)
-        return nullptr;
-      node->paramIndex = param->second;
-      cached = node;
-    }
-    return cached;
-  }
+  if (param != inst.params.end())
+    return paramNode(param->second, expr.loc());
 
   auto dim = inst.dims.find(name);
   if (dim != inst.dims.end()) {
@@ -1324,7 +1316,7 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
           expr.range);
     return nullptr;
   }
-  if (inst.funcs.count(name) || lookupBuiltin(name)) {
+  if (inst.funcs.count(name) || isBuiltinName(name)) {
     error(expr.loc(),
           "'" + name +
               "' is a function, not a value: call it, "
@@ -1335,6 +1327,8 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
   }
   if (isFailedMember(inst, name))
     return nullptr;
+  if (scope.target)
+    return bindTarget(expr, scope);
 
   error(expr.loc(),
         "unknown name '" + name + "'" +
@@ -1343,10 +1337,100 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
   return nullptr;
 }
 
+const tir::Node *Sema::paramNode(int index, SMLoc loc) {
+  const tir::Node *&cached = paramNodes[index];
+  if (!cached) {
+    const tir::Param &p = program.params[index];
+    tir::Node *node = make(tir::NodeKind::Param, p.shape, false, loc);
+    if (!node)
+      return nullptr;
+    node->paramIndex = index;
+    cached = node;
+  }
+  return cached;
+}
+
+/// An unknown name in the loss expression is its target, `y`: the first one
+/// becomes the target input, typed from the data; another is an error.
+const tir::Node *Sema::bindTarget(const Expr &expr, Scope &scope) {
+  LossTarget &target = *scope.target;
+  StringRef name = expr.text;
+  if (target.node) {
+    error(expr.loc(),
+          "unknown name '" + name + "': the loss already has a target, '" +
+              target.name + "'" + suggest(name, visibleNames(scope, false)),
+          expr.range);
+    note(target.loc, "the target '" + target.name + "' is used here");
+    return nullptr;
+  }
+  const DataSpec &data = target.spec->data;
+  if (!target.hasData || data.targetKind == TargetKind::None) {
+    error(expr.loc(),
+          "unknown name '" + name + "'" +
+              suggest(name, visibleNames(scope, false)) +
+              (target.hasData
+                   ? ": the data has no target to bind it to (give csv(..., "
+                     "label = \"column\") or target = ... or labels = ...)"
+                   : ": the train block has no data to take a target from"),
+          expr.range);
+    return nullptr;
+  }
+  Shape shape;
+  if (data.targetKind == TargetKind::Vector ||
+      data.targetKind == TargetKind::MultiLabel) {
+    tir::Dim dim{"", int64_t(data.targets.size())};
+    // Name the axis after a model dimension of that size from the data.
+    Instance &model = *scope.inst;
+    for (const std::string &dimName : model.dimOrder) {
+      const DimBinding &binding = model.dims[dimName];
+      if (binding.sized && binding.dim.size == dim.size &&
+          (binding.source == "targets" ||
+           (binding.source == "classes" &&
+            data.targetKind == TargetKind::MultiLabel))) {
+        dim.name = dimName;
+        break;
+      }
+    }
+    shape.push_back(dim);
+  }
+  tir::Node *node = make(tir::NodeKind::Input, shape, true, expr.loc());
+  if (!node)
+    return nullptr;
+  if (data.targetKind == TargetKind::ClassIndex)
+    node->type.elem = tir::ElemKind::Token;
+  node->inputIndex = target.entry->inputs.size();
+  tir::Input input;
+  input.name = name.str();
+  input.type = node->type;
+  input.loc = toLoc(expr.loc());
+  target.entry->targetInput = target.entry->inputs.size();
+  target.entry->inputs.push_back(std::move(input));
+  target.name = name.str();
+  target.loc = expr.loc();
+  target.node = node;
+  scope.locals[name] = Local{node, expr.loc()};
+  return node;
+}
+
+/// Class indices (the target of `label = ...`) are integers: only the
+/// losses, and one_hot, take them.
+bool Sema::requireFloat(const tir::Node *node, const Expr &expr) {
+  if (node->type.elem == tir::ElemKind::Float)
+    return true;
+  error(expr.loc(),
+        "'" + sourceText(expr) +
+            "' is a class index (an integer), not a number: use it in "
+            "cross_entropy(p, y), nll(logp, y), bce(p, y) or one_hot(y, C)",
+        expr.range);
+  return false;
+}
+
 const tir::Node *Sema::evalBinary(const Expr &expr, Scope &scope) {
   const tir::Node *lhs = evalExpr(*expr.lhs, scope);
   const tir::Node *rhs = evalExpr(*expr.rhs, scope);
   if (!lhs || !rhs)
+    return nullptr;
+  if (!requireFloat(lhs, *expr.lhs) || !requireFloat(rhs, *expr.rhs))
     return nullptr;
   bool batched = lhs->type.batched || rhs->type.batched;
   const Shape &a = lhs->type.dims;
@@ -1413,7 +1497,7 @@ const tir::Node *Sema::evalBinary(const Expr &expr, Scope &scope) {
 
 const tir::Node *Sema::evalIndex(const Expr &expr, Scope &scope) {
   const tir::Node *value = evalExpr(*expr.lhs, scope);
-  if (!value)
+  if (!value || !requireFloat(value, *expr.lhs))
     return nullptr;
   const Shape &shape = value->type.dims;
   if (expr.indices.size() > shape.size()) {
@@ -1538,6 +1622,8 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
     return callFunc(*func->second, inst, expr, scope);
   if (const Builtin *builtin = lookupBuiltin(name))
     return evalBuiltin(*builtin, expr, scope);
+  if (lookupLossBuiltin(name))
+    return evalLossBuiltin(name, expr, scope);
   if (isFailedMember(inst, name))
     return nullptr;
 
@@ -1605,7 +1691,7 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
   bool batched = false;
   for (const Expr *value : binding.values[0]) {
     const tir::Node *operand = evalExpr(*value, scope);
-    if (!operand)
+    if (!operand || !requireFloat(operand, *value))
       return nullptr;
     batched |= operand->type.batched;
     operands.push_back(operand);
@@ -1972,14 +2058,531 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
 }
 
 //===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+const tir::Node *Sema::unaryOp(tir::NodeKind kind, const tir::Node *x,
+                               SMLoc loc) {
+  if (!x)
+    return nullptr;
+  return make(kind, x->type.dims, x->type.batched, loc, {x});
+}
+
+const tir::Node *Sema::binaryOp(tir::NodeKind kind, const tir::Node *a,
+                                const tir::Node *b, SMLoc loc) {
+  if (!a || !b)
+    return nullptr;
+  std::optional<Shape> shape = broadcast(a->type.dims, b->type.dims);
+  if (!shape) { // the callers match shapes first
+    error(loc, "internal error: shapes " + formatShape(a->type.dims) + " and " +
+                   formatShape(b->type.dims) + " do not broadcast");
+    return nullptr;
+  }
+  return make(kind, *shape, a->type.batched || b->type.batched, loc, {a, b});
+}
+
+/// sum/mean over every per-instance axis; a scalar is its own sum and mean.
+const tir::Node *Sema::reduceAll(tir::NodeKind kind, const tir::Node *x,
+                                 SMLoc loc) {
+  if (!x || x->type.rank() == 0)
+    return x;
+  tir::Node *node = make(kind, {}, x->type.batched, loc, {x});
+  if (node)
+    node->axis = -1;
+  return node;
+}
+
+static const tir::Node *lookThrough(const tir::Node *node) {
+  while (node->kind == tir::NodeKind::Identity)
+    node = node->operands.front();
+  return node;
+}
+
+/// log(p), computed stably when p is softmax(z) (log_softmax(z)) or exp(a).
+const tir::Node *Sema::logOf(const tir::Node *p, SMLoc loc) {
+  if (!p)
+    return nullptr;
+  const tir::Node *inner = lookThrough(p);
+  if (inner->kind == tir::NodeKind::Softmax) {
+    tir::Node *node = make(tir::NodeKind::LogSoftmax, inner->type.dims,
+                           inner->type.batched, loc, {inner->operands[0]});
+    if (node)
+      node->axis = inner->axis;
+    return node;
+  }
+  if (inner->kind == tir::NodeKind::Exp)
+    return inner->operands[0];
+  return unaryOp(tir::NodeKind::Log, p, loc);
+}
+
+tir::Node *Sema::oneHot(const tir::Node *y, int64_t depth, SMLoc loc) {
+  if (!y)
+    return nullptr;
+  Shape shape = y->type.dims;
+  shape.push_back(tir::Dim{"", depth});
+  tir::Node *node =
+      make(tir::NodeKind::OneHot, shape, y->type.batched, loc, {y});
+  if (node)
+    node->k = depth;
+  return node;
+}
+
+/// Drops the axes of size 1 ([1] -> [], [3, 1] -> [3]).
+const tir::Node *Sema::squeezeUnitAxes(const tir::Node *x, SMLoc loc) {
+  for (size_t i = x->type.rank(); x && i-- > 0;) {
+    if (x->type.dims[i].size != 1)
+      continue;
+    Shape dims = x->type.dims;
+    dims.erase(dims.begin() + i);
+    tir::Node *node =
+        make(tir::NodeKind::Index, dims, x->type.batched, loc, {x});
+    if (!node)
+      return nullptr;
+    node->axis = i;
+    node->start = 0;
+    node->size = 1;
+    x = node;
+  }
+  return x;
+}
+
+/// The two values of a loss must have the same shape; axes of size 1 do not
+/// count, so that a [1] prediction goes with a scalar target.
+bool Sema::matchShapes(const tir::Node *&a, const tir::Node *&b,
+                       const Expr &call, StringRef aName, StringRef bName,
+                       const Expr &aExpr, const Expr &bExpr) {
+  if (sameSizes(a->type.dims, b->type.dims))
+    return true;
+  const tir::Node *sa = squeezeUnitAxes(a, call.loc());
+  const tir::Node *sb = squeezeUnitAxes(b, call.loc());
+  if (!sa || !sb)
+    return false;
+  if (sameSizes(sa->type.dims, sb->type.dims)) {
+    a = sa;
+    b = sb;
+    return true;
+  }
+  error(call.lhs->loc(),
+        "shape mismatch in '" + call.calleeName() + "': " + aName +
+            " has shape " + formatShape(a->type.dims) + " but " + bName +
+            " has " + formatShape(b->type.dims) + "; they must be the same",
+        {aExpr.range, bExpr.range});
+  return false;
+}
+
+/// Binary cross-entropy from logits, stable for any z:
+/// relu(z) - z * t + log(1 + exp(-|z|)).
+const tir::Node *Sema::logitsBCE(const tir::Node *z, const tir::Node *t,
+                                 SMLoc loc) {
+  using K = tir::NodeKind;
+  const tir::Node *softplus = unaryOp(
+      K::Log,
+      binaryOp(
+          K::Add, constant(1.0, loc),
+          unaryOp(K::Exp, unaryOp(K::Neg, unaryOp(K::Abs, z, loc), loc), loc),
+          loc),
+      loc);
+  return binaryOp(K::Add,
+                  binaryOp(K::Sub, unaryOp(K::Relu, z, loc),
+                           binaryOp(K::Mul, z, t, loc), loc),
+                  softplus, loc);
+}
+
+const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
+                                       Scope &scope) {
+  using K = tir::NodeKind;
+  const LossBuiltin &builtin = *lookupLossBuiltin(name);
+  std::string signature =
+      std::string(builtin.name) + "(" + joinNames(builtin.formals) + ")";
+  Binding binding;
+  if (!bindArgs(call, builtin.name, signature, builtin.formals,
+                builtin.formals.size(), /*variadic=*/false, binding))
+    return nullptr;
+  SMLoc loc = call.loc();
+  const Expr &first = *binding.values[0].front();
+
+  // l2(params): every parameter of the layer or model where it is written.
+  if (name == "l2" && first.kind == Expr::Kind::Ident &&
+      first.text == "params" && !scope.locals.count("params") &&
+      !scope.inst->params.count("params")) {
+    const tir::Node *total = nullptr;
+    for (size_t i = 0; i < program.params.size(); ++i) {
+      if (!StringRef(program.params[i].name).starts_with(scope.inst->prefix))
+        continue;
+      const tir::Node *w = paramNode(i, first.loc());
+      const tir::Node *squares =
+          reduceAll(K::ReduceSum, binaryOp(K::Mul, w, w, loc), loc);
+      total = total ? binaryOp(K::Add, total, squares, loc) : squares;
+      if (!total)
+        return nullptr;
+    }
+    if (!total) {
+      error(first.loc(),
+            "l2(params): " + scope.inst->describe() + " has no parameters",
+            first.range);
+      return nullptr;
+    }
+    return total;
+  }
+
+  std::vector<const tir::Node *> args;
+  if (name == "one_hot") {
+    args.push_back(evalExpr(first, scope));
+  } else {
+    for (auto &values : binding.values)
+      args.push_back(evalExpr(*values.front(), scope));
+  }
+  for (const tir::Node *arg : args)
+    if (!arg)
+      return nullptr;
+  const Expr &secondExpr =
+      binding.values.size() > 1 ? *binding.values[1].front() : first;
+  bool secondIsIndex =
+      args.size() > 1 && args[1]->type.elem == tir::ElemKind::Token;
+
+  if (name == "one_hot") {
+    if (args[0]->type.elem != tir::ElemKind::Token) {
+      error(first.loc(),
+            "one_hot needs a class index (the target of a data with label = "
+            "\"column\"), got a number of shape " +
+                formatShape(args[0]->type.dims),
+            first.range);
+      return nullptr;
+    }
+    std::optional<tir::Dim> depth =
+        evalInt(secondExpr, *scope.inst, IntUse::Attribute);
+    if (!depth)
+      return nullptr;
+    if (depth->size < 1) {
+      error(secondExpr.loc(),
+            "one_hot needs depth >= 1, got " + Twine(depth->size),
+            secondExpr.range);
+      return nullptr;
+    }
+    tir::Node *node = oneHot(args[0], depth->size, loc);
+    if (node)
+      node->type.dims.back() = *depth;
+    return node;
+  }
+
+  if (!requireFloat(args[0], first))
+    return nullptr;
+  if (name == "l2")
+    return reduceAll(K::ReduceSum, binaryOp(K::Mul, args[0], args[0], loc),
+                     loc);
+
+  // cross_entropy and nll take a class index or a distribution.
+  if (name == "cross_entropy" || name == "nll") {
+    const tir::Node *p = args[0], *y = args[1];
+    const tir::Node *logp = name == "nll" ? p : nullptr;
+    if (secondIsIndex) {
+      if (p->type.rank() != 1) {
+        error(first.loc(),
+              name + " with a class index needs " + builtin.formals[0] +
+                  " to be a vector with one " +
+                  (name == "nll" ? "log-probability" : "probability") +
+                  " per class, [C], got " + formatShape(p->type.dims),
+              {first.range, secondExpr.range});
+        return nullptr;
+      }
+      if (!logp)
+        logp = logOf(p, loc);
+      tir::Node *encoded = oneHot(y, p->type.dims[0].size, loc);
+      if (!encoded)
+        return nullptr;
+      encoded->type.dims.back() = p->type.dims[0];
+      y = encoded;
+    } else {
+      if (!sameSizes(p->type.dims, y->type.dims)) {
+        error(call.lhs->loc(),
+              "shape mismatch in '" + name + "': " + builtin.formals[0] +
+                  " has shape " + formatShape(p->type.dims) + " but y has " +
+                  formatShape(y->type.dims) +
+                  "; y must be a class index or a distribution of the shape "
+                  "of " +
+                  builtin.formals[0],
+              {first.range, secondExpr.range});
+        return nullptr;
+      }
+      if (!logp)
+        logp = logOf(p, loc);
+    }
+    return unaryOp(K::Neg,
+                   reduceAll(K::ReduceSum, binaryOp(K::Mul, y, logp, loc), loc),
+                   loc);
+  }
+
+  // The others compare two values of one shape.
+  const tir::Node *a = args[0], *b = args[1];
+  if (name == "bce" && secondIsIndex) {
+    // A class index 0 or 1: t = one_hot(y, 2)[1].
+    const tir::Node *sa = squeezeUnitAxes(a, loc);
+    if (!sa)
+      return nullptr;
+    if (sa->type.rank() != 0) {
+      error(first.loc(),
+            "bce with a class index needs p to be one probability, [] or "
+            "[1], got " +
+                formatShape(a->type.dims),
+            {first.range, secondExpr.range});
+      return nullptr;
+    }
+    for (const auto &[kind, size] : options.dataDims)
+      if (kind == "classes" && size != 2) {
+        error(secondExpr.loc(),
+              "bce with a class index needs 2 classes (0 and 1), but the data "
+              "has " +
+                  Twine(size),
+              secondExpr.range);
+        return nullptr;
+      }
+    a = sa;
+    const tir::Node *encoded = oneHot(b, 2, loc);
+    tir::Node *index =
+        encoded ? make(K::Index, {}, b->type.batched, loc, {encoded}) : nullptr;
+    if (!index)
+      return nullptr;
+    index->axis = 0;
+    index->start = 1;
+    index->size = 1;
+    b = index;
+  } else {
+    if (!requireFloat(b, secondExpr))
+      return nullptr;
+    if (!matchShapes(a, b, call, builtin.formals[0], builtin.formals[1], first,
+                     secondExpr))
+      return nullptr;
+  }
+
+  if (name == "mse" || name == "sse") {
+    const tir::Node *d = binaryOp(K::Sub, a, b, loc);
+    return reduceAll(name == "mse" ? K::ReduceMean : K::ReduceSum,
+                     binaryOp(K::Mul, d, d, loc), loc);
+  }
+  if (name == "bce" || name == "bce_with_logits") {
+    const tir::Node *inner = lookThrough(a);
+    const tir::Node *elementwise = nullptr;
+    if (name == "bce_with_logits") {
+      elementwise = logitsBCE(a, b, loc);
+    } else if (inner->kind == K::Sigmoid) {
+      elementwise = logitsBCE(inner->operands[0], b, loc);
+    } else {
+      // -(t log p + (1 - t) log(1 - p))
+      const tir::Node *one = constant(1.0, loc);
+      elementwise = unaryOp(
+          K::Neg,
+          binaryOp(K::Add, binaryOp(K::Mul, b, unaryOp(K::Log, a, loc), loc),
+                   binaryOp(K::Mul, binaryOp(K::Sub, one, b, loc),
+                            unaryOp(K::Log, binaryOp(K::Sub, one, a, loc), loc),
+                            loc),
+                   loc),
+          loc);
+    }
+    return reduceAll(K::ReduceMean, elementwise, loc);
+  }
+  if (name == "kl_div") {
+    // sum p * (log p - log q)
+    return reduceAll(
+        K::ReduceSum,
+        binaryOp(K::Mul, a, binaryOp(K::Sub, logOf(a, loc), logOf(b, loc), loc),
+                 loc),
+        loc);
+  }
+  error(loc, "internal error: unhandled loss '" + name + "'");
+  return nullptr;
+}
+
+/// The loss of a batch is the mean of the per-instance losses. The mean is
+/// pushed through sums, differences and scaling by unbatched values, so that
+/// an unbatched term like `1e-3 * l2(params)` is added once:
+/// mean(a + r) = mean(a) + r.
+const tir::Node *Sema::batchMean(const tir::Node *node) {
+  using K = tir::NodeKind;
+  if (!node || !node->type.batched)
+    return node;
+  SMLoc loc; // the nodes keep their operands' locations below
+  auto rebuild = [&](K kind, const tir::Node *a,
+                     const tir::Node *b) -> const tir::Node * {
+    if (!a || !b)
+      return nullptr;
+    tir::Node *out = make(kind, node->type.dims, false, loc, {a, b});
+    if (out)
+      out->loc = node->loc;
+    return out;
+  };
+  const auto &ops = node->operands;
+  switch (node->kind) {
+  case K::Add:
+  case K::Sub:
+    if (sameSizes(ops[0]->type.dims, node->type.dims) &&
+        sameSizes(ops[1]->type.dims, node->type.dims))
+      return rebuild(node->kind, batchMean(ops[0]), batchMean(ops[1]));
+    break;
+  case K::Mul:
+  case K::Div:
+    if (!ops[1]->type.batched && ops[1]->type.rank() == 0)
+      return rebuild(node->kind, batchMean(ops[0]), ops[1]);
+    if (node->kind == K::Mul && !ops[0]->type.batched &&
+        ops[0]->type.rank() == 0)
+      return rebuild(node->kind, ops[0], batchMean(ops[1]));
+    break;
+  case K::Neg: {
+    const tir::Node *inner = batchMean(ops[0]);
+    if (!inner)
+      return nullptr;
+    tir::Node *out = make(K::Neg, node->type.dims, false, loc, {inner});
+    if (out)
+      out->loc = node->loc;
+    return out;
+  }
+  default:
+    break;
+  }
+  tir::Node *out = make(K::BatchMean, node->type.dims, false, loc, {node});
+  if (out)
+    out->loc = node->loc;
+  return out;
+}
+
+/// A table gives `forward` one vector of features per instance.
+void Sema::checkDataAgainstForward(Instance &model) {
+  if (!trainSpec || !trainCheck.data)
+    return;
+  const ast::FuncDecl *forward = model.funcs.lookup("forward");
+  if (!forward)
+    return;
+  const Expr &data = *trainCheck.data->value;
+  if (forward->params.size() != 1) {
+    error(forward->loc, "the data gives one vector of features per instance, "
+                        "but 'forward' takes " +
+                            Twine(forward->params.size()) + " inputs");
+    note(data.loc(), "the data is given here", data.range);
+    return;
+  }
+  const ast::ParamSpec &input = forward->params.front();
+  std::optional<Shape> shape =
+      evalType(*input.type, model, "input '" + input.name + "'");
+  if (!shape)
+    return;
+  if (shape->size() > 1) {
+    error(input.type->range.Start,
+          "the data gives a vector of features per instance, but 'forward' "
+          "takes " +
+              input.name + ": " + formatShape(*shape),
+          input.type->range);
+    note(data.loc(), "the data is given here", data.range);
+    return;
+  }
+  int64_t size = shape->empty() ? 1 : shape->front().size;
+  const DataSpec &spec = trainSpec->data;
+  int64_t features = int64_t(spec.features.size());
+  for (const auto &[kind, value] : options.dataDims)
+    if (kind == "features")
+      features = value;
+  if (features == 0 || features == size)
+    return;
+  std::string listed;
+  if (!spec.features.empty())
+    listed = " (" + joinNames(spec.features) + ")";
+  error(input.type->range.Start,
+        "'forward' takes " + input.name + ": " + formatShape(*shape) +
+            " but the data has " + Twine(features) + " feature" +
+            (features == 1 ? "" : "s") + listed,
+        input.type->range);
+  note(data.loc(), "the data is given here", data.range);
+}
+
+/// The `loss` entry point: the forward's inputs, then the target; the value
+/// is the loss of one instance, and the entry returns its mean over the
+/// batch.
+void Sema::elaborateLoss(Instance &model) {
+  if (!selectedTrain) {
+    error(modelDecl->loc, "model '" + modelDecl->name +
+                              "' has no train block, so it has no loss to "
+                              "compile: expected 'train " +
+                              modelDecl->name + " { loss = ... }'");
+    return;
+  }
+  if (!trainCheck.loss) {
+    error(selectedTrain->loc,
+          "the train block of '" + selectedTrain->name +
+              "' has no 'loss': expected a line like 'loss = "
+              "cross_entropy(forward(x), y)'");
+    return;
+  }
+  const ast::FuncDecl *forward = model.funcs.lookup("forward");
+  if (!forward)
+    return; // reported with the model
+  const Expr &lossExpr = *trainCheck.loss->value;
+
+  paramNodes.clear();
+  tir::EntryPoint entry;
+  entry.name = "loss";
+  entry.loc = toLoc(trainCheck.loss->keyLoc);
+  Scope scope{&model, nullptr, {}};
+  for (const ast::ParamSpec &param : forward->params) {
+    std::optional<Shape> shape =
+        evalType(*param.type, model, "input '" + param.name + "'");
+    if (!shape)
+      return;
+    tir::Node *node = make(tir::NodeKind::Input, *shape, true, param.loc);
+    if (!node)
+      return;
+    node->inputIndex = entry.inputs.size();
+    tir::Input input;
+    input.name = param.name;
+    input.type = node->type;
+    input.loc = toLoc(param.loc);
+    entry.inputs.push_back(std::move(input));
+    scope.locals[param.name] = Local{node, param.loc};
+  }
+  LossTarget target;
+  target.spec = trainSpec.get();
+  target.hasData = trainCheck.data != nullptr;
+  target.entry = &entry;
+  scope.target = &target;
+
+  unsigned errorsBefore = errorCount;
+  const tir::Node *value = evalExpr(lossExpr, scope);
+  contextNote(errorsBefore, trainCheck.loss->keyLoc,
+              "in the loss of model '" + modelDecl->name + "'");
+  if (!value)
+    return;
+  if (value->type.elem != tir::ElemKind::Float || value->type.rank() != 0) {
+    error(lossExpr.loc(),
+          "the loss must be one number per instance, got " +
+              (value->type.elem == tir::ElemKind::Token
+                   ? std::string("a class index")
+                   : formatShape(value->type.dims)) +
+              ": reduce it, like sum(...) or mean(...)",
+          lossExpr.range);
+    return;
+  }
+
+  // A target the expression does not use is still an input, so that the
+  // loss always takes the forward's inputs and then the target.
+  const DataSpec &data = trainSpec->data;
+  if (!target.node && target.hasData && data.targetKind != TargetKind::None) {
+    std::string name = "y";
+    while (scope.locals.count(name))
+      name += "_";
+    Expr fake(Expr::Kind::Ident, lossExpr.range);
+    fake.text = name;
+    if (!bindTarget(fake, scope))
+      return;
+  }
+  entry.result = batchMean(value);
+  if (entry.result)
+    program.entries.push_back(std::move(entry));
+}
+
+//===----------------------------------------------------------------------===//
 // Driver
 //===----------------------------------------------------------------------===//
 
-std::optional<tir::Program> Sema::run() {
-  collectGlobals();
-
-  // The model: named, or the last one of the main file.
-  const ast::BlockDecl *modelDecl = nullptr;
+/// The model to compile: named by the options, or the last one of the main
+/// file.
+const ast::BlockDecl *Sema::selectModel() {
   if (!options.modelName.empty()) {
     auto it = blocks.find(options.modelName);
     if (it == blocks.end() || !it->second->isModel()) {
@@ -1991,19 +2594,25 @@ std::optional<tir::Program> Sema::run() {
       fileError("no model named '" + options.modelName + "'" +
                 suggest(options.modelName, models) +
                 (models.empty() ? "" : " (models: " + joinNames(models) + ")"));
-      return std::nullopt;
+      return nullptr;
     }
-    modelDecl = it->second;
-  } else {
-    for (const auto &decl : module.mainFile().decls)
-      if (const auto *block = llvm::dyn_cast<ast::BlockDecl>(decl.get()))
-        if (block->isModel())
-          modelDecl = block;
-    if (!modelDecl) {
-      fileError("no model to compile: expected a 'model' definition");
-      return std::nullopt;
-    }
+    return it->second;
   }
+  const ast::BlockDecl *last = nullptr;
+  for (const auto &decl : module.mainFile().decls)
+    if (const auto *block = llvm::dyn_cast<ast::BlockDecl>(decl.get()))
+      if (block->isModel())
+        last = block;
+  if (!last)
+    fileError("no model to compile: expected a 'model' definition");
+  return last;
+}
+
+std::optional<tir::Program> Sema::run() {
+  collectGlobals();
+  modelDecl = selectModel();
+  if (!modelDecl)
+    return std::nullopt;
 
   llvm::StringMap<SMLoc> trained;
   for (const ast::TrainDecl *train : trains) {
@@ -2039,6 +2648,11 @@ std::optional<tir::Program> Sema::run() {
   }
   if (failed)
     return std::nullopt;
+  checkDataAgainstForward(model);
+  if (options.withLoss && !failed)
+    elaborateLoss(model);
+  if (failed)
+    return std::nullopt;
 
   for (const std::string &name : model.dimOrder) {
     const DimBinding &binding = model.dims[name];
@@ -2048,6 +2662,52 @@ std::optional<tir::Program> Sema::run() {
   return std::move(program);
 }
 
+std::optional<TrainSpec> Sema::runTrain() {
+  // Only the train block is checked here; elaborate checks the rest.
+  collectGlobals(/*checkBlocks=*/false);
+  modelDecl = selectModel();
+  if (!modelDecl)
+    return std::nullopt;
+  const ast::TrainDecl *train = nullptr;
+  for (const ast::TrainDecl *candidate : trains) {
+    if (candidate->name != modelDecl->name)
+      continue;
+    if (train) {
+      // Files are collected last-used first; report the later block.
+      const ast::TrainDecl *later =
+          candidate->keywordLoc.getPointer() > train->keywordLoc.getPointer()
+              ? candidate
+              : train;
+      const ast::TrainDecl *earlier = later == candidate ? train : candidate;
+      error(later->keywordLoc,
+            "duplicate train block for model '" + later->name + "'");
+      note(earlier->loc, "previous train block is here");
+      return std::nullopt;
+    }
+    train = candidate;
+  }
+  if (!train) {
+    error(modelDecl->loc, "model '" + modelDecl->name +
+                              "' has no train block: expected 'train " +
+                              modelDecl->name + " { data = ..., loss = ... }'");
+    return std::nullopt;
+  }
+  checkTrain(*train, /*selected=*/true);
+  if (failed)
+    return std::nullopt;
+  if (!trainCheck.data)
+    error(train->loc, "the train block of '" + train->name +
+                          "' has no 'data': expected a line like 'data = "
+                          "csv(\"data.csv\", label = \"y\")'");
+  if (!trainCheck.loss)
+    error(train->loc, "the train block of '" + train->name +
+                          "' has no 'loss': expected a line like 'loss = "
+                          "cross_entropy(forward(x), y)'");
+  if (failed)
+    return std::nullopt;
+  return *trainSpec;
+}
+
 std::optional<tir::Program> seqc::elaborate(const ast::Module &module,
                                             llvm::SourceMgr &srcMgr,
                                             const FrontendOptions &options) {
@@ -2055,4 +2715,13 @@ std::optional<tir::Program> seqc::elaborate(const ast::Module &module,
     return std::nullopt;
   Sema sema(module, srcMgr, options);
   return sema.run();
+}
+
+std::optional<TrainSpec> seqc::analyzeTrain(const ast::Module &module,
+                                            llvm::SourceMgr &srcMgr,
+                                            const FrontendOptions &options) {
+  if (module.files.empty())
+    return std::nullopt;
+  Sema sema(module, srcMgr, options);
+  return sema.runTrain();
 }

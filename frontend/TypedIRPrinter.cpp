@@ -75,6 +75,10 @@ static llvm::StringRef kindName(tir::NodeKind kind) {
     return "mean";
   case K::ReduceMax:
     return "max";
+  case K::OneHot:
+    return "one_hot";
+  case K::BatchMean:
+    return "batch_mean";
   }
   return "?";
 }
@@ -90,6 +94,17 @@ static void printDims(const std::vector<tir::Dim> &dims,
     os << dims[i].size;
   }
   os << "]";
+}
+
+/// A shape, or `token` for a class index.
+static void printType(const tir::Type &type, llvm::raw_ostream &os) {
+  if (type.elem == tir::ElemKind::Token) {
+    os << "token";
+    if (type.dims.empty())
+      return;
+    os << " ";
+  }
+  printDims(type.dims, os);
 }
 
 static void printInit(const tir::InitSpec &init, llvm::raw_ostream &os) {
@@ -115,6 +130,84 @@ static void printInit(const tir::InitSpec &init, llvm::raw_ostream &os) {
     os << "he";
     return;
   }
+}
+
+static void printStrings(const std::vector<std::string> &names,
+                         llvm::raw_ostream &os) {
+  os << "[";
+  for (size_t i = 0; i < names.size(); ++i)
+    os << (i ? ", " : "") << "\"" << names[i] << "\"";
+  os << "]";
+}
+
+/// The checked train block, every value explicit (defaults included), one
+/// `train key = value` line per setting.
+static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
+  const DataSpec &data = spec.data;
+  os << "  train data = ";
+  if (data.path.empty() && data.trainPath.empty()) {
+    os << "none\n";
+  } else {
+    os << (data.separator == '\t' ? "tsv(" : "csv(");
+    if (!data.path.empty())
+      os << "\"" << data.path
+         << "\", split = " << llvm::format("%g", data.split);
+    else
+      os << "train = \"" << data.trainPath << "\", valid = \"" << data.validPath
+         << "\"";
+    os << ", features = ";
+    if (data.features.empty())
+      os << "all";
+    else
+      printStrings(data.features, os);
+    switch (data.targetKind) {
+    case TargetKind::None:
+      break;
+    case TargetKind::ClassIndex:
+      os << ", label = \"" << data.targets.front() << "\"";
+      break;
+    case TargetKind::Scalar:
+      os << ", target = \"" << data.targets.front() << "\"";
+      break;
+    case TargetKind::Vector:
+      os << ", target = ";
+      printStrings(data.targets, os);
+      break;
+    case TargetKind::MultiLabel:
+      os << ", labels = ";
+      printStrings(data.targets, os);
+      break;
+    }
+    os << ", standardize = " << (data.standardize ? "true" : "false") << ")\n";
+  }
+  if (!spec.loss.empty())
+    os << "  train loss = " << spec.loss << "\n";
+  const OptimizerSpec &opt = spec.optimizer;
+  os << "  train optimizer = " << opt.name
+     << "(lr = " << llvm::format("%g", opt.lr);
+  if (opt.name == "adam")
+    os << ", beta1 = " << llvm::format("%g", opt.beta1)
+       << ", beta2 = " << llvm::format("%g", opt.beta2)
+       << ", eps = " << llvm::format("%g", opt.epsilon);
+  else
+    os << ", momentum = " << llvm::format("%g", opt.momentum);
+  os << ", clip_norm = ";
+  if (opt.clipNorm > 0)
+    os << llvm::format("%g", opt.clipNorm);
+  else
+    os << "none";
+  os << ")\n";
+  os << "  train batch = " << spec.batch << "\n";
+  os << "  train epochs = " << spec.epochs << "\n";
+  os << "  train seed = " << spec.seed << "\n";
+  os << "  train shuffle = " << (spec.shuffle ? "true" : "false") << "\n";
+  os << "  train metrics = [";
+  for (size_t i = 0; i < spec.metrics.size(); ++i) {
+    os << (i ? ", " : "") << spec.metrics[i].name;
+    if (spec.metrics[i].name == "precision_at")
+      os << "(k = " << spec.metrics[i].k << ")";
+  }
+  os << "]\n";
 }
 
 namespace {
@@ -172,6 +265,9 @@ public:
     case K::Maxout:
       os << " {k = " << node->k << "}";
       break;
+    case K::OneHot:
+      os << " {depth = " << node->k << "}";
+      break;
     case K::Slice:
       os << " {axis = " << node->axis << ", start = " << node->start
          << ", size = " << node->size << "}";
@@ -183,7 +279,7 @@ public:
       break;
     }
     os << " : ";
-    printDims(node->type.dims, os);
+    printType(node->type, os);
     if (node->type.batched)
       os << " batched";
     os << "\n";
@@ -215,7 +311,7 @@ void seqc::printTypedIR(const tir::Program &program, llvm::raw_ostream &os) {
       if (i)
         os << ", ";
       os << entry.inputs[i].name << ": ";
-      printDims(entry.inputs[i].type.dims, os);
+      printType(entry.inputs[i].type, os);
     }
     os << ")\n";
     EntryPrinter printer(program, entry, os);
@@ -224,6 +320,6 @@ void seqc::printTypedIR(const tir::Program &program, llvm::raw_ostream &os) {
       os << "    return %" << id << "\n";
     }
   }
-  for (const tir::Setting &setting : program.trainSettings)
-    os << "  train " << setting.key << " = " << setting.text << "\n";
+  if (program.train)
+    printTrainSpec(*program.train, os);
 }

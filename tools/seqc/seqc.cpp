@@ -42,6 +42,16 @@ cl::list<std::string> dims("dim",
                            cl::desc("Set a model dimension: --dim H=32"),
                            cl::value_desc("NAME=SIZE"), cl::sub(compileCmd),
                            cl::sub(runCmd), cl::cat(seqcCategory));
+cl::list<std::string> dataDims(
+    "data-dim",
+    cl::desc("Set a size that comes from the data: --data-dim features=4 "
+             "(features, classes, targets, vocab)"),
+    cl::value_desc("KIND=SIZE"), cl::sub(compileCmd), cl::sub(runCmd),
+    cl::cat(seqcCategory));
+cl::opt<bool> withLoss("with-loss",
+                       cl::desc("Also compile the loss of the train block, as "
+                                "the function @loss"),
+                       cl::sub(compileCmd), cl::cat(seqcCategory));
 cl::opt<std::string> modelName("model",
                                cl::desc("Model to compile (default: the "
                                         "last one in the file)"),
@@ -114,6 +124,17 @@ std::optional<seqc::FrontendOptions> frontendOptions() {
     }
     options.dimOverrides.emplace_back(name.str(), value);
   }
+  for (StringRef dim : dataDims) {
+    auto [kind, size] = dim.split('=');
+    int64_t value = 0;
+    if (kind.empty() || size.getAsInteger(10, value) || value <= 0) {
+      reportError("--data-dim expects KIND=SIZE with a positive size, got '" +
+                  dim + "'");
+      return std::nullopt;
+    }
+    options.dataDims.emplace_back(kind.str(), value);
+  }
+  options.withLoss = withLoss;
   return options;
 }
 

@@ -9,6 +9,7 @@
 #define SEQC_FRONTEND_FRONTEND_H
 
 #include "seqc/Frontend/AST.h"
+#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Frontend/TypedIR.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -30,7 +31,18 @@ namespace seqc {
 struct FrontendOptions {
   std::string modelName; // empty: the only/last model in the main file
   std::vector<std::pair<std::string, int64_t>> dimOverrides; // --dim H=32
+  /// Sizes learned from the data, by kind ("features", "classes", "targets",
+  /// "vocab"; see TrainSpec.h). They bind the model's dimensions declared
+  /// with that kind, like `In: features`. A kind the model does not use is
+  /// ignored; columns listed in the train block give sizes of their own.
+  std::vector<std::pair<std::string, int64_t>> dataDims; // --data-dim
+  /// Also elaborate the loss of the model's train block, as the entry point
+  /// "loss" (for training and evaluation; `seqc compile --with-loss`).
+  bool withLoss = false;
 };
+
+/// The kinds of data dimensions, in the order the docs list them.
+std::vector<llvm::StringRef> dataDimKinds();
 
 /// Loads `path` into srcMgr (and every `use`d file: `use std.layers` from the
 /// embedded standard library, `use "other.seq"` relative to the including
@@ -52,6 +64,16 @@ void printAST(const ast::Module &module, llvm::raw_ostream &os);
 /// Name resolution, layer instantiation with concrete dims, inlining of
 /// fn/layer calls, shape checking. Returns std::nullopt after printing errors.
 std::optional<tir::Program> elaborate(const ast::Module &module,
+                                      llvm::SourceMgr &srcMgr,
+                                      const FrontendOptions &options);
+
+/// Finds the train block of the selected model (options.modelName, or the
+/// last model of the main file) and checks its settings: the data source,
+/// targets, optimizer, schedule and metrics. It needs a `data` and a `loss`.
+/// The loss expression is not elaborated here (elaborate with
+/// options.withLoss does that, once the data's sizes are known). Returns
+/// std::nullopt after printing errors.
+std::optional<TrainSpec> analyzeTrain(const ast::Module &module,
                                       llvm::SourceMgr &srcMgr,
                                       const FrontendOptions &options);
 

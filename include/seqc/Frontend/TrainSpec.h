@@ -5,6 +5,14 @@
 // schedule. The loss expression itself is elaborated into the `loss` entry
 // point of the typed IR. Command-line flags override these fields.
 //
+// The driver calls analyzeTrain (Frontend.h) first, reads the data to learn
+// its sizes, and passes them to elaborate as FrontendOptions::dataDims:
+//   "features" the number of feature columns;
+//   "classes"  label = "col": the number of distinct labels;
+//              labels = [...]: the number of label columns;
+//   "targets"  target = "col": 1; target = [...]: the number of columns;
+//              labels = [...]: the number of label columns.
+//
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_FRONTEND_TRAINSPEC_H
 #define SEQC_FRONTEND_TRAINSPEC_H
@@ -31,6 +39,8 @@ struct DataSpec {
   std::string kind = "csv"; // csv (tsv is csv with a tab separator)
   tir::Loc loc;
   /// Either one file split by `split` (a seeded shuffle), or explicit files.
+  /// Paths are as written in the source; empty `path` and `trainPath` mean
+  /// the train block has no `data`.
   std::string path;
   std::string trainPath, validPath;
   double split = 0.9;
@@ -39,7 +49,7 @@ struct DataSpec {
   std::vector<std::string> features;
   TargetKind targetKind = TargetKind::None;
   std::vector<std::string> targets; // one column for ClassIndex and Scalar
-  bool standardize = false;          // with mean/std of the training split
+  bool standardize = false;         // with mean/std of the training split
 };
 
 struct OptimizerSpec {
@@ -55,7 +65,8 @@ struct OptimizerSpec {
 /// perplexity, loss.
 struct MetricSpec {
   std::string name;
-  int64_t k = 1;
+  int64_t k = 1; // precision_at
+  tir::Loc loc;
 };
 
 struct TrainSpec {
@@ -66,7 +77,12 @@ struct TrainSpec {
   int64_t batch = 32;
   int64_t epochs = 1;
   uint64_t seed = 0;
+  bool shuffle = true; // shuffle the training split every epoch
   std::vector<MetricSpec> metrics;
+  /// The loss expression as written (for reports), and where; empty if the
+  /// train block has none. Elaborated as the `loss` entry point.
+  std::string loss;
+  tir::Loc lossLoc;
 };
 
 } // namespace seqc

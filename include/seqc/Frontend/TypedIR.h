@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+namespace seqc {
+struct TrainSpec;
+} // namespace seqc
+
 namespace seqc::tir {
 
 /// A source position, resolved to file:line:col for MLIR locations.
@@ -83,6 +87,10 @@ enum class NodeKind {
   ReduceSum, // axis, or axis = -1 for all axes (result is a scalar)
   ReduceMean,
   ReduceMax,
+  // Losses are desugared into the nodes above and these.
+  OneHot,    // k = depth: a Token scalar (class index) -> a Float [k] 0/1
+  BatchMean, // mean over the batch of a batched value: the result has the
+             // operand's per-instance shape and is not batched
 };
 
 struct Node {
@@ -121,10 +129,14 @@ struct Input {
 };
 
 struct EntryPoint {
-  std::string name; // "forward"
+  std::string name; // "forward", "loss"
   std::vector<Input> inputs;
   const Node *result = nullptr;
   Loc loc;
+  /// "loss": the index in `inputs` of the target (the `y` of the loss
+  /// expression; always the last input), or -1 when the data has no target.
+  /// The other inputs are the forward's, with the same names.
+  int targetInput = -1;
 };
 
 /// A value of the `train` block, kept as written for the trainer.
@@ -141,6 +153,9 @@ struct Program {
   std::vector<Param> params;
   std::vector<EntryPoint> entries;
   std::vector<Setting> trainSettings;
+  /// The checked train block of the model (TrainSpec.h), or null if it has
+  /// none.
+  std::shared_ptr<const TrainSpec> train;
 
   /// Nodes are owned here; pointers into a deque stay valid.
   Node *newNode(NodeKind kind) {

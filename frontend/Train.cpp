@@ -1,0 +1,674 @@
+//===- Train.cpp - Checking the settings of a train block -----------------===//
+//
+// A train block is `key = value` lines whose values are expressions of a small
+// vocabulary: calls like `csv("f.csv", split = 0.8)` and `adam(lr = 2e-3)`,
+// strings, numbers, lists and the names true/false. This file checks them and
+// fills the typed TrainSpec; the loss expression is kept for sema, which
+// elaborates it with the model.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SemaSupport.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <cmath>
+
+using namespace seqc;
+using namespace seqc::sema;
+using ast::Expr;
+using llvm::SMLoc;
+using llvm::SMRange;
+using llvm::StringRef;
+using llvm::Twine;
+
+namespace {
+
+/// The keys of a train block, in the order messages list them.
+const std::vector<std::string> &trainKeys() {
+  static const std::vector<std::string> keys = {
+      "data",   "loss", "optimizer", "batch",
+      "epochs", "seed", "shuffle",   "metrics"};
+  return keys;
+}
+
+/// Keys that name a setting of the optimizer or of the data: where it goes.
+StringRef misplacedKeyHint(StringRef key) {
+  if (llvm::is_contained(
+          {"lr", "momentum", "beta1", "beta2", "eps", "clip_norm"}, key))
+    return "optimizer";
+  if (llvm::is_contained(
+          {"split", "features", "label", "labels", "target", "standardize"},
+          key))
+    return "data";
+  return "";
+}
+
+/// Keys reserved for features to come.
+bool isReservedKey(StringRef key) {
+  return llvm::is_contained({"bptt", "eval_every", "log_every", "checkpoint",
+                             "patience", "schedule", "warmup", "weight_decay"},
+                            key);
+}
+
+struct MetricInfo {
+  const char *name;
+  bool hasK;
+  /// The target kinds it applies to.
+  std::vector<TargetKind> targets;
+  const char *needs; // what the message says it needs
+};
+
+const std::vector<MetricInfo> &metricInfos() {
+  using T = TargetKind;
+  static const std::vector<MetricInfo> table = {
+      {"accuracy",
+       false,
+       {T::ClassIndex, T::MultiLabel},
+       "class labels (label = \"column\" or labels = [...])"},
+      {"precision_at",
+       true,
+       {T::ClassIndex, T::MultiLabel},
+       "class labels (label = \"column\" or labels = [...])"},
+      {"perplexity",
+       false,
+       {T::ClassIndex},
+       "class indices (label = \"column\")"},
+      {"mse",
+       false,
+       {T::Scalar, T::Vector, T::MultiLabel},
+       "numeric targets (target = \"column\" or target = [...])"},
+      {"rmse",
+       false,
+       {T::Scalar, T::Vector, T::MultiLabel},
+       "numeric targets (target = \"column\" or target = [...])"},
+      {"loss",
+       false,
+       {T::None, T::ClassIndex, T::Scalar, T::Vector, T::MultiLabel},
+       ""},
+  };
+  return table;
+}
+
+/// The arguments of a call in a train setting, matched to its formals.
+struct CallArgs {
+  std::vector<const Expr *> values; // per formal; null if not given
+  std::vector<SMLoc> locs;          // where each was given (the keyword)
+};
+
+class TrainChecker {
+public:
+  TrainChecker(TrainSpec &spec, Reporter &reporter)
+      : spec(spec), reporter(reporter) {}
+
+  TrainCheck run(const ast::TrainDecl &train);
+
+private:
+  void error(SMLoc loc, const Twine &message,
+             llvm::ArrayRef<SMRange> ranges = {}) {
+    reporter.error(loc, message, ranges);
+    result.ok = false;
+    ++errors;
+  }
+  void errorAt(const Expr &expr, const Twine &message) {
+    error(expr.loc(), message, expr.range);
+  }
+
+  // Values.
+  std::optional<double> number(const Expr &expr, StringRef what);
+  std::optional<int64_t> integer(const Expr &expr, StringRef what,
+                                 bool positive);
+  std::optional<bool> boolean(const Expr &expr, StringRef what);
+  std::optional<std::string> string(const Expr &expr, StringRef what,
+                                    StringRef example);
+  std::optional<std::vector<std::string>>
+  stringList(const Expr &expr, StringRef what, StringRef example);
+  std::optional<double> inRange(const Expr &expr, StringRef what, double low,
+                                bool lowOpen, double high, bool highOpen,
+                                StringRef meaning = "");
+
+  /// Matches the arguments of `call` (a Call, or an Ident for a call
+  /// without arguments) to `formals`; the first `positional` of them may be
+  /// given by position. Reports unknown and repeated arguments.
+  bool bindCall(const Expr &call, StringRef signature,
+                llvm::ArrayRef<std::string> formals, unsigned positional,
+                CallArgs &args);
+
+  void checkData(const Expr &value);
+  void checkOptimizer(const Expr &value);
+  void checkMetrics(const Expr &value);
+  void checkMetricTargets();
+
+  TrainSpec &spec;
+  Reporter &reporter;
+  TrainCheck result;
+  bool hasData = false;
+  bool dataFailed = false;
+  unsigned errors = 0;
+  const Expr *dataExpr = nullptr;
+  std::vector<const Expr *> metricExprs; // parallel to spec.metrics
+};
+
+std::optional<double> TrainChecker::number(const Expr &expr, StringRef what) {
+  if (expr.kind == Expr::Kind::Number)
+    return expr.number;
+  if (expr.kind == Expr::Kind::Neg && expr.lhs->kind == Expr::Kind::Number)
+    return -expr.lhs->number;
+  errorAt(expr,
+          "'" + what + "' must be a number, got '" + sourceText(expr) + "'");
+  return std::nullopt;
+}
+
+std::optional<int64_t> TrainChecker::integer(const Expr &expr, StringRef what,
+                                             bool positive) {
+  bool isInt = expr.kind == Expr::Kind::Number && expr.isInteger;
+  if (!isInt || (positive && expr.integer <= 0)) {
+    errorAt(expr, "'" + what + "' must be a " +
+                      (positive ? "positive" : "non-negative") +
+                      " integer, got '" + sourceText(expr) + "'");
+    return std::nullopt;
+  }
+  return expr.integer;
+}
+
+std::optional<bool> TrainChecker::boolean(const Expr &expr, StringRef what) {
+  if (expr.kind == Expr::Kind::Ident &&
+      (expr.text == "true" || expr.text == "false"))
+    return expr.text == "true";
+  errorAt(expr, "'" + what + "' must be true or false, got '" +
+                    sourceText(expr) + "'");
+  return std::nullopt;
+}
+
+std::optional<std::string>
+TrainChecker::string(const Expr &expr, StringRef what, StringRef example) {
+  if (expr.kind != Expr::Kind::String) {
+    errorAt(expr, "'" + what + "' must be a string, like " + example +
+                      ", got '" + sourceText(expr) + "'");
+    return std::nullopt;
+  }
+  if (expr.text.empty()) {
+    errorAt(expr, "'" + what + "' must not be empty");
+    return std::nullopt;
+  }
+  return expr.text;
+}
+
+std::optional<std::vector<std::string>>
+TrainChecker::stringList(const Expr &expr, StringRef what, StringRef example) {
+  if (expr.kind != Expr::Kind::List) {
+    errorAt(expr, "'" + what + "' must be a list of column names, like " +
+                      example + ", got '" + sourceText(expr) + "'");
+    return std::nullopt;
+  }
+  if (expr.elements.empty()) {
+    errorAt(expr, "'" + what + "' needs at least one column");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  llvm::StringMap<SMLoc> seen;
+  bool ok = true;
+  for (const auto &element : expr.elements) {
+    std::optional<std::string> name = string(*element, what, "[\"a\", \"b\"]");
+    if (!name) {
+      ok = false;
+      continue;
+    }
+    auto [it, inserted] = seen.try_emplace(*name, element->loc());
+    if (!inserted) {
+      errorAt(*element,
+              "column '" + *name + "' is listed twice in '" + what + "'");
+      reporter.note(it->second, "first listed here");
+      ok = false;
+      continue;
+    }
+    out.push_back(*name);
+  }
+  if (!ok)
+    return std::nullopt;
+  return out;
+}
+
+std::optional<double> TrainChecker::inRange(const Expr &expr, StringRef what,
+                                            double low, bool lowOpen,
+                                            double high, bool highOpen,
+                                            StringRef meaning) {
+  std::optional<double> value = number(expr, what);
+  if (!value)
+    return std::nullopt;
+  bool ok = (lowOpen ? *value > low : *value >= low) &&
+            (highOpen ? *value < high : *value <= high);
+  if (!ok) {
+    std::string range;
+    if (high == HUGE_VAL)
+      range = lowOpen ? "a positive number" : "a non-negative number";
+    else
+      range = std::string("a number in ") + (lowOpen ? "(" : "[") +
+              formatNumber(low) + ", " + formatNumber(high) +
+              (highOpen ? ")" : "]");
+    errorAt(expr, "'" + what + "' must be " + range +
+                      (meaning.empty() ? "" : " (" + meaning.str() + ")") +
+                      ", got '" + sourceText(expr) + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool TrainChecker::bindCall(const Expr &call, StringRef signature,
+                            llvm::ArrayRef<std::string> formals,
+                            unsigned positional, CallArgs &args) {
+  args.values.assign(formals.size(), nullptr);
+  args.locs.assign(formals.size(), SMLoc());
+  if (call.kind == Expr::Kind::Ident)
+    return true;
+  bool ok = true;
+  unsigned nextPositional = 0;
+  for (const ast::Arg &arg : call.args) {
+    const Expr &value = *arg.value;
+    size_t index;
+    if (arg.keyword.empty()) {
+      if (nextPositional >= positional) {
+        errorAt(value,
+                "too many arguments to '" + signature + "': " +
+                    (positional == 0 ? Twine("give its settings by name")
+                                     : Twine("only the first (") + formals[0] +
+                                           ") can be given without its name"));
+        ok = false;
+        continue;
+      }
+      index = nextPositional++;
+    } else {
+      auto found = llvm::find(formals, arg.keyword);
+      if (found == formals.end()) {
+        error(arg.keywordLoc, "unknown keyword argument '" + arg.keyword +
+                                  "' for '" + signature + "'" +
+                                  suggest(arg.keyword, formals));
+        ok = false;
+        continue;
+      }
+      index = found - formals.begin();
+    }
+    SMLoc at = arg.keyword.empty() ? value.loc() : arg.keywordLoc;
+    if (args.values[index]) {
+      error(at,
+            "argument '" + formals[index] + "' of '" + signature +
+                "' is given twice",
+            value.range);
+      reporter.note(args.locs[index], "first given here");
+      ok = false;
+      continue;
+    }
+    args.values[index] = &value;
+    args.locs[index] = at;
+  }
+  return ok;
+}
+
+//===----------------------------------------------------------------------===//
+// data = csv(...)
+//===----------------------------------------------------------------------===//
+
+void TrainChecker::checkData(const Expr &value) {
+  StringRef kind = value.kind == Expr::Kind::Ident ? StringRef(value.text)
+                                                   : value.calleeName();
+  if (kind != "csv" && kind != "tsv") {
+    std::string hint = kind.empty() ? "" : suggest(kind, {"csv", "tsv"});
+    errorAt(value, (kind.empty() ? Twine("expected a data source")
+                                 : "unknown data source '" + kind + "'") +
+                       ": expected csv(\"file.csv\", ...) or "
+                       "tsv(\"file.tsv\", ...)" +
+                       hint);
+    return;
+  }
+  DataSpec &data = spec.data;
+  data.kind = "csv";
+  data.separator = kind == "tsv" ? '\t' : ',';
+  data.loc = reporter.toLoc(value.loc());
+  hasData = true;
+
+  enum Formal {
+    File,
+    Train,
+    Valid,
+    Split,
+    Features,
+    Label,
+    Target,
+    Labels,
+    Standardize,
+    NumFormals
+  };
+  static const std::vector<std::string> formals = {
+      "file",  "train",  "valid",  "split",      "features",
+      "label", "target", "labels", "standardize"};
+  std::string signature = kind.str() + "(file, split, features, label | "
+                                       "target | labels, standardize)";
+  CallArgs args;
+  if (!bindCall(value, signature, formals, 1, args))
+    return;
+  auto given = [&](Formal f) { return args.values[f]; };
+
+  // Where the data is: one file, or a training and a validation file.
+  std::string example = kind == "tsv" ? "\"data.tsv\"" : "\"data.csv\"";
+  if (given(File)) {
+    if (auto path = string(*given(File), "file", example))
+      data.path = *path;
+    for (Formal f : {Train, Valid})
+      if (given(f))
+        error(args.locs[f],
+              "'" + formals[f] +
+                  "' cannot be given with a single file: give "
+                  "either the file or train = and valid =",
+              given(f)->range);
+  } else if (given(Train) || given(Valid)) {
+    for (Formal f : {Train, Valid}) {
+      if (!given(f)) {
+        Formal other = f == Train ? Valid : Train;
+        error(args.locs[other],
+              "'" + formals[other] + "' needs '" + formals[f] +
+                  "' too: csv(train = \"a.csv\", valid = \"b.csv\")",
+              given(other)->range);
+        continue;
+      }
+      if (auto path = string(*given(f), formals[f], example))
+        (f == Train ? data.trainPath : data.validPath) = *path;
+    }
+    if (given(Split))
+      error(args.locs[Split],
+            "'split' divides a single file: with train = and valid = there "
+            "is nothing to split",
+            given(Split)->range);
+  } else {
+    errorAt(value, kind + "(...) needs a file: " + kind + "(" + example +
+                       ", ...) or " + kind + "(train = \"a" +
+                       example.substr(2) + ", valid = \"b" + example.substr(2) +
+                       ", ...)");
+  }
+  if (given(Split)) {
+    if (auto split = inRange(*given(Split), "split", 0, true, 1, true,
+                             "the training fraction"))
+      data.split = *split;
+  }
+
+  // Targets: at most one of label, target, labels.
+  const Formal targetFormals[] = {Label, Target, Labels};
+  Formal first = NumFormals;
+  for (Formal f : targetFormals) {
+    if (!given(f))
+      continue;
+    if (first != NumFormals) {
+      error(args.locs[f],
+            "'" + formals[f] + "' and '" + formals[first] +
+                "' cannot both be given: 'label' is a column of classes, "
+                "'target' numbers to regress, 'labels' 0/1 columns of a "
+                "multilabel task",
+            given(f)->range);
+      reporter.note(args.locs[first], "'" + formals[first] + "' is given here");
+      continue;
+    }
+    first = f;
+    const Expr &target = *given(f);
+    if (f == Label) {
+      if (auto name = string(target, "label", "label = \"species\"")) {
+        data.targetKind = TargetKind::ClassIndex;
+        data.targets = {*name};
+      }
+    } else if (f == Target && target.kind != Expr::Kind::List) {
+      if (auto name = string(target, "target",
+                             "target = \"price\" or target = [\"a\", \"b\"]")) {
+        data.targetKind = TargetKind::Scalar;
+        data.targets = {*name};
+      }
+    } else {
+      if (auto names = stringList(target, formals[f], "[\"a\", \"b\"]")) {
+        data.targetKind =
+            f == Target ? TargetKind::Vector : TargetKind::MultiLabel;
+        data.targets = *names;
+      }
+    }
+  }
+
+  if (given(Features)) {
+    if (auto names =
+            stringList(*given(Features), "features", "[\"a\", \"b\"]")) {
+      data.features = *names;
+      for (const std::string &name : data.features) {
+        if (!llvm::is_contained(data.targets, name))
+          continue;
+        const Expr &list = *given(Features);
+        for (const auto &element : list.elements)
+          if (element->text == name)
+            errorAt(*element,
+                    "column '" + name + "' is both a feature and a target");
+      }
+    }
+  }
+  if (given(Standardize))
+    if (auto flag = boolean(*given(Standardize), "standardize"))
+      data.standardize = *flag;
+}
+
+//===----------------------------------------------------------------------===//
+// optimizer = adam(...) | sgd(...)
+//===----------------------------------------------------------------------===//
+
+void TrainChecker::checkOptimizer(const Expr &value) {
+  StringRef name = value.kind == Expr::Kind::Ident ? StringRef(value.text)
+                                                   : value.calleeName();
+  OptimizerSpec &opt = spec.optimizer;
+  opt.loc = reporter.toLoc(value.loc());
+  if (name == "adam") {
+    static const std::vector<std::string> formals = {"lr", "beta1", "beta2",
+                                                     "eps", "clip_norm"};
+    CallArgs args;
+    if (!bindCall(value, "adam(lr, beta1, beta2, eps, clip_norm)", formals, 1,
+                  args))
+      return;
+    opt.name = "adam";
+    if (args.values[0])
+      if (auto v = inRange(*args.values[0], "lr", 0, true, HUGE_VAL, false))
+        opt.lr = *v;
+    if (args.values[1])
+      if (auto v = inRange(*args.values[1], "beta1", 0, false, 1, true))
+        opt.beta1 = *v;
+    if (args.values[2])
+      if (auto v = inRange(*args.values[2], "beta2", 0, false, 1, true))
+        opt.beta2 = *v;
+    if (args.values[3])
+      if (auto v = inRange(*args.values[3], "eps", 0, true, HUGE_VAL, false))
+        opt.epsilon = *v;
+    if (args.values[4])
+      if (auto v = inRange(*args.values[4], "clip_norm", 0, true, HUGE_VAL,
+                           false, "the largest gradient norm"))
+        opt.clipNorm = *v;
+    return;
+  }
+  if (name == "sgd") {
+    static const std::vector<std::string> formals = {"lr", "momentum",
+                                                     "clip_norm"};
+    CallArgs args;
+    if (!bindCall(value, "sgd(lr, momentum, clip_norm)", formals, 1, args))
+      return;
+    opt.name = "sgd";
+    opt.lr = 0.01;
+    if (args.values[0])
+      if (auto v = inRange(*args.values[0], "lr", 0, true, HUGE_VAL, false))
+        opt.lr = *v;
+    if (args.values[1])
+      if (auto v = inRange(*args.values[1], "momentum", 0, false, 1, true))
+        opt.momentum = *v;
+    if (args.values[2])
+      if (auto v = inRange(*args.values[2], "clip_norm", 0, true, HUGE_VAL,
+                           false, "the largest gradient norm"))
+        opt.clipNorm = *v;
+    return;
+  }
+  errorAt(value, (name.empty() ? Twine("expected an optimizer")
+                               : "unknown optimizer '" + name + "'") +
+                     ": expected adam(lr = ..., ...) or sgd(lr = ..., ...)" +
+                     (name.empty() ? "" : suggest(name, {"adam", "sgd"})));
+}
+
+//===----------------------------------------------------------------------===//
+// metrics = [accuracy, precision_at(k = 3), ...]
+//===----------------------------------------------------------------------===//
+
+void TrainChecker::checkMetrics(const Expr &value) {
+  std::vector<const Expr *> items;
+  if (value.kind == Expr::Kind::List) {
+    for (const auto &element : value.elements)
+      items.push_back(element.get());
+  } else {
+    items.push_back(&value); // a single metric without brackets
+  }
+  std::vector<std::string> names;
+  for (const MetricInfo &info : metricInfos())
+    names.push_back(info.name);
+  llvm::StringMap<SMLoc> seen;
+  for (const Expr *item : items) {
+    StringRef name = item->kind == Expr::Kind::Ident ? StringRef(item->text)
+                                                     : item->calleeName();
+    const MetricInfo *info = nullptr;
+    for (const MetricInfo &candidate : metricInfos())
+      if (name == candidate.name)
+        info = &candidate;
+    if (!info) {
+      errorAt(*item,
+              (name.empty() ? Twine("expected a metric")
+                            : "unknown metric '" + name + "'") +
+                  ": expected accuracy, precision_at(k = ...), mse, rmse, "
+                  "perplexity or loss" +
+                  (name.empty() ? "" : suggest(name, names)));
+      continue;
+    }
+    MetricSpec metric;
+    metric.name = info->name;
+    metric.loc = reporter.toLoc(item->loc());
+    if (info->hasK) {
+      CallArgs args;
+      if (!bindCall(*item, "precision_at(k)", {"k"}, 1, args))
+        continue;
+      if (!args.values[0]) {
+        errorAt(*item, "precision_at needs k, the number of top-scored "
+                       "classes: precision_at(k = 5)");
+        continue;
+      }
+      std::optional<int64_t> k = integer(*args.values[0], "k", true);
+      if (!k)
+        continue;
+      metric.k = *k;
+    } else if (item->kind == Expr::Kind::Call) {
+      errorAt(*item,
+              "metric '" + name + "' takes no arguments: write '" + name + "'");
+      continue;
+    }
+    std::string key =
+        metric.name + (info->hasK ? "@" + std::to_string(metric.k) : "");
+    auto [it, inserted] = seen.try_emplace(key, item->loc());
+    if (!inserted) {
+      errorAt(*item, "metric '" + sourceText(*item) + "' is listed twice");
+      reporter.note(it->second, "first listed here");
+      continue;
+    }
+    spec.metrics.push_back(metric);
+    metricExprs.push_back(item);
+  }
+}
+
+/// A metric compares predictions with targets of a certain kind.
+void TrainChecker::checkMetricTargets() {
+  if (!hasData || dataFailed)
+    return;
+  static const char *const kindNames[] = {
+      "no target", "class indices (label = ...)",
+      "a numeric target (target = ...)", "numeric targets (target = [...])",
+      "0/1 labels (labels = [...])"};
+  for (size_t i = 0; i < spec.metrics.size(); ++i) {
+    const MetricSpec &metric = spec.metrics[i];
+    const MetricInfo *info = nullptr;
+    for (const MetricInfo &candidate : metricInfos())
+      if (metric.name == candidate.name)
+        info = &candidate;
+    if (!info || llvm::is_contained(info->targets, spec.data.targetKind))
+      continue;
+    const Expr &item = *metricExprs[i];
+    errorAt(item, "metric '" + metric.name + "' needs " + info->needs +
+                      ", but the data has " +
+                      kindNames[int(spec.data.targetKind)]);
+    reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
+  }
+}
+
+TrainCheck TrainChecker::run(const ast::TrainDecl &train) {
+  spec.modelName = train.name;
+  spec.loc = reporter.toLoc(train.keywordLoc);
+  llvm::StringMap<SMLoc> seen;
+  const std::vector<std::string> &keys = trainKeys();
+  for (const ast::TrainSetting &setting : train.settings) {
+    StringRef key = setting.key;
+    if (!llvm::is_contained(keys, key)) {
+      StringRef home = misplacedKeyHint(key);
+      if (!home.empty())
+        error(setting.keyLoc,
+              "'" + key + "' is a setting of the " + home + ": write it in " +
+                  (home == "data" ? "the data, like data = csv(\"data.csv\", " +
+                                        key + " = ...)"
+                                  : "the optimizer, like optimizer = adam(" +
+                                        key + " = ...)"));
+      else if (isReservedKey(key))
+        error(setting.keyLoc,
+              "train setting '" + key + "' is not supported yet");
+      else
+        error(setting.keyLoc, "unknown train setting '" + key +
+                                  "': expected one of " + joinNames(keys) +
+                                  suggest(key, keys));
+      continue;
+    }
+    auto [seenIt, inserted] = seen.try_emplace(key, setting.keyLoc);
+    if (!inserted) {
+      error(setting.keyLoc,
+            "duplicate definition of train setting '" + key + "'");
+      reporter.note(seenIt->second, "previous definition is here");
+      continue;
+    }
+    const Expr &value = *setting.value;
+    if (key == "data") {
+      result.data = &setting;
+      dataExpr = &value;
+      unsigned before = errors;
+      checkData(value);
+      dataFailed = errors != before;
+    } else if (key == "loss") {
+      result.loss = &setting;
+      spec.loss = setting.text.str();
+      spec.lossLoc = reporter.toLoc(value.loc());
+    } else if (key == "optimizer") {
+      checkOptimizer(value);
+    } else if (key == "batch") {
+      if (auto v = integer(value, "batch", true))
+        spec.batch = *v;
+    } else if (key == "epochs") {
+      if (auto v = integer(value, "epochs", true))
+        spec.epochs = *v;
+    } else if (key == "seed") {
+      if (auto v = integer(value, "seed", false))
+        spec.seed = uint64_t(*v);
+    } else if (key == "shuffle") {
+      if (auto v = boolean(value, "shuffle"))
+        spec.shuffle = *v;
+    } else if (key == "metrics") {
+      checkMetrics(value);
+    }
+  }
+  checkMetricTargets();
+  return result;
+}
+
+} // namespace
+
+TrainCheck sema::checkTrainSettings(const ast::TrainDecl &train,
+                                    TrainSpec &spec, Reporter &reporter) {
+  return TrainChecker(spec, reporter).run(train);
+}
