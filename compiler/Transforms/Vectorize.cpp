@@ -199,6 +199,15 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t> tileSizes(numLoops, 1);
   tileSizes.back() = vectorWidth;
+  // A transpose reads along another loop than it writes: a square tile
+  // makes both contiguous, and the 16 x 16 tile transposes in registers.
+  if (op.getNumDpsInputs() == 1 && isa<linalg::TransposeOp>(op)) {
+    AffineMap inputMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    if (auto innermost = dyn_cast_or_null<AffineDimExpr>(
+            inputMap.getNumResults() ? inputMap.getResults().back()
+                                     : AffineExpr()))
+      tileSizes[innermost.getPosition()] = vectorWidth;
+  }
   // Axes of static size 1 need no loop.
   for (auto [tile, range] : llvm::zip(tileSizes, ranges))
     if (range == 1)

@@ -43,11 +43,13 @@ func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x48xf32>) -> tensor<?x48xf3
 
 // -----
 
-// x @ W^T: W is transposed once into [K, N] so that the K loop reads rows.
+// x @ W^T: W is transposed once into [K, N] so that the K loop reads rows;
+// the transpose goes by 16 x 16 tiles, transposed in registers.
 // CHECK-LABEL: func.func @matmul_transpose_b
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x32xf32>, %[[W:.*]]: tensor<16x32xf32>)
 // CHECK:         %[[PACKED:.*]] = scf.for {{.*}} -> (tensor<32x16xf32>)
-// CHECK:           vector.transfer_read {{.*}} permutation_map = #{{.*}}} : tensor<16x1xf32>, vector<1x16xf32>
+// CHECK:           tensor.extract_slice %[[W]][0, %{{.*}}] [16, 16] [1, 1]
+// CHECK:           vector.transfer_read {{.*}} permutation_map = #{{.*}}} : tensor<16x16xf32>, vector<16x16xf32>
 // CHECK:         scf.for
 // CHECK:           tensor.extract_slice %[[PACKED]][%{{.*}}, 0] [1, 16] [1, 1] : tensor<32x16xf32> to tensor<1x16xf32>
 // CHECK:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
