@@ -753,7 +753,11 @@ bool Parser::parseCallArgs(Expr &call, SMLoc openLoc) {
     return true;
   for (;;) {
     Arg arg;
-    if (tok.is(TokenKind::Identifier) && peek().is(TokenKind::Equal)) {
+    // A keyword may name an argument too: csv(train = "a.csv", ...).
+    bool isName =
+        tok.is(TokenKind::Identifier) ||
+        (tok.kind >= TokenKind::KwUse && tok.kind <= TokenKind::KwReturn);
+    if (isName && peek().is(TokenKind::Equal)) {
       arg.keyword = tok.text.str();
       arg.keywordLoc = tok.loc();
       consume();

@@ -2201,13 +2201,21 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
   SMLoc loc = call.loc();
   const Expr &first = *binding.values[0].front();
 
-  // l2(params): every parameter of the layer or model where it is written.
-  if (name == "l2" && first.kind == Expr::Kind::Ident &&
-      first.text == "params" && !scope.locals.count("params") &&
-      !scope.inst->params.count("params")) {
+  // l2(params): every parameter of the layer or model where it is written;
+  // l2(fc): every parameter of the instance fc.
+  bool allParams = first.kind == Expr::Kind::Ident && first.text == "params" &&
+                   !scope.locals.count("params") &&
+                   !scope.inst->params.count("params");
+  bool ofInstance = first.kind == Expr::Kind::Ident &&
+                    scope.inst->children.count(first.text) &&
+                    !scope.locals.count(first.text);
+  if (name == "l2" && (allParams || ofInstance)) {
+    std::string prefix = scope.inst->prefix;
+    if (ofInstance)
+      prefix += first.text + ".";
     const tir::Node *total = nullptr;
     for (size_t i = 0; i < program.params.size(); ++i) {
-      if (!StringRef(program.params[i].name).starts_with(scope.inst->prefix))
+      if (!StringRef(program.params[i].name).starts_with(prefix))
         continue;
       const tir::Node *w = paramNode(i, first.loc());
       const tir::Node *squares =
@@ -2218,7 +2226,10 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
     }
     if (!total) {
       error(first.loc(),
-            "l2(params): " + scope.inst->describe() + " has no parameters",
+            "l2(" + first.text + "): " +
+                (ofInstance ? scope.inst->children[first.text]->describe()
+                            : scope.inst->describe()) +
+                " has no parameters",
             first.range);
       return nullptr;
     }
@@ -2381,21 +2392,52 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
     return reduceAll(K::ReduceMean, elementwise, loc);
   }
   if (name == "kl_div") {
-    // sum p * (log p - log q)
+    // sum p * (log p - log q). A target distribution has zeros (one-hot),
+    // whose terms count as 0: log p is taken of p + 1e-30, which is p itself
+    // for any p > 1e-23 in single precision.
+    const tir::Node *inner = lookThrough(a);
+    const tir::Node *logp =
+        inner->kind == K::Softmax || inner->kind == K::Exp
+            ? logOf(a, loc)
+            : unaryOp(K::Log, binaryOp(K::Add, a, constant(1e-30, loc), loc),
+                      loc);
     return reduceAll(
         K::ReduceSum,
-        binaryOp(K::Mul, a, binaryOp(K::Sub, logOf(a, loc), logOf(b, loc), loc),
-                 loc),
+        binaryOp(K::Mul, a, binaryOp(K::Sub, logp, logOf(b, loc), loc), loc),
         loc);
   }
   error(loc, "internal error: unhandled loss '" + name + "'");
   return nullptr;
 }
 
+/// Whether a sum of terms has an unbatched term, through + - and scaling.
+static bool hasUnbatchedTerm(const tir::Node *node) {
+  using K = tir::NodeKind;
+  if (!node->type.batched)
+    return true;
+  const auto &ops = node->operands;
+  switch (node->kind) {
+  case K::Add:
+  case K::Sub:
+    return hasUnbatchedTerm(ops[0]) || hasUnbatchedTerm(ops[1]);
+  case K::Neg:
+    return hasUnbatchedTerm(ops[0]);
+  case K::Mul:
+  case K::Div:
+    if (!ops[1]->type.batched)
+      return hasUnbatchedTerm(ops[0]);
+    if (node->kind == K::Mul && !ops[0]->type.batched)
+      return hasUnbatchedTerm(ops[1]);
+    return false;
+  default:
+    return false;
+  }
+}
+
 /// The loss of a batch is the mean of the per-instance losses. The mean is
-/// pushed through sums, differences and scaling by unbatched values, so that
-/// an unbatched term like `1e-3 * l2(params)` is added once:
-/// mean(a + r) = mean(a) + r.
+/// pushed through sums, differences and scaling by unbatched values down to
+/// the unbatched terms, so that a term like `1e-3 * l2(params)` is added
+/// once: mean(a + r) = mean(a) + r.
 const tir::Node *Sema::batchMean(const tir::Node *node) {
   using K = tir::NodeKind;
   if (!node || !node->type.batched)
@@ -2414,7 +2456,8 @@ const tir::Node *Sema::batchMean(const tir::Node *node) {
   switch (node->kind) {
   case K::Add:
   case K::Sub:
-    if (sameSizes(ops[0]->type.dims, node->type.dims) &&
+    if (hasUnbatchedTerm(node) &&
+        sameSizes(ops[0]->type.dims, node->type.dims) &&
         sameSizes(ops[1]->type.dims, node->type.dims))
       return rebuild(node->kind, batchMean(ops[0]), batchMean(ops[1]));
     break;

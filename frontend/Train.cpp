@@ -131,7 +131,8 @@ private:
 
   /// Matches the arguments of `call` (a Call, or an Ident for a call
   /// without arguments) to `formals`; the first `positional` of them may be
-  /// given by position. Reports unknown and repeated arguments.
+  /// given by position. Reports unknown and repeated arguments and binds the
+  /// others, so that the caller can check their values too.
   bool bindCall(const Expr &call, StringRef signature,
                 llvm::ArrayRef<std::string> formals, unsigned positional,
                 CallArgs &args);
@@ -314,12 +315,15 @@ void TrainChecker::checkData(const Expr &value) {
   StringRef kind = value.kind == Expr::Kind::Ident ? StringRef(value.text)
                                                    : value.calleeName();
   if (kind != "csv" && kind != "tsv") {
-    std::string hint = kind.empty() ? "" : suggest(kind, {"csv", "tsv"});
-    errorAt(value, (kind.empty() ? Twine("expected a data source")
-                                 : "unknown data source '" + kind + "'") +
-                       ": expected csv(\"file.csv\", ...) or "
-                       "tsv(\"file.tsv\", ...)" +
-                       hint);
+    if (kind.empty())
+      errorAt(value, "expected a data source, csv(\"file.csv\", ...) or "
+                     "tsv(\"file.tsv\", ...), got '" +
+                         sourceText(value) + "'");
+    else
+      errorAt(value, "unknown data source '" + kind +
+                         "': expected csv(\"file.csv\", ...) or "
+                         "tsv(\"file.tsv\", ...)" +
+                         suggest(kind, {"csv", "tsv"}));
     return;
   }
   DataSpec &data = spec.data;
@@ -346,12 +350,12 @@ void TrainChecker::checkData(const Expr &value) {
   std::string signature = kind.str() + "(file, split, features, label | "
                                        "target | labels, standardize)";
   CallArgs args;
-  if (!bindCall(value, signature, formals, 1, args))
-    return;
+  bindCall(value, signature, formals, 1, args);
   auto given = [&](Formal f) { return args.values[f]; };
 
   // Where the data is: one file, or a training and a validation file.
-  std::string example = kind == "tsv" ? "\"data.tsv\"" : "\"data.csv\"";
+  std::string ext = kind.str();
+  std::string example = "\"data." + ext + "\"";
   if (given(File)) {
     if (auto path = string(*given(File), "file", example))
       data.path = *path;
@@ -382,9 +386,8 @@ void TrainChecker::checkData(const Expr &value) {
             given(Split)->range);
   } else {
     errorAt(value, kind + "(...) needs a file: " + kind + "(" + example +
-                       ", ...) or " + kind + "(train = \"a" +
-                       example.substr(2) + ", valid = \"b" + example.substr(2) +
-                       ", ...)");
+                       ", ...) or " + kind + "(train = \"a." + ext +
+                       "\", valid = \"b." + ext + "\", ...)");
   }
   if (given(Split)) {
     if (auto split = inRange(*given(Split), "split", 0, true, 1, true,
@@ -463,9 +466,7 @@ void TrainChecker::checkOptimizer(const Expr &value) {
     static const std::vector<std::string> formals = {"lr", "beta1", "beta2",
                                                      "eps", "clip_norm"};
     CallArgs args;
-    if (!bindCall(value, "adam(lr, beta1, beta2, eps, clip_norm)", formals, 1,
-                  args))
-      return;
+    bindCall(value, "adam(lr, beta1, beta2, eps, clip_norm)", formals, 1, args);
     opt.name = "adam";
     if (args.values[0])
       if (auto v = inRange(*args.values[0], "lr", 0, true, HUGE_VAL, false))
@@ -489,8 +490,7 @@ void TrainChecker::checkOptimizer(const Expr &value) {
     static const std::vector<std::string> formals = {"lr", "momentum",
                                                      "clip_norm"};
     CallArgs args;
-    if (!bindCall(value, "sgd(lr, momentum, clip_norm)", formals, 1, args))
-      return;
+    bindCall(value, "sgd(lr, momentum, clip_norm)", formals, 1, args);
     opt.name = "sgd";
     opt.lr = 0.01;
     if (args.values[0])
@@ -505,10 +505,14 @@ void TrainChecker::checkOptimizer(const Expr &value) {
         opt.clipNorm = *v;
     return;
   }
-  errorAt(value, (name.empty() ? Twine("expected an optimizer")
-                               : "unknown optimizer '" + name + "'") +
-                     ": expected adam(lr = ..., ...) or sgd(lr = ..., ...)" +
-                     (name.empty() ? "" : suggest(name, {"adam", "sgd"})));
+  if (name.empty())
+    errorAt(value, "expected an optimizer, adam(lr = ...) or sgd(lr = ...), "
+                   "got '" +
+                       sourceText(value) + "'");
+  else
+    errorAt(value, "unknown optimizer '" + name +
+                       "': expected adam(lr = ...) or sgd(lr = ...)" +
+                       suggest(name, {"adam", "sgd"}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -535,12 +539,15 @@ void TrainChecker::checkMetrics(const Expr &value) {
       if (name == candidate.name)
         info = &candidate;
     if (!info) {
-      errorAt(*item,
-              (name.empty() ? Twine("expected a metric")
-                            : "unknown metric '" + name + "'") +
-                  ": expected accuracy, precision_at(k = ...), mse, rmse, "
-                  "perplexity or loss" +
-                  (name.empty() ? "" : suggest(name, names)));
+      if (name.empty())
+        errorAt(*item, "expected a metric (accuracy, precision_at(k = ...), "
+                       "mse, rmse, perplexity or loss), got '" +
+                           sourceText(*item) + "'");
+      else
+        errorAt(*item, "unknown metric '" + name +
+                           "': expected accuracy, precision_at(k = ...), "
+                           "mse, rmse, perplexity or loss" +
+                           suggest(name, names));
       continue;
     }
     MetricSpec metric;
