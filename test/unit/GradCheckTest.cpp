@@ -363,6 +363,79 @@ void addDataMovementCases(std::vector<GradCase> &cases) {
   }
 }
 
+/// The data movement ops on a dynamic batch axis: %xp = x * p for a batch
+/// of inputs x and a parameter p, moved by `opLine` into %y of shape `out`.
+GradCase batchCase(const std::string &name, std::vector<int64_t> in,
+                   std::vector<int64_t> param, std::vector<int64_t> out,
+                   const std::string &opLine) {
+  Fn fn;
+  fn.input("x", in).param("p", param).input("w", out);
+  fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty(in),
+                      ty(param), ty(in)));
+  fn.line(opLine);
+  return {name, fn.weightedSum("y", out)};
+}
+
+void addBatchDataMovementCases(std::vector<GradCase> &cases) {
+  {
+    Fn fn;
+    fn.input("a", {-1, 2}).input("b", {-1, 3}).param("p", {5});
+    fn.input("w", {-1, 5});
+    fn.line(fmt::format("%ab = seq.concat %a, %b axis = 1 : {}, {} -> {}",
+                        ty({-1, 2}), ty({-1, 3}), ty({-1, 5})));
+    fn.line(fmt::format("%y = seq.mul %ab, %p : {}, {} -> {}", ty({-1, 5}),
+                        ty({5}), ty({-1, 5})));
+    cases.push_back({"concat_batch", fn.weightedSum("y", {-1, 5})});
+  }
+  cases.push_back(batchCase(
+      "slice_batch", {-1, 5}, {5}, {-1, 2},
+      "%y = seq.slice %xp axis = 1 start = 1 size = 2 : " + ty({-1, 5}) +
+          " -> " + ty({-1, 2})));
+  cases.push_back(batchCase(
+      "pad_batch", {-1, 3}, {3}, {-1, 6},
+      "%y = seq.pad %xp axis = 1 before = 2 after = 1 : " + ty({-1, 3}) +
+          " -> " + ty({-1, 6})));
+  cases.push_back(batchCase("maxout_batch", {-1, 6}, {6}, {-1, 3},
+                            "%y = seq.maxout %xp k = 2 : " + ty({-1, 6}) +
+                                " -> " + ty({-1, 3})));
+  cases.push_back(batchCase("transpose_batch", {-1, 3}, {3}, {3, -1},
+                            "%y = seq.transpose %xp [1, 0] : " + ty({-1, 3}) +
+                                " -> " + ty({3, -1})));
+  {
+    Fn fn;
+    fn.input("x", {-1, 3}).param("p", {3}).input("w", {-1, 2, 3});
+    fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty({-1, 3}),
+                        ty({3}), ty({-1, 3})));
+    fn.line("%e = seq.expand_dims %xp axis = 1 : " + ty({-1, 3}) + " -> " +
+            ty({-1, 1, 3}));
+    fn.line(fmt::format("%y = seq.mul %e, %w : {}, {} -> {}", ty({-1, 1, 3}),
+                        ty({-1, 2, 3}), ty({-1, 2, 3})));
+    fn.line(fmt::format("%loss = seq.reduce_sum %y [0, 1, 2] : {} -> {}",
+                        ty({-1, 2, 3}), ty({})));
+    cases.push_back({"expand_dims_batch", fn.returning("loss")});
+  }
+  cases.push_back(batchCase("squeeze_batch", {-1, 1, 3}, {3}, {-1, 3},
+                            "%y = seq.squeeze %xp axis = 1 : " +
+                                ty({-1, 1, 3}) + " -> " + ty({-1, 3})));
+  for (std::string op : {"softmax", "log_softmax"})
+    for (int axis : {0, 1})
+      cases.push_back(batchCase(
+          fmt::format("{}_batch_axis{}", op, axis), {-1, 3}, {3}, {-1, 3},
+          fmt::format("%y = seq.{} %xp axis = {} : {}", op, axis,
+                      ty({-1, 3}))));
+  {
+    Fn fn;
+    fn.input("u", {-1, 3}).input("ids", {-1}, "i64").param("p", {3});
+    fn.input("w", {5, 3});
+    fn.line(fmt::format("%up = seq.mul %u, %p : {}, {} -> {}", ty({-1, 3}),
+                        ty({3}), ty({-1, 3})));
+    fn.line(fmt::format("%y = seq.scatter_add %up[%ids] rows = 5 : {}, {} -> "
+                        "{}",
+                        ty({-1, 3}), ty({-1}, "i64"), ty({5, 3})));
+    cases.push_back({"scatter_add_batch", fn.weightedSum("y", {5, 3})});
+  }
+}
+
 void addReductionCases(std::vector<GradCase> &cases) {
   const std::vector<int64_t> shape = {3, 4, 5};
   const std::vector<std::pair<std::string, std::vector<int64_t>>> axisSets = {
@@ -599,6 +672,7 @@ const std::vector<GradCase> &allCases() {
     addElementwiseCases(cases);
     addMatmulCases(cases);
     addDataMovementCases(cases);
+    addBatchDataMovementCases(cases);
     addReductionCases(cases);
     addLossCases(cases);
     return cases;

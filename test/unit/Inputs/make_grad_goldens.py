@@ -453,6 +453,67 @@ def _(u, ids, w):
     return wsum(table, w)
 
 
+# The data movement ops on a dynamic batch axis: a batch of inputs times a
+# parameter p, moved; inputs are differentiated too in the f64 checks.
+@case("concat_batch", lambda g: dict(
+    a=I(g.normal(BATCH, 2)), b=I(g.normal(BATCH, 3)), p=P(g.normal(5)),
+    w=I(g.normal(BATCH, 5))))
+def _(a, b, p, w):
+    return wsum(torch.cat([a, b], dim=1) * p, w)
+
+
+@case("slice_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 5)), p=P(g.normal(5)), w=I(g.normal(BATCH, 2))))
+def _(x, p, w):
+    return wsum((x * p)[:, 1:3], w)
+
+
+@case("pad_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 3)), p=P(g.normal(3)), w=I(g.normal(BATCH, 6))))
+def _(x, p, w):
+    return wsum(F.pad(x * p, (2, 1)), w)
+
+
+@case("maxout_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 6)), p=P(g.normal(6)), w=I(g.normal(BATCH, 3))))
+def _(x, p, w):
+    return wsum(maxout(x * p, 2), w)
+
+
+@case("transpose_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 3)), p=P(g.normal(3)), w=I(g.normal(3, BATCH))))
+def _(x, p, w):
+    return wsum((x * p).permute(1, 0), w)
+
+
+@case("expand_dims_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 3)), p=P(g.normal(3)), w=I(g.normal(BATCH, 2, 3))))
+def _(x, p, w):
+    return wsum((x * p).unsqueeze(1), w)
+
+
+@case("squeeze_batch", lambda g: dict(
+    x=I(g.normal(BATCH, 1, 3)), p=P(g.normal(3)), w=I(g.normal(BATCH, 3))))
+def _(x, p, w):
+    return wsum((x * p).squeeze(1), w)
+
+
+for op, fn in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
+    for axis in (0, 1):
+        case("%s_batch_axis%d" % (op, axis), lambda g: dict(
+            x=I(g.normal(BATCH, 3)), p=P(g.normal(3, scale=2)),
+            w=I(g.normal(BATCH, 3))))(
+            lambda x, p, w, fn=fn, axis=axis: wsum(fn(x * p, dim=axis), w))
+
+
+@case("scatter_add_batch", lambda g: dict(
+    u=I(g.normal(BATCH, 3)),
+    ids=I(torch.tensor([3, 0, 3, 4, 3], dtype=torch.int64)),
+    p=P(g.normal(3)), w=I(g.normal(5, 3))))
+def _(u, ids, p, w):
+    return wsum(torch.zeros(5, 3, dtype=u.dtype).index_add(0, ids, u * p), w)
+
+
 #===------------------------------------------------------------------------===#
 # Losses, as the frontend builds them, against PyTorch's own losses
 #===------------------------------------------------------------------------===#
