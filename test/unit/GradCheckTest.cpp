@@ -1043,6 +1043,24 @@ TEST(GradCheckError, RelativeWithAFloorOfOne) {
   EXPECT_EQ(relativeError(NAN, 1.0), INFINITY);
 }
 
+/// Padding a dynamic axis has no derivative rule (its adjoint would be a
+/// slice of dynamic size); seqc-autodiff says so instead of building an
+/// invalid seq.slice of size -9223372036854775808.
+TEST_F(GradCheckSanity, PadOfADynamicAxisIsRejected) {
+  LossSpec spec{R"mlir(
+    func.func @loss(%x: tensor<?x3x!T> {seq.input = "x"},
+                    %p: tensor<3x!T> {seq.param = "p"}) -> tensor<!T> {
+      %y = seq.mul %x, %p : tensor<?x3x!T>, tensor<3x!T> -> tensor<?x3x!T>
+      %z = seq.pad %y axis = 0 before = 1 after = 2 : tensor<?x3x!T> -> tensor<?x3x!T>
+      %l = seq.reduce_sum %z [0, 1] : tensor<?x3x!T> -> tensor<!T>
+      return %l : tensor<!T>
+    })mlir",
+                DType::F64, /*wrtInputs=*/false};
+  EXPECT_THAT(errorOf(CompiledLoss::create(context, spec)),
+              ::testing::HasSubstr(
+                  "'seq.pad' op cannot differentiate a pad of a dynamic axis"));
+}
+
 /// seqc-autodiff with wrt-inputs=true on a loss with an integer input
 /// (gather indices) should differentiate only the float arguments. It
 /// fails today: the integer input gets a zero cotangent

@@ -499,6 +499,8 @@ LogicalResult PadOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                               SmallVectorImpl<Value> &operandGrads) {
   GradBuilder g(b, getLoc());
   int64_t size = getInput().getType().getDimSize(getAxis());
+  if (ShapedType::isDynamic(size))
+    return emitOpError() << "cannot differentiate a pad of a dynamic axis";
   return single(operandGrads,
                 g.slice(resultGrads[0], getAxis(), getBefore(), size));
 }
