@@ -11,15 +11,23 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstring>
 
 using namespace seqc::rt;
 namespace seq = seqc::seq;
+
+static constexpr llvm::StringLiteral kStateAttr = "seq.state";
+static constexpr llvm::StringLiteral kHyperAttr = "seq.hyper";
+static constexpr llvm::StringLiteral kStateListKey = "seqc.state";
+static constexpr llvm::StringLiteral kModelKey = "seqc.model";
 
 template <typename... Args>
 static llvm::Error makeError(fmt::format_string<Args...> format,
@@ -152,6 +160,38 @@ static void printDiagnostic(llvm::raw_ostream &os,
 
 JitSession::~JitSession() = default;
 
+/// An update step returns the loss (a 0-d float), then one value per
+/// parameter argument and one per state argument, each of the argument's
+/// type.
+static llvm::Error checkUpdateResults(const EntryPoint &entry) {
+  std::vector<const EntryArgument *> updated;
+  for (const EntryArgument &argument : entry.arguments)
+    if (argument.kind == EntryArgument::Kind::Param)
+      updated.push_back(&argument);
+  for (const EntryArgument &argument : entry.arguments)
+    if (argument.kind == EntryArgument::Kind::State)
+      updated.push_back(&argument);
+  if (entry.results.size() != updated.size() + 1)
+    return makeError("update step @{} returns {} values; expected the loss "
+                     "and one per parameter and state argument ({})",
+                     entry.name, entry.results.size(), updated.size() + 1);
+  const TensorType &loss = entry.results.front();
+  if (!loss.shape.empty() || !isFloat(loss.dtype))
+    return makeError("update step @{} returns {} first; expected the loss, a "
+                     "0-d float tensor",
+                     entry.name, loss.str());
+  for (auto [index, argument] : llvm::enumerate(updated)) {
+    const TensorType &result = entry.results[index + 1];
+    if (result.dtype != argument->type.dtype ||
+        result.shape != argument->type.shape)
+      return makeError("result #{} of update step @{} is {}, but it updates "
+                       "'{}' of type {}",
+                       index + 1, entry.name, result.str(), argument->name,
+                       argument->type.str());
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
   if (auto name = module->getAttrOfType<mlir::StringAttr>(seq::kModelAttr))
     model = name.str();
@@ -172,9 +212,16 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
           func.getArgAttrOfType<mlir::StringAttr>(index, seq::kParamAttr);
       auto inputName =
           func.getArgAttrOfType<mlir::StringAttr>(index, seq::kInputAttr);
-      if (bool(paramName) == bool(inputName))
-        return makeError("{} must carry exactly one of {} and {}", what,
-                         seq::kParamAttr.str(), seq::kInputAttr.str());
+      auto stateName =
+          func.getArgAttrOfType<mlir::StringAttr>(index, kStateAttr);
+      auto hyperName =
+          func.getArgAttrOfType<mlir::StringAttr>(index, kHyperAttr);
+      if (int(bool(paramName)) + int(bool(inputName)) + int(bool(stateName)) +
+              int(bool(hyperName)) !=
+          1)
+        return makeError("{} must carry exactly one of {}, {}, {} and {}",
+                         what, seq::kParamAttr.str(), kStateAttr.str(),
+                         kHyperAttr.str(), seq::kInputAttr.str());
 
       EntryArgument argument;
       argument.type = *argType;
@@ -183,6 +230,47 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
         argument.name = inputName.str();
         entry.arguments.push_back(argument);
         entry.inputs.push_back(argument);
+        continue;
+      }
+      if (hyperName) {
+        argument.kind = EntryArgument::Kind::Hyper;
+        argument.name = hyperName.str();
+        if (!argument.type.shape.empty() || !isFloat(argument.type.dtype))
+          return makeError("hyperparameter '{}' of @{} is {}; hyperparameters "
+                           "are 0-d float tensors",
+                           argument.name, entry.name, argument.type.str());
+        if (llvm::any_of(entry.hypers, [&](const EntryArgument &other) {
+              return other.name == argument.name;
+            }))
+          return makeError("@{} declares hyperparameter '{}' twice",
+                           entry.name, argument.name);
+        entry.isUpdateStep = true;
+        entry.arguments.push_back(argument);
+        entry.hypers.push_back(argument);
+        continue;
+      }
+      if (stateName) {
+        argument.kind = EntryArgument::Kind::State;
+        argument.name = stateName.str();
+        entry.isUpdateStep = true;
+        if (llvm::is_contained(argument.type.shape, kDynamicSize))
+          return makeError("state '{}' of @{} has dynamic type {}; state "
+                           "needs a static shape",
+                           argument.name, entry.name, argument.type.str());
+        auto [it, inserted] =
+            stateIndex.try_emplace(argument.name, stateInfos.size());
+        if (inserted) {
+          stateInfos.push_back({argument.name, argument.type});
+          stateValues.emplace_back(argument.type.dtype, argument.type.shape);
+        } else if (stateInfos[it->second].type.dtype != argument.type.dtype ||
+                   stateInfos[it->second].type.shape != argument.type.shape) {
+          return makeError("state '{}' of @{} is {}, but an earlier entry "
+                           "point declares it {}",
+                           argument.name, entry.name, argument.type.str(),
+                           stateInfos[it->second].type.str());
+        }
+        argument.stateIndex = it->second;
+        entry.arguments.push_back(argument);
         continue;
       }
 
@@ -230,6 +318,10 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
                                       ? std::string("out")
                                       : fmt::format("out{}", index));
     }
+
+    if (entry.isUpdateStep)
+      if (llvm::Error error = checkUpdateResults(entry))
+        return error;
 
     entryIndex[entry.name] = entries.size();
     entries.push_back(std::move(entry));
@@ -373,6 +465,32 @@ void JitSession::initParams(uint64_t seed) {
   }
 }
 
+/// The names of the state tensors a checkpoint lists in its metadata.
+static llvm::Expected<llvm::StringSet<>>
+checkpointStateNames(const SafetensorsFile &file, llvm::StringRef path) {
+  llvm::StringSet<> names;
+  auto it = file.metadata.find(kStateListKey);
+  if (it == file.metadata.end())
+    return names;
+  auto parsed = llvm::json::parse(it->second);
+  const llvm::json::Array *array = parsed ? parsed->getAsArray() : nullptr;
+  if (!parsed)
+    llvm::consumeError(parsed.takeError());
+  if (!array)
+    return makeError("{}: corrupt checkpoint: metadata '{}' is not a JSON "
+                     "list of names",
+                     path.str(), kStateListKey.str());
+  for (const llvm::json::Value &value : *array) {
+    std::optional<llvm::StringRef> name = value.getAsString();
+    if (!name)
+      return makeError("{}: corrupt checkpoint: metadata '{}' is not a JSON "
+                       "list of names",
+                       path.str(), kStateListKey.str());
+    names.insert(*name);
+  }
+  return names;
+}
+
 llvm::Error JitSession::loadParams(llvm::StringRef path, bool allowUnknown) {
   auto file = loadSafetensors(path);
   if (!file)
@@ -390,9 +508,13 @@ llvm::Error JitSession::loadParams(llvm::StringRef path, bool allowUnknown) {
                                      info.name, describe(it->second),
                                      info.type.str()));
   }
+  // Optimizer state in a training checkpoint is not a parameter but belongs.
+  auto stateNames = checkpointStateNames(*file, path);
+  if (!stateNames)
+    return stateNames.takeError();
   if (!allowUnknown)
     for (const auto &[name, tensor] : file->tensors)
-      if (!paramIndex.count(name))
+      if (!paramIndex.count(name) && !stateNames->count(name))
         problems.push_back(fmt::format(
             "tensor '{}' is not a parameter of model '{}'", name, model));
   if (!problems.empty())
@@ -411,8 +533,110 @@ llvm::Error JitSession::saveParams(llvm::StringRef path,
     tensors.push_back({info.name, &value});
   MetadataMap allMetadata = metadata;
   if (!model.empty())
-    allMetadata.try_emplace("seqc.model", model);
+    allMetadata.try_emplace(kModelKey.str(), model);
   return saveSafetensors(path, tensors, allMetadata);
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer state and checkpoints
+//===----------------------------------------------------------------------===//
+
+const Tensor *JitSession::state(llvm::StringRef name) const {
+  auto it = stateIndex.find(name);
+  return it == stateIndex.end() ? nullptr : &stateValues[it->second];
+}
+
+llvm::Error JitSession::setState(llvm::StringRef name, const Tensor &value) {
+  auto it = stateIndex.find(name);
+  if (it == stateIndex.end())
+    return makeError("model '{}' has no optimizer state '{}'", model,
+                     name.str());
+  const StateInfo &info = stateInfos[it->second];
+  if (!info.type.accepts(value))
+    return makeError("optimizer state '{}' is {}, got {}", name.str(),
+                     info.type.str(), describe(value));
+  stateValues[it->second] = value;
+  return llvm::Error::success();
+}
+
+void JitSession::resetState() {
+  for (auto [info, value] : llvm::zip(stateInfos, stateValues))
+    value = Tensor(info.type.dtype, info.type.shape);
+}
+
+llvm::Error JitSession::saveCheckpoint(llvm::StringRef path,
+                                       const MetadataMap &metadata) const {
+  std::vector<NamedTensorRef> tensors;
+  for (auto [info, value] : llvm::zip(paramInfos, paramValues))
+    tensors.push_back({info.name, &value});
+  std::string stateList;
+  llvm::raw_string_ostream stateStream(stateList);
+  llvm::json::OStream json(stateStream);
+  json.array([&] {
+    for (auto [info, value] : llvm::zip(stateInfos, stateValues)) {
+      tensors.push_back({info.name, &value});
+      json.value(info.name);
+    }
+  });
+  stateStream.flush();
+  MetadataMap allMetadata = metadata;
+  if (!model.empty())
+    allMetadata[kModelKey.str()] = model;
+  allMetadata[kStateListKey.str()] = stateList;
+  return saveSafetensors(path, tensors, allMetadata);
+}
+
+llvm::Error JitSession::loadCheckpoint(const SafetensorsFile &file,
+                                       llvm::StringRef path, bool withState) {
+  auto modelIt = file.metadata.find(kModelKey);
+  if (modelIt != file.metadata.end() && !model.empty() &&
+      modelIt->second != model)
+    return makeError("{}: the checkpoint is of model '{}', not '{}'",
+                     path.str(), modelIt->second, model);
+  auto stateNames = checkpointStateNames(file, path);
+  if (!stateNames)
+    return stateNames.takeError();
+
+  std::vector<std::string> problems;
+  auto check = [&](llvm::StringRef what, llvm::StringRef name,
+                   const TensorType &type) {
+    auto it = file.tensors.find(name);
+    if (it == file.tensors.end())
+      problems.push_back(
+          fmt::format("missing {} '{}' ({})", what.str(), name.str(),
+                      type.str()));
+    else if (!type.accepts(it->second))
+      problems.push_back(fmt::format("{} '{}' is {} in the file, but the "
+                                     "model expects {}",
+                                     what.str(), name.str(),
+                                     describe(it->second), type.str()));
+  };
+  for (const ParamInfo &info : paramInfos)
+    check("parameter", info.name, info.type);
+  if (withState)
+    for (const StateInfo &info : stateInfos)
+      check("optimizer state", info.name, info.type);
+  for (const auto &[name, tensor] : file.tensors) {
+    if (paramIndex.count(name))
+      continue;
+    if (!stateNames->count(name))
+      problems.push_back(fmt::format(
+          "tensor '{}' is not a parameter of model '{}'", name, model));
+    else if (withState && !stateIndex.count(name))
+      problems.push_back(fmt::format("optimizer state '{}' does not belong "
+                                     "to this training (another optimizer?)",
+                                     name));
+  }
+  if (!problems.empty())
+    return makeError("{}: does not fit model '{}':\n  {}", path.str(), model,
+                     llvm::join(problems, "\n  "));
+
+  for (auto [info, value] : llvm::zip(paramInfos, paramValues))
+    value = file.tensors.find(info.name)->second;
+  if (withState)
+    for (auto [info, value] : llvm::zip(stateInfos, stateValues))
+      value = file.tensors.find(info.name)->second;
+  return llvm::Error::success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -446,6 +670,20 @@ public:
 /// allocated pointer; it must not be freed.
 static void *const kGlobalMemRefMarker = reinterpret_cast<void *>(0xdeadbeef);
 
+/// Whether the memref described at `words` is laid out row-major without
+/// gaps (unit axes may have any stride).
+static bool isContiguous(const int64_t *words, size_t rank) {
+  llvm::ArrayRef<int64_t> sizes(words + 3, rank);
+  llvm::ArrayRef<int64_t> strides(words + 3 + rank, rank);
+  int64_t expectedStride = 1;
+  for (int64_t axis = static_cast<int64_t>(rank) - 1; axis >= 0; --axis) {
+    if (sizes[axis] != 1 && strides[axis] != expectedStride)
+      return false;
+    expectedStride *= sizes[axis];
+  }
+  return true;
+}
+
 /// Copies the memref described at `words` into a new contiguous tensor,
 /// following its offset and strides.
 static Tensor copyOut(const int64_t *words, const TensorType &type) {
@@ -460,15 +698,8 @@ static Tensor copyOut(const int64_t *words, const TensorType &type) {
   if (tensor.numElements() == 0)
     return tensor;
 
-  bool contiguous = true;
-  int64_t expectedStride = 1;
-  for (int64_t axis = static_cast<int64_t>(rank) - 1; axis >= 0; --axis) {
-    if (sizes[axis] != 1 && strides[axis] != expectedStride)
-      contiguous = false;
-    expectedStride *= sizes[axis];
-  }
   const std::byte *base = aligned + offset * elementSize;
-  if (contiguous) {
+  if (isContiguous(words, rank)) {
     std::memcpy(tensor.rawData(), base, tensor.sizeInBytes());
     return tensor;
   }
@@ -489,13 +720,20 @@ static Tensor copyOut(const int64_t *words, const TensorType &type) {
 }
 
 llvm::Expected<std::vector<Tensor>>
-JitSession::run(llvm::StringRef entryName, llvm::ArrayRef<Tensor> inputs) {
+JitSession::run(llvm::StringRef entryName, llvm::ArrayRef<Tensor> inputs,
+                llvm::ArrayRef<HyperValue> hypers) {
   auto it = entryIndex.find(entryName);
   if (it == entryIndex.end())
     return makeError("model '{}' has no entry point '{}'", model,
                      entryName.str());
-  const EntryPoint &entry = entries[it->second];
-  PackedFunction function = entryFunctions[it->second];
+  return call(it->second, inputs, hypers);
+}
+
+llvm::Expected<std::vector<Tensor>>
+JitSession::call(size_t index, llvm::ArrayRef<Tensor> inputs,
+                 llvm::ArrayRef<HyperValue> hypers) {
+  const EntryPoint &entry = entries[index];
+  PackedFunction function = entryFunctions[index];
 
   if (inputs.size() != entry.inputs.size()) {
     std::vector<std::string> expected;
@@ -521,19 +759,52 @@ JitSession::run(llvm::StringRef entryName, llvm::ArrayRef<Tensor> inputs) {
     batchSize = tensor.dim(0);
     batchInput = input.name;
   }
+  for (const HyperValue &hyper : hypers)
+    if (llvm::none_of(entry.hypers, [&](const EntryArgument &argument) {
+          return argument.name == hyper.name;
+        }))
+      return makeError("@{} has no hyperparameter '{}'", entry.name,
+                       hyper.name.str());
+  // 0-d tensors of the hyperparameters, in argument order.
+  std::vector<Tensor> hyperTensors;
+  hyperTensors.reserve(entry.hypers.size());
+  for (const EntryArgument &argument : entry.hypers) {
+    const HyperValue *value =
+        llvm::find_if(hypers, [&](const HyperValue &hyper) {
+          return hyper.name == argument.name;
+        });
+    if (value == hypers.end())
+      return makeError("@{} needs a value for hyperparameter '{}'", entry.name,
+                       argument.name);
+    Tensor &tensor = hyperTensors.emplace_back(argument.type.dtype,
+                                               llvm::ArrayRef<int64_t>());
+    tensor.setDouble(0, value->value);
+  }
 
   // Descriptors of every argument, then one pointer to each: the C
   // interface takes `(results *, arg0 *, arg1 *, ...)`.
   llvm::SmallVector<llvm::SmallVector<int64_t, 8>, 8> argumentWords;
   llvm::DenseSet<const void *> callerBuffers;
-  size_t nextInput = 0;
+  size_t nextInput = 0, nextHyper = 0;
   for (const EntryArgument &argument : entry.arguments) {
-    const Tensor &tensor = argument.kind == EntryArgument::Kind::Param
-                               ? paramValues[argument.paramIndex]
-                               : inputs[nextInput++];
-    MemRefDescriptor::append(argumentWords.emplace_back(), tensor.rawData(),
-                             tensor.shape());
-    callerBuffers.insert(tensor.rawData());
+    const Tensor *tensor = nullptr;
+    switch (argument.kind) {
+    case EntryArgument::Kind::Param:
+      tensor = &paramValues[argument.paramIndex];
+      break;
+    case EntryArgument::Kind::State:
+      tensor = &stateValues[argument.stateIndex];
+      break;
+    case EntryArgument::Kind::Hyper:
+      tensor = &hyperTensors[nextHyper++];
+      break;
+    case EntryArgument::Kind::Input:
+      tensor = &inputs[nextInput++];
+      break;
+    }
+    MemRefDescriptor::append(argumentWords.emplace_back(), tensor->rawData(),
+                             tensor->shape());
+    callerBuffers.insert(tensor->rawData());
   }
   size_t resultWordCount = 0;
   for (const TensorType &result : entry.results)
@@ -553,20 +824,87 @@ JitSession::run(llvm::StringRef entryName, llvm::ArrayRef<Tensor> inputs) {
 
   function(argumentPointers.data());
 
+  // Each fresh buffer is adopted by the first result that can take it as it
+  // is (contiguous, aligned); the others are copied out, and buffers nobody
+  // adopted are freed once. Buffers the caller owns and globals are never
+  // adopted or freed.
   std::vector<Tensor> outputs;
-  llvm::SmallVector<void *, 4> toFree;
+  llvm::SmallVector<void *, 4> adopted, toFree;
   const int64_t *words = resultWords.data();
   for (const TensorType &result : entry.results) {
-    outputs.push_back(copyOut(words, result));
+    size_t rank = result.shape.size();
     auto *allocated = reinterpret_cast<void *>(static_cast<intptr_t>(words[0]));
-    // Free each buffer once; never one the caller owns or a global.
-    if (allocated && allocated != kGlobalMemRefMarker &&
-        !callerBuffers.count(allocated) &&
-        !llvm::is_contained(toFree, allocated))
-      toFree.push_back(allocated);
-    words += MemRefDescriptor::words(result.shape.size());
+    auto *data = reinterpret_cast<std::byte *>(static_cast<intptr_t>(words[1])) +
+                 words[2] * dtypeSize(result.dtype);
+    bool fresh = allocated && allocated != kGlobalMemRefMarker &&
+                 !callerBuffers.count(allocated);
+    llvm::ArrayRef<int64_t> sizes(words + 3, rank);
+    if (fresh && !llvm::is_contained(adopted, allocated) &&
+        numElementsOf(sizes) > 0 && isContiguous(words, rank) &&
+        reinterpret_cast<uintptr_t>(data) % 64 == 0) {
+      outputs.push_back(Tensor::adopt(result.dtype, sizes, allocated, data));
+      adopted.push_back(allocated);
+    } else {
+      outputs.push_back(copyOut(words, result));
+      if (fresh && !llvm::is_contained(toFree, allocated))
+        toFree.push_back(allocated);
+    }
+    words += MemRefDescriptor::words(rank);
   }
   for (void *allocated : toFree)
-    std::free(allocated);
+    if (!llvm::is_contained(adopted, allocated))
+      std::free(allocated);
   return outputs;
+}
+
+llvm::Expected<double> JitSession::trainStep(llvm::ArrayRef<Tensor> inputs,
+                                             double lr, int64_t step,
+                                             llvm::StringRef entryName) {
+  auto it = entryIndex.find(entryName);
+  if (it == entryIndex.end())
+    return makeError("model '{}' has no training step '{}'", model,
+                     entryName.str());
+  const EntryPoint &entry = entries[it->second];
+  if (!entry.isUpdateStep)
+    return makeError("@{} is not an update step: it has no {} or {} "
+                     "arguments",
+                     entry.name, kStateAttr.str(), kHyperAttr.str());
+  llvm::SmallVector<HyperValue, 2> hypers;
+  for (const EntryArgument &hyper : entry.hypers) {
+    if (hyper.name == "lr")
+      hypers.push_back({"lr", lr});
+    else if (hyper.name == "step")
+      hypers.push_back({"step", static_cast<double>(step)});
+  }
+  auto outputs = call(it->second, inputs, hypers);
+  if (!outputs)
+    return outputs.takeError();
+  double loss = outputs->front().getDouble(0);
+  if (!std::isfinite(loss))
+    return loss;
+
+  size_t next = 1;
+  for (const EntryArgument &argument : entry.arguments)
+    if (argument.kind == EntryArgument::Kind::Param)
+      paramValues[argument.paramIndex] = std::move((*outputs)[next++]);
+  for (const EntryArgument &argument : entry.arguments)
+    if (argument.kind == EntryArgument::Kind::State)
+      stateValues[argument.stateIndex] = std::move((*outputs)[next++]);
+  return loss;
+}
+
+llvm::Expected<double> JitSession::evalLoss(llvm::ArrayRef<Tensor> inputs,
+                                            llvm::StringRef entryName) {
+  const EntryPoint *entry = entryPoint(entryName);
+  if (!entry)
+    return makeError("model '{}' has no entry point '{}'", model,
+                     entryName.str());
+  if (entry->results.size() != 1 || !entry->results[0].shape.empty() ||
+      !isFloat(entry->results[0].dtype))
+    return makeError("@{} does not return a loss (one 0-d float tensor)",
+                     entry->name);
+  auto outputs = run(entryName, inputs);
+  if (!outputs)
+    return outputs.takeError();
+  return outputs->front().getDouble(0);
 }

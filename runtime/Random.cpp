@@ -1,6 +1,10 @@
 //===- Random.cpp - Deterministic random numbers --------------------------===//
 #include "seqc/Runtime/Random.h"
 
+#include "llvm/ADT/bit.h"
+
+#include <fmt/format.h>
+
 #include <cmath>
 
 using namespace seqc::rt;
@@ -58,4 +62,25 @@ uint64_t Rng::below(uint64_t bound) {
     if (value >= limit)
       return value % bound;
   }
+}
+
+std::string Rng::serialize() const {
+  if (!spareNormal)
+    return fmt::format("{:016x}", state);
+  return fmt::format("{:016x}:{:016x}", state,
+                     llvm::bit_cast<uint64_t>(*spareNormal));
+}
+
+std::optional<Rng> Rng::deserialize(llvm::StringRef text) {
+  auto [statePart, sparePart] = text.split(':');
+  uint64_t state = 0, spare = 0;
+  if (statePart.empty() || statePart.getAsInteger(16, state))
+    return std::nullopt;
+  Rng rng(state);
+  if (text.contains(':')) {
+    if (sparePart.empty() || sparePart.getAsInteger(16, spare))
+      return std::nullopt;
+    rng.spareNormal = llvm::bit_cast<double>(spare);
+  }
+  return rng;
 }

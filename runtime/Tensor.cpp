@@ -89,7 +89,9 @@ static std::byte *allocateZeroed(size_t bytes) {
   return pointer;
 }
 
-Tensor::Tensor() : dims({0}), storage(allocateZeroed(0)) {}
+Tensor::Tensor() : dims({0}), storage(allocateZeroed(0)) {
+  base = storage.get();
+}
 
 Tensor::Tensor(DType dtype, llvm::ArrayRef<int64_t> shape)
     : elementType(dtype), dims(shape.begin(), shape.end()),
@@ -97,13 +99,51 @@ Tensor::Tensor(DType dtype, llvm::ArrayRef<int64_t> shape)
   assert(llvm::all_of(shape, [](int64_t size) { return size >= 0; }) &&
          "tensor sizes must be non-negative");
   storage.reset(allocateZeroed(sizeInBytes()));
+  base = storage.get();
 }
 
 Tensor::Tensor(const Tensor &other)
     : elementType(other.elementType), dims(other.dims),
       elementCount(other.elementCount),
       storage(allocateZeroed(other.sizeInBytes())) {
-  std::memcpy(storage.get(), other.storage.get(), sizeInBytes());
+  base = storage.get();
+  if (other.base)
+    std::memcpy(base, other.base, sizeInBytes());
+}
+
+Tensor::Tensor(Tensor &&other) noexcept
+    : elementType(other.elementType), dims(std::move(other.dims)),
+      elementCount(other.elementCount), storage(std::move(other.storage)),
+      base(other.base) {
+  other.elementCount = 0;
+  other.base = nullptr;
+}
+
+Tensor &Tensor::operator=(Tensor &&other) noexcept {
+  if (this == &other)
+    return *this;
+  elementType = other.elementType;
+  dims = std::move(other.dims);
+  elementCount = other.elementCount;
+  storage = std::move(other.storage);
+  base = other.base;
+  other.elementCount = 0;
+  other.base = nullptr;
+  return *this;
+}
+
+Tensor Tensor::adopt(DType dtype, llvm::ArrayRef<int64_t> shape,
+                     void *allocated, std::byte *data) {
+  assert(allocated && data && "adopting a null buffer");
+  assert(reinterpret_cast<uintptr_t>(data) % kAlignment == 0 &&
+         "adopted buffers must be 64-byte aligned");
+  Tensor tensor;
+  tensor.elementType = dtype;
+  tensor.dims.assign(shape.begin(), shape.end());
+  tensor.elementCount = numElementsOf(shape);
+  tensor.storage.reset(static_cast<std::byte *>(allocated));
+  tensor.base = data;
+  return tensor;
 }
 
 Tensor &Tensor::operator=(const Tensor &other) {
@@ -121,8 +161,7 @@ llvm::SmallVector<int64_t, 4> Tensor::strides() const {
 
 double Tensor::getDouble(int64_t flatIndex) const {
   assert(flatIndex >= 0 && flatIndex < elementCount && "index out of range");
-  const std::byte *base = storage.get();
-  switch (elementType) {
+    switch (elementType) {
   case DType::F32:
     return reinterpret_cast<const float *>(base)[flatIndex];
   case DType::F64:
@@ -138,7 +177,6 @@ double Tensor::getDouble(int64_t flatIndex) const {
 
 void Tensor::setDouble(int64_t flatIndex, double value) {
   assert(flatIndex >= 0 && flatIndex < elementCount && "index out of range");
-  std::byte *base = storage.get();
   switch (elementType) {
   case DType::F32:
     reinterpret_cast<float *>(base)[flatIndex] = static_cast<float>(value);
@@ -173,5 +211,5 @@ void Tensor::fill(double value) {
 
 bool Tensor::identicalTo(const Tensor &other) const {
   return elementType == other.elementType && dims == other.dims &&
-         std::memcmp(storage.get(), other.storage.get(), sizeInBytes()) == 0;
+         std::memcmp(base, other.base, sizeInBytes()) == 0;
 }

@@ -288,8 +288,8 @@ TEST_P(JitSessionTest, RejectsUnmarkedArguments) {
       return %x : tensor<?x3xf32>
     })mlir"));
   EXPECT_EQ(message,
-            "argument #0 of @f must carry exactly one of seq.param and "
-            "seq.input");
+            "argument #0 of @f must carry exactly one of seq.param, "
+            "seq.state, seq.hyper and seq.input");
   message = errorOf(tryCompile(R"mlir(
     func.func @f(%w: tensor<3xf32> {seq.param = "w"}) -> tensor<3xf32> {
       return %w : tensor<3xf32>

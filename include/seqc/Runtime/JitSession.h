@@ -3,13 +3,23 @@
 // A JitSession owns one model compiled for the host: it reads the entry
 // points and their parameter and input metadata from the seq module, lowers a
 // clone of it to the LLVM dialect with seqc's pipelines, JIT-compiles that at
-// -O3 for the host CPU, and keeps the parameters. Calling an entry point
-// passes the parameters automatically, in argument order, followed by the
-// caller's inputs, and returns the results as host tensors.
+// -O3 for the host CPU, and keeps the parameters and the optimizer state.
+// Calling an entry point passes the parameters and state automatically, in
+// argument order, together with the caller's inputs and scalar
+// hyperparameters, and returns the results as host tensors.
+//
+// Arguments are marked by attributes: `seq.param` (a parameter, with its
+// `seq.init`), `seq.state` (optimizer state, zero-initialized and held here),
+// `seq.hyper` (a 0-d scalar given per call, like "lr" and "step") and
+// `seq.input`. An entry point with state or hyper arguments is an update step
+// (what seqc-train-step builds): it returns the loss, then a new value for
+// each of its parameter arguments and each of its state arguments, in
+// argument order, and trainStep() swaps those in.
 //
 //   auto session = JitSession::create(module, {});
 //   (*session)->initParams(/*seed=*/0);
 //   auto outputs = (*session)->run("forward", {x});
+//   auto loss = (*session)->trainStep({x, y}, /*lr=*/1e-3, /*step=*/1);
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_JITSESSION_H
@@ -58,24 +68,42 @@ struct ParamInfo {
   InitSpec init;
 };
 
+/// A tensor of optimizer state (`seq.state = "adam.m.fc.W"`): it has the
+/// type of the parameter it belongs to and starts at zero.
+struct StateInfo {
+  std::string name; // "adam.m.fc.W"
+  TensorType type;  // fully static
+};
+
 struct EntryArgument {
-  enum class Kind { Param, Input };
+  enum class Kind { Param, State, Hyper, Input };
   Kind kind;
-  std::string name; // the parameter's or the input's name
+  std::string name; // the parameter's, state's, hyperparameter's or input's
   TensorType type;
   size_t paramIndex = 0; // into JitSession::params(), for Kind::Param
+  size_t stateIndex = 0; // into JitSession::states(), for Kind::State
+};
+
+/// A hyperparameter's value for one call: a `seq.hyper` argument by name.
+struct HyperValue {
+  llvm::StringRef name;
+  double value;
 };
 
 struct EntryPoint {
   std::string name;
-  /// Every argument in call order: parameters and inputs as the function
-  /// declares them.
+  /// Every argument in call order as the function declares them.
   std::vector<EntryArgument> arguments;
   /// The inputs alone, in order: what run() takes.
   std::vector<EntryArgument> inputs;
+  /// The `seq.hyper` arguments, in order.
+  std::vector<EntryArgument> hypers;
   std::vector<TensorType> results;
   /// `seq.output` result attributes where present, else "out" / "out<i>".
   std::vector<std::string> resultNames;
+  /// An update step: it has state or hyper arguments, and returns the loss
+  /// followed by the new value of each parameter and state argument.
+  bool isUpdateStep = false;
 };
 
 struct JitOptions {
@@ -92,8 +120,10 @@ struct JitOptions {
 class JitSession {
 public:
   /// Compiles `seqModule` (which is left unchanged). Fails with the
-  /// diagnostics of the first failing stage, or when an entry function's
-  /// arguments are not all marked `seq.param` or `seq.input`.
+  /// diagnostics of the first failing stage, when an entry function's
+  /// arguments are not each marked with exactly one of `seq.param`,
+  /// `seq.state`, `seq.hyper` and `seq.input`, or when an update step's
+  /// results do not match its parameter and state arguments.
   static llvm::Expected<std::unique_ptr<JitSession>>
   create(mlir::ModuleOp seqModule, const JitOptions &options = {});
   ~JitSession();
@@ -124,16 +154,61 @@ public:
   llvm::Error saveParams(llvm::StringRef path,
                          const MetadataMap &metadata = {}) const;
 
-  /// Calls `entry` with the parameters and `inputs` (in the entry's input
-  /// order). Checks every input's dtype and static sizes and that inputs with
+  /// Optimizer state of all entry points, in order of first appearance, and
+  /// its current values (zero after creation and resetState()).
+  llvm::ArrayRef<StateInfo> states() const { return stateInfos; }
+  const Tensor *state(llvm::StringRef name) const;
+  llvm::Error setState(llvm::StringRef name, const Tensor &value);
+  void resetState();
+
+  /// Writes a checkpoint (atomically): every parameter and state tensor, and
+  /// `metadata` plus "seqc.model" and "seqc.state" (a JSON list of the state
+  /// tensors' names).
+  llvm::Error saveCheckpoint(llvm::StringRef path,
+                             const MetadataMap &metadata = {}) const;
+  /// Sets the parameters, and with `withState` the optimizer state, from a
+  /// checkpoint read by loadSafetensors; `path` names it in errors. The
+  /// model name (when both have one) and every tensor's name, dtype and
+  /// shape must fit; state tensors are ignored without `withState`. Nothing
+  /// is changed when the checkpoint does not fit.
+  llvm::Error loadCheckpoint(const SafetensorsFile &file, llvm::StringRef path,
+                             bool withState);
+
+  /// Calls `entry` with the parameters, the state, `inputs` (in the entry's
+  /// input order) and `hypers` (by name; every `seq.hyper` argument needs
+  /// one). Checks every input's dtype and static sizes and that inputs with
   /// a dynamic leading (batch) axis agree on its size.
-  llvm::Expected<std::vector<Tensor>> run(llvm::StringRef entry,
-                                          llvm::ArrayRef<Tensor> inputs);
+  llvm::Expected<std::vector<Tensor>>
+  run(llvm::StringRef entry, llvm::ArrayRef<Tensor> inputs,
+      llvm::ArrayRef<HyperValue> hypers = {});
+
+  /// One training step: calls the update step `entry` (seqc-train-step's
+  /// "train_step") on a batch with learning rate `lr` and the 1-based step
+  /// number `step`, and swaps in the new parameters and state (the buffers
+  /// the compiled code returns, without copying). Returns the batch's loss,
+  /// computed with the parameters before the update. When the loss is not
+  /// finite, the parameters and state are left as they were.
+  llvm::Expected<double> trainStep(llvm::ArrayRef<Tensor> inputs, double lr,
+                                   int64_t step,
+                                   llvm::StringRef entry = "train_step");
+  /// The batch-mean loss of `entry` ("loss": a function returning a 0-d
+  /// float tensor) on a batch.
+  llvm::Expected<double> evalLoss(llvm::ArrayRef<Tensor> inputs,
+                                  llvm::StringRef entry = "loss");
+  /// The outputs of `forward` on a batch.
+  llvm::Expected<std::vector<Tensor>> predict(llvm::ArrayRef<Tensor> inputs) {
+    return run("forward", inputs);
+  }
 
 private:
   JitSession() = default;
   llvm::Error readSignatures(mlir::ModuleOp module);
   llvm::Error compile(mlir::ModuleOp module, const JitOptions &options);
+  /// Calls entry point `index`; returned buffers are adopted, not copied,
+  /// where their layout allows.
+  llvm::Expected<std::vector<Tensor>> call(size_t index,
+                                           llvm::ArrayRef<Tensor> inputs,
+                                           llvm::ArrayRef<HyperValue> hypers);
 
   using PackedFunction = void (*)(void **);
 
@@ -141,6 +216,9 @@ private:
   std::vector<ParamInfo> paramInfos;
   std::vector<Tensor> paramValues;
   llvm::StringMap<size_t> paramIndex;
+  std::vector<StateInfo> stateInfos;
+  std::vector<Tensor> stateValues;
+  llvm::StringMap<size_t> stateIndex;
   std::vector<EntryPoint> entries;
   std::vector<PackedFunction> entryFunctions; // parallel to entries
   llvm::StringMap<size_t> entryIndex;

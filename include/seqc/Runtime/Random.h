@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace seqc::rt {
 
@@ -39,6 +40,17 @@ public:
   double normal(double mean = 0.0, double stddev = 1.0);
   /// Uniform integer in [0, bound), bound > 0, without modulo bias.
   uint64_t below(uint64_t bound);
+
+  /// The generator's whole state as text ("<state>" or "<state>:<spare>", in
+  /// hex), for checkpoints; a generator restored from it continues with the
+  /// same numbers.
+  std::string serialize() const;
+  static std::optional<Rng> deserialize(llvm::StringRef text);
+
+  bool operator==(const Rng &other) const {
+    return state == other.state && spareNormal == other.spareNormal;
+  }
+  bool operator!=(const Rng &other) const { return !(*this == other); }
 
 private:
   uint64_t state;

@@ -68,8 +68,16 @@ public:
 
   Tensor(const Tensor &other);
   Tensor &operator=(const Tensor &other);
-  Tensor(Tensor &&other) noexcept = default;
-  Tensor &operator=(Tensor &&other) noexcept = default;
+  Tensor(Tensor &&other) noexcept;
+  Tensor &operator=(Tensor &&other) noexcept;
+
+  /// Takes ownership of a contiguous row-major buffer that `allocated` (from
+  /// malloc or aligned_alloc; freed with std::free) holds, with the first
+  /// element at `data`. This is how the runtime keeps the fresh buffers that
+  /// compiled entry points return without copying them. `data` must be
+  /// 64-byte aligned, as every tensor's buffer is.
+  static Tensor adopt(DType dtype, llvm::ArrayRef<int64_t> shape,
+                      void *allocated, std::byte *data);
 
   /// A tensor holding `values` (row-major); their count must match `shape`.
   template <typename T>
@@ -96,17 +104,17 @@ public:
   /// Row-major strides in elements.
   llvm::SmallVector<int64_t, 4> strides() const;
 
-  std::byte *rawData() { return storage.get(); }
-  const std::byte *rawData() const { return storage.get(); }
+  std::byte *rawData() { return base; }
+  const std::byte *rawData() const { return base; }
 
   /// Typed access; T must be the tensor's element type.
   template <typename T> T *data() {
     assert(DTypeOf<T>::value == elementType && "element type mismatch");
-    return reinterpret_cast<T *>(storage.get());
+    return reinterpret_cast<T *>(base);
   }
   template <typename T> const T *data() const {
     assert(DTypeOf<T>::value == elementType && "element type mismatch");
-    return reinterpret_cast<const T *>(storage.get());
+    return reinterpret_cast<const T *>(base);
   }
   template <typename T> llvm::ArrayRef<T> values() const {
     return llvm::ArrayRef<T>(data<T>(), elementCount);
@@ -134,7 +142,9 @@ private:
   DType elementType = DType::F32;
   llvm::SmallVector<int64_t, 4> dims;
   int64_t elementCount = 0;
+  /// The allocation, and the first element inside it.
   std::unique_ptr<std::byte, FreeDeleter> storage;
+  std::byte *base = nullptr;
 };
 
 } // namespace seqc::rt
