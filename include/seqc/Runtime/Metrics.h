@@ -1,0 +1,72 @@
+//===- Metrics.h - Evaluation metrics ---------------------------*- C++ -*-===//
+//
+// The metrics a train block asks for, computed in C++ from the outputs of
+// `forward` and the targets, accumulated batch by batch:
+//
+//   accuracy      label: the argmax of the outputs is the class.
+//                 target / labels (0/1): each output thresholded at 0.5
+//                 (outputs are probabilities) equals its target.
+//   precision_at  k: the share of the k highest outputs that are relevant
+//                 (the label's class, or the labels that are 1), averaged
+//                 over instances: |top-k ∩ relevant| / k. Ties go to the
+//                 lower index.
+//   mse, rmse     mean (root of the mean) squared difference between
+//                 outputs and numeric targets, over every value.
+//   perplexity    exp of the mean loss, and loss itself: from the `loss`
+//                 entry point, not from the outputs (see Trainer).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_METRICS_H
+#define SEQC_RUNTIME_METRICS_H
+
+#include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace seqc::rt {
+
+class MetricAccumulator {
+public:
+  /// Checks that `spec` applies to the targets (`targetWidth` values per
+  /// instance; 1 for a class index) and to outputs of `outputWidth` values
+  /// per instance.
+  static llvm::Expected<MetricAccumulator> create(const MetricSpec &spec,
+                                                  TargetKind targetKind,
+                                                  int64_t outputWidth,
+                                                  int64_t targetWidth);
+
+  /// The name as reports and logs show it: "accuracy", "precision@3".
+  const std::string &name() const { return displayName; }
+  /// Whether the metric is computed from the loss rather than the outputs.
+  bool fromLoss() const { return kind == Kind::Perplexity || kind == Kind::Loss; }
+
+  /// Adds a batch: `outputs` [B, ...] (outputWidth values per row) and
+  /// `targets`, B rows of targetWidth values (class indices as doubles).
+  void add(const Tensor &outputs, const double *targets);
+  /// Adds a batch's mean loss over `rows` instances (for fromLoss metrics).
+  void addLoss(double meanLoss, int64_t rows);
+  /// The value over everything added; NaN before anything was.
+  double value() const;
+  void reset();
+
+private:
+  enum class Kind { Accuracy, PrecisionAt, MSE, RMSE, Perplexity, Loss };
+  MetricAccumulator() = default;
+
+  Kind kind = Kind::Accuracy;
+  std::string displayName;
+  TargetKind targetKind = TargetKind::None;
+  int64_t k = 1;
+  int64_t outputWidth = 0;
+  int64_t targetWidth = 0;
+  double sum = 0.0;
+  double count = 0.0;
+};
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_METRICS_H

@@ -1,0 +1,91 @@
+//===- TrainCommand.h - `seqc train` and `seqc eval` ------------*- C++ -*-===//
+//
+// What `seqc train` and `seqc eval` do once the driver has the checked train
+// block: read the data (and a checkpoint), have the model compiled for the
+// data's sizes, add the training step, JIT-compile, train or evaluate, and
+// report. The driver supplies the compilation (frontend and MLIRGen) as a
+// callback, so that the runtime does not depend on the frontend, and tests
+// can hand in seq modules written by hand.
+//
+//   seqc train FILE.seq [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
+//   seqc eval FILE.seq --from DIR
+//
+// A checkpoint folder holds `model.safetensors`: the parameters, the
+// optimizer state and, as metadata, the epoch, step and generator state, the
+// seed, the optimizer, and the data schema (classes, standardization).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_TRAINCOMMAND_H
+#define SEQC_RUNTIME_TRAINCOMMAND_H
+
+#include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/Trainer.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqc::rt {
+
+/// The file a checkpoint folder holds.
+inline constexpr llvm::StringLiteral kCheckpointFile = "model.safetensors";
+/// DIR/model.safetensors.
+std::string checkpointPath(llvm::StringRef dir);
+
+/// An error whose diagnostics were printed already (by the frontend, say):
+/// the driver exits with status 1 without printing anything more.
+class ReportedError : public llvm::ErrorInfo<ReportedError> {
+public:
+  static char ID;
+  void log(llvm::raw_ostream &os) const override {
+    os << "errors were reported";
+  }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+};
+
+/// Compiles the model for data of the given sizes (FrontendOptions::
+/// dataDims) into a seq module with @forward and @loss.
+using ModelCompiler =
+    std::function<llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>(
+        llvm::ArrayRef<std::pair<std::string, int64_t>> dataDims)>;
+
+struct CommandOptions {
+  /// Checkpoint folder written after every epoch (created if needed).
+  std::string outDir;
+  /// Checkpoint folder to resume from (train) or to evaluate (eval).
+  std::string fromDir;
+  /// JSON-lines log of the epochs.
+  std::string logPath;
+  ProgressMode progress = ProgressMode::Auto;
+  /// Lowering options for the JIT compilation.
+  JitOptions jit;
+  /// Folder that relative data paths are looked up in first (the model
+  /// file's).
+  std::string baseDir;
+};
+
+/// Trains as `spec` says (command-line overrides applied already) and prints
+/// the epochs and a final report to `out`. With options.fromDir, continues
+/// the checkpoint's run: its parameters, optimizer state, step, epoch count,
+/// generator, seed and data schema; `spec.epochs` more epochs are trained.
+llvm::Error trainCommand(const TrainSpec &spec, const ModelCompiler &compile,
+                         const CommandOptions &options,
+                         llvm::raw_ostream &out);
+
+/// Loads the checkpoint in options.fromDir and prints the loss and metrics
+/// on the validation split (the training rows when there is none).
+llvm::Error evalCommand(const TrainSpec &spec, const ModelCompiler &compile,
+                        const CommandOptions &options, llvm::raw_ostream &out);
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_TRAINCOMMAND_H

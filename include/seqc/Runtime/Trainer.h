@@ -1,0 +1,140 @@
+//===- Trainer.h - The training loop ----------------------------*- C++ -*-===//
+//
+// Trains a compiled model on a Dataset: per epoch, the training rows in an
+// order drawn from the runtime's seeded generator (the same seed gives the
+// same run, bit for bit), cut into mini-batches (the last one partial), one
+// call of the compiled @train_step each; then the loss and the metrics on the
+// validation rows, a report line (or a progress bar on a terminal), a JSON
+// line in the log and a checkpoint. A checkpoint holds the parameters, the
+// optimizer state and, in its metadata, the epoch, the step and the state of
+// the shuffling generator, so that resuming from it continues exactly where
+// the run stopped: 2 epochs, then 2 more from the checkpoint, equal 4 epochs
+// in one go.
+//
+// The session must have @forward (the model), @loss (its inputs, then the
+// target) and, for training, @train_step (see TrainingModule.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_TRAINER_H
+#define SEQC_RUNTIME_TRAINER_H
+
+#include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/Metrics.h"
+#include "seqc/Runtime/Random.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqc::rt {
+
+enum class ProgressMode {
+  Auto,  // a bar when the output is a terminal, else lines
+  Bar,   // a progress bar with rate and ETA, redrawn in place
+  Lines, // one line per epoch
+  Quiet, // nothing
+};
+
+struct TrainerOptions {
+  /// Epochs this run trains, after those of a resumed checkpoint.
+  int64_t epochs = 1;
+  int64_t batch = 32;
+  /// Seeds the order of the training rows; recorded in checkpoints.
+  uint64_t seed = 0;
+  bool shuffle = true;
+  double lr = 1e-3;
+  std::vector<MetricSpec> metrics;
+  /// Written (atomically) after every epoch; empty: no checkpoints.
+  std::string checkpointPath;
+  /// One JSON object per epoch; empty: no log.
+  std::string logPath;
+  ProgressMode progress = ProgressMode::Auto;
+  /// Added to every checkpoint's metadata (the data schema, the optimizer).
+  MetadataMap metadata;
+};
+
+struct EvalResult {
+  int64_t rows = 0;
+  double loss = 0.0;
+  /// In the order of TrainerOptions::metrics, by display name.
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
+struct EpochRecord {
+  int64_t epoch = 0; // 1-based, counting resumed epochs
+  int64_t step = 0;  // steps taken so far, counting resumed ones
+  double trainLoss = 0.0;
+  std::optional<EvalResult> valid;
+  double seconds = 0.0;
+};
+
+struct TrainSummary {
+  int64_t firstEpoch = 0; // the first epoch of this run (1-based)
+  int64_t epochs = 0;     // epochs trained in this run
+  int64_t steps = 0;      // steps taken in this run
+  double seconds = 0.0;   // wall time of this run's epochs
+  std::vector<EpochRecord> history;
+};
+
+class Trainer {
+public:
+  /// Checks the session's entry points against the data and the metrics.
+  /// `valid` may be null or empty (no validation split).
+  static llvm::Expected<std::unique_ptr<Trainer>>
+  create(JitSession &session, const Dataset &train, const Dataset *valid,
+         TrainerOptions options, llvm::raw_ostream &out);
+
+  /// Continues from a checkpoint's metadata: the epoch and step counts and
+  /// the shuffling generator. The session's parameters and state are the
+  /// caller's to load (JitSession::loadCheckpoint).
+  llvm::Error resume(const MetadataMap &metadata, llvm::StringRef path);
+
+  /// Trains options.epochs epochs. A non-finite loss stops training at that
+  /// step with an error naming the step and the epoch; the parameters and
+  /// the last checkpoint stay as they were after the last good step and
+  /// epoch.
+  llvm::Expected<TrainSummary> train();
+
+  /// The mean loss and the metrics over all rows of `data`, in batches.
+  llvm::Expected<EvalResult> evaluate(const Dataset &data);
+
+  /// Epochs and steps completed, counting resumed ones.
+  int64_t epoch() const { return epochsDone; }
+  int64_t step() const { return stepsDone; }
+  const Rng &shuffleRng() const { return rng; }
+  /// What a checkpoint written now would hold in its metadata.
+  MetadataMap checkpointMetadata() const;
+
+private:
+  Trainer(JitSession &session, const Dataset &train, const Dataset *valid,
+          TrainerOptions options, llvm::raw_ostream &out);
+  llvm::Error checkEntries();
+  llvm::Expected<std::vector<Tensor>> batchInputs(const Dataset &data,
+                                                  llvm::ArrayRef<int64_t> rows,
+                                                  const EntryPoint &entry);
+
+  JitSession &session;
+  const Dataset &trainData;
+  const Dataset *validData;
+  TrainerOptions options;
+  llvm::raw_ostream &out;
+  std::vector<MetricAccumulator> metrics;
+  Rng rng;
+  int64_t epochsDone = 0;
+  int64_t stepsDone = 0;
+};
+
+/// "1.5 s", "2 min 03 s", "1 h 02 min": a wall time for reports.
+std::string formatDuration(double seconds);
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_TRAINER_H

@@ -1,0 +1,165 @@
+//===- Metrics.cpp - Evaluation metrics -----------------------------------===//
+#include "seqc/Runtime/Metrics.h"
+
+#include "seqc/Runtime/Data.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace seqc;
+using namespace seqc::rt;
+
+static llvm::Error metricError(const MetricSpec &spec,
+                               const std::string &message) {
+  if (spec.loc.file.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  return makeLocatedError(spec.loc.file, spec.loc.line, spec.loc.col, message);
+}
+
+llvm::Expected<MetricAccumulator>
+MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
+                          int64_t outputWidth, int64_t targetWidth) {
+  MetricAccumulator metric;
+  metric.targetKind = targetKind;
+  metric.outputWidth = outputWidth;
+  metric.targetWidth = targetWidth;
+  metric.displayName = spec.name;
+  bool classes = targetKind == TargetKind::ClassIndex;
+  bool binary =
+      targetKind == TargetKind::MultiLabel || targetKind == TargetKind::Scalar;
+  bool numeric = !classes && targetKind != TargetKind::None;
+
+  if (spec.name == "accuracy") {
+    metric.kind = Kind::Accuracy;
+    if (!classes && !binary)
+      return metricError(spec, "accuracy needs class labels: `label`, "
+                               "`labels` or a 0/1 `target`");
+  } else if (spec.name == "precision_at") {
+    metric.kind = Kind::PrecisionAt;
+    metric.k = spec.k;
+    metric.displayName = fmt::format("precision@{}", spec.k);
+    if (!classes && targetKind != TargetKind::MultiLabel)
+      return metricError(spec, "precision_at needs class labels: `label` or "
+                               "`labels`");
+    if (spec.k < 1 || spec.k > outputWidth)
+      return metricError(spec,
+                         fmt::format("precision_at({}) needs 1 <= k <= {}, "
+                                     "the number of outputs",
+                                     spec.k, outputWidth));
+  } else if (spec.name == "mse" || spec.name == "rmse") {
+    metric.kind = spec.name == "mse" ? Kind::MSE : Kind::RMSE;
+    if (!numeric)
+      return metricError(spec, fmt::format("{} needs numeric targets: "
+                                           "`target` or `labels`",
+                                           spec.name));
+  } else if (spec.name == "perplexity") {
+    metric.kind = Kind::Perplexity;
+  } else if (spec.name == "loss") {
+    metric.kind = Kind::Loss;
+  } else {
+    return metricError(spec, fmt::format("unknown metric '{}' (known: "
+                                         "accuracy, precision_at, mse, rmse, "
+                                         "perplexity, loss)",
+                                         spec.name));
+  }
+
+  if (!metric.fromLoss()) {
+    int64_t expected = classes ? outputWidth : targetWidth;
+    if (outputWidth != expected || (classes && outputWidth < 2))
+      return metricError(
+          spec, fmt::format("{} compares the model's {} outputs per instance "
+                            "with {}; they do not fit",
+                            metric.displayName, outputWidth,
+                            classes ? "a class index"
+                                    : fmt::format("{} target values",
+                                                  targetWidth)));
+  }
+  return metric;
+}
+
+void MetricAccumulator::add(const Tensor &outputs, const double *targets) {
+  int64_t rows = outputs.rank() == 0 ? 1 : outputs.dim(0);
+  llvm::SmallVector<double, 16> row(outputWidth);
+  llvm::SmallVector<int64_t, 16> order(outputWidth);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < outputWidth; ++j)
+      row[j] = outputs.getDouble(r * outputWidth + j);
+    const double *target = targets + r * targetWidth;
+    switch (kind) {
+    case Kind::Accuracy:
+      if (targetKind == TargetKind::ClassIndex) {
+        int64_t best = 0;
+        for (int64_t j = 1; j < outputWidth; ++j)
+          if (row[j] > row[best])
+            best = j;
+        sum += best == static_cast<int64_t>(target[0]) ? 1.0 : 0.0;
+        count += 1.0;
+      } else {
+        for (int64_t j = 0; j < outputWidth; ++j) {
+          sum += (row[j] >= 0.5) == (target[j] >= 0.5) ? 1.0 : 0.0;
+          count += 1.0;
+        }
+      }
+      break;
+    case Kind::PrecisionAt: {
+      // The k largest outputs, ties to the lower index.
+      for (int64_t j = 0; j < outputWidth; ++j)
+        order[j] = j;
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int64_t a, int64_t b) {
+                          return row[a] > row[b] || (row[a] == row[b] && a < b);
+                        });
+      int64_t hits = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        int64_t j = order[i];
+        hits += targetKind == TargetKind::ClassIndex
+                    ? j == static_cast<int64_t>(target[0])
+                    : target[j] == 1.0;
+      }
+      sum += static_cast<double>(hits) / static_cast<double>(k);
+      count += 1.0;
+      break;
+    }
+    case Kind::MSE:
+    case Kind::RMSE:
+      for (int64_t j = 0; j < outputWidth; ++j) {
+        double delta = row[j] - target[j];
+        sum += delta * delta;
+        count += 1.0;
+      }
+      break;
+    case Kind::Perplexity:
+    case Kind::Loss:
+      break;
+    }
+  }
+}
+
+void MetricAccumulator::addLoss(double meanLoss, int64_t rows) {
+  sum += meanLoss * static_cast<double>(rows);
+  count += static_cast<double>(rows);
+}
+
+double MetricAccumulator::value() const {
+  if (count == 0.0)
+    return std::numeric_limits<double>::quiet_NaN();
+  double mean = sum / count;
+  switch (kind) {
+  case Kind::RMSE:
+    return std::sqrt(mean);
+  case Kind::Perplexity:
+    return std::exp(mean);
+  default:
+    return mean;
+  }
+}
+
+void MetricAccumulator::reset() {
+  sum = 0.0;
+  count = 0.0;
+}

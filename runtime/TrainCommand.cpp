@@ -1,0 +1,276 @@
+//===- TrainCommand.cpp - `seqc train` and `seqc eval` --------------------===//
+#include "seqc/Runtime/TrainCommand.h"
+
+#include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/SafeTensors.h"
+#include "seqc/Runtime/TrainingModule.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+using namespace seqc;
+using namespace seqc::rt;
+
+char ReportedError::ID = 0;
+
+template <typename... Args>
+static llvm::Error makeError(fmt::format_string<Args...> format,
+                             Args &&...args) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+std::string seqc::rt::checkpointPath(llvm::StringRef dir) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, kCheckpointFile);
+  return std::string(path);
+}
+
+static double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+namespace {
+/// A checkpoint read for resuming or evaluating.
+struct Checkpoint {
+  std::string path;
+  SafetensorsFile file;
+  DataSchema schema;
+  uint64_t seed = 0;
+};
+} // namespace
+
+static llvm::Expected<Checkpoint> readCheckpoint(llvm::StringRef dir) {
+  Checkpoint checkpoint;
+  checkpoint.path = checkpointPath(dir);
+  if (!llvm::sys::fs::exists(checkpoint.path))
+    return makeError("{}: no checkpoint there (expected {} in the folder "
+                     "that --out wrote)",
+                     checkpoint.path, kCheckpointFile.str());
+  auto file = loadSafetensors(checkpoint.path);
+  if (!file)
+    return file.takeError();
+  checkpoint.file = std::move(*file);
+  const MetadataMap &metadata = checkpoint.file.metadata;
+  if (!metadata.count("seqc.format"))
+    return makeError("{}: not a seqc training checkpoint (its metadata has "
+                     "no 'seqc.format')",
+                     checkpoint.path);
+  auto schema = DataSchema::fromMetadata(metadata, checkpoint.path);
+  if (!schema)
+    return schema.takeError();
+  checkpoint.schema = std::move(*schema);
+  auto seed = metadata.find("seqc.seed");
+  if (seed == metadata.end() ||
+      llvm::StringRef(seed->second).getAsInteger(10, checkpoint.seed))
+    return makeError("{}: corrupt checkpoint: metadata 'seqc.seed' is missing "
+                     "or not a number",
+                     checkpoint.path);
+  return checkpoint;
+}
+
+/// The optimizer's settings as checkpoint metadata, for the record.
+static std::string describeOptimizer(const OptimizerSpec &optimizer) {
+  llvm::json::Object object{{"name", optimizer.name},
+                            {"lr", optimizer.lr},
+                            {"clip_norm", optimizer.clipNorm}};
+  if (optimizer.name == "adam") {
+    object["beta1"] = optimizer.beta1;
+    object["beta2"] = optimizer.beta2;
+    object["epsilon"] = optimizer.epsilon;
+  } else {
+    object["momentum"] = optimizer.momentum;
+  }
+  return llvm::formatv("{0}", llvm::json::Value(std::move(object))).str();
+}
+
+static int64_t parameterCount(const JitSession &session) {
+  int64_t count = 0;
+  for (const ParamInfo &param : session.params())
+    count += numElementsOf(param.type.shape);
+  return count;
+}
+
+/// "loss 0.1  accuracy 0.9" on separate aligned lines.
+static void printEval(llvm::raw_ostream &out, const EvalResult &result) {
+  std::vector<std::pair<std::string, double>> rows{{"loss", result.loss}};
+  rows.insert(rows.end(), result.metrics.begin(), result.metrics.end());
+  size_t width = 0;
+  for (const auto &row : rows)
+    width = std::max(width, row.first.size());
+  for (const auto &[name, value] : rows)
+    out << fmt::format("  {:<{}}  {:.6g}\n", name, width, value);
+}
+
+namespace {
+/// Everything up to a compiled session: data, model, checkpoint.
+struct Prepared {
+  std::optional<Checkpoint> checkpoint;
+  LoadedData data;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::unique_ptr<JitSession> session;
+  double compileSeconds = 0.0;
+};
+} // namespace
+
+static llvm::Expected<Prepared> prepare(const TrainSpec &spec,
+                                        const ModelCompiler &compile,
+                                        const CommandOptions &options,
+                                        bool training) {
+  Prepared prepared;
+  if (!options.fromDir.empty()) {
+    auto checkpoint = readCheckpoint(options.fromDir);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    prepared.checkpoint = std::move(*checkpoint);
+  }
+
+  DataOptions dataOptions;
+  dataOptions.baseDir = options.baseDir;
+  // The split is the checkpoint's: its seed, its classes and statistics.
+  dataOptions.seed =
+      prepared.checkpoint ? prepared.checkpoint->seed : spec.seed;
+  if (prepared.checkpoint)
+    dataOptions.schema = &prepared.checkpoint->schema;
+  auto data = loadData(spec.data, dataOptions);
+  if (!data)
+    return data.takeError();
+  prepared.data = std::move(*data);
+
+  auto start = std::chrono::steady_clock::now();
+  auto module = compile(prepared.data.schema.dataDims());
+  if (!module)
+    return module.takeError();
+  prepared.module = std::move(*module);
+  if (training)
+    if (llvm::Error error =
+            buildTrainingModule(*prepared.module, spec.optimizer))
+      return std::move(error);
+  auto session = JitSession::create(*prepared.module, options.jit);
+  if (!session)
+    return session.takeError();
+  prepared.session = std::move(*session);
+  prepared.compileSeconds = secondsSince(start);
+
+  if (prepared.checkpoint) {
+    if (llvm::Error error = prepared.session->loadCheckpoint(
+            prepared.checkpoint->file, prepared.checkpoint->path, training))
+      return std::move(error);
+  } else {
+    prepared.session->initParams(spec.seed);
+  }
+  return prepared;
+}
+
+llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
+                                   const ModelCompiler &compile,
+                                   const CommandOptions &options,
+                                   llvm::raw_ostream &out) {
+  auto prepared = prepare(spec, compile, options, /*training=*/true);
+  if (!prepared)
+    return prepared.takeError();
+  JitSession &session = *prepared->session;
+  const LoadedData &data = prepared->data;
+
+  TrainerOptions trainerOptions;
+  trainerOptions.epochs = spec.epochs;
+  trainerOptions.batch = spec.batch;
+  trainerOptions.seed =
+      prepared->checkpoint ? prepared->checkpoint->seed : spec.seed;
+  trainerOptions.shuffle = spec.shuffle;
+  trainerOptions.lr = spec.optimizer.lr;
+  trainerOptions.metrics = spec.metrics;
+  trainerOptions.logPath = options.logPath;
+  trainerOptions.progress = options.progress;
+  data.schema.toMetadata(trainerOptions.metadata);
+  trainerOptions.metadata["seqc.optimizer"] = describeOptimizer(spec.optimizer);
+  if (!options.outDir.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.outDir))
+      return makeError("cannot create the checkpoint folder '{}': {}",
+                       options.outDir, ec.message());
+    trainerOptions.checkpointPath = checkpointPath(options.outDir);
+  }
+
+  auto trainer =
+      Trainer::create(session, data.train, &data.valid, trainerOptions, out);
+  if (!trainer)
+    return trainer.takeError();
+  if (prepared->checkpoint)
+    if (llvm::Error error = (*trainer)->resume(
+            prepared->checkpoint->file.metadata, prepared->checkpoint->path))
+      return error;
+
+  bool verbose = options.progress != ProgressMode::Quiet;
+  if (verbose) {
+    out << fmt::format("model {}: {} parameters; {} training rows, {} "
+                       "validation rows; compiled in {}\n",
+                       session.modelName().str(), parameterCount(session),
+                       data.train.rows, data.valid.rows,
+                       formatDuration(prepared->compileSeconds));
+    if (prepared->checkpoint)
+      out << fmt::format("resuming {} after epoch {} (step {})\n",
+                         prepared->checkpoint->path, (*trainer)->epoch(),
+                         (*trainer)->step());
+    out.flush();
+  }
+
+  auto summary = (*trainer)->train();
+  if (!summary)
+    return summary.takeError();
+  if (!verbose)
+    return llvm::Error::success();
+
+  out << fmt::format("trained {} epoch{} ({} steps) in {}: {:.1f} steps/s\n",
+                     summary->epochs, summary->epochs == 1 ? "" : "s",
+                     summary->steps, formatDuration(summary->seconds),
+                     summary->seconds > 0 ? summary->steps / summary->seconds
+                                          : 0.0);
+  if (!summary->history.empty() && summary->history.back().valid) {
+    out << fmt::format("validation ({} rows):\n", data.valid.rows);
+    printEval(out, *summary->history.back().valid);
+  }
+  if (!options.outDir.empty())
+    out << "checkpoint: " << checkpointPath(options.outDir) << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Error seqc::rt::evalCommand(const TrainSpec &spec,
+                                  const ModelCompiler &compile,
+                                  const CommandOptions &options,
+                                  llvm::raw_ostream &out) {
+  if (options.fromDir.empty())
+    return makeError("eval needs a checkpoint: --from DIR");
+  auto prepared = prepare(spec, compile, options, /*training=*/false);
+  if (!prepared)
+    return prepared.takeError();
+  const LoadedData &data = prepared->data;
+
+  TrainerOptions trainerOptions;
+  trainerOptions.batch = spec.batch;
+  trainerOptions.metrics = spec.metrics;
+  trainerOptions.progress = ProgressMode::Quiet;
+  bool haveValid = data.valid.rows > 0;
+  const Dataset &rows = haveValid ? data.valid : data.train;
+  auto trainer = Trainer::create(*prepared->session, data.train, &data.valid,
+                                 trainerOptions, out);
+  if (!trainer)
+    return trainer.takeError();
+  auto result = (*trainer)->evaluate(rows);
+  if (!result)
+    return result.takeError();
+  out << fmt::format("{} ({} rows of {}):\n",
+                     haveValid ? "validation" : "training data (no validation "
+                                                "split)",
+                     rows.rows, rows.name);
+  printEval(out, *result);
+  return llvm::Error::success();
+}

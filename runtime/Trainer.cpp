@@ -1,0 +1,423 @@
+//===- Trainer.cpp - The training loop ------------------------------------===//
+#include "seqc/Runtime/Trainer.h"
+
+#include "seqc/Runtime/TrainingModule.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+using namespace seqc;
+using namespace seqc::rt;
+
+template <typename... Args>
+static llvm::Error makeError(fmt::format_string<Args...> format,
+                             Args &&...args) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+static constexpr llvm::StringLiteral kForwardEntry = "forward";
+static constexpr llvm::StringLiteral kFormatKey = "seqc.format";
+static constexpr llvm::StringLiteral kFormatValue = "seqc-checkpoint-1";
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// A number in reports and logs: 6 significant digits.
+std::string formatNumber(double value) { return fmt::format("{:.6g}", value); }
+
+/// The progress bar: redrawn in place at most ten times a second.
+class ProgressBar {
+public:
+  ProgressBar(llvm::raw_ostream &out, int64_t totalSteps)
+      : out(out), totalSteps(totalSteps), start(Clock::now()) {}
+
+  void update(int64_t epoch, int64_t lastEpoch, int64_t batch, int64_t batches,
+              int64_t stepsDone, double loss) {
+    auto now = Clock::now();
+    if (drawn && now - lastDraw < std::chrono::milliseconds(100) &&
+        batch != batches)
+      return;
+    lastDraw = now;
+    drawn = true;
+    double elapsed = secondsSince(start);
+    double rate = elapsed > 0 ? stepsDone / elapsed : 0.0;
+    double eta = rate > 0 ? (totalSteps - stepsDone) / rate : 0.0;
+    constexpr int64_t kWidth = 24;
+    int64_t filled = batches ? batch * kWidth / batches : kWidth;
+    std::string bar(filled, '=');
+    if (filled < kWidth)
+      bar += '>' + std::string(kWidth - filled - 1, ' ');
+    out << fmt::format("\r\033[Kepoch {}/{} [{}] {}/{}  {:.1f} steps/s  "
+                       "ETA {}  loss {}",
+                       epoch, lastEpoch, bar, batch, batches, rate,
+                       formatDuration(eta), formatNumber(loss));
+    out.flush();
+  }
+
+  /// Clears the bar so that a line can replace it.
+  void clear() {
+    if (drawn)
+      out << "\r\033[K";
+    drawn = false;
+  }
+
+private:
+  llvm::raw_ostream &out;
+  int64_t totalSteps;
+  Clock::time_point start, lastDraw;
+  bool drawn = false;
+};
+} // namespace
+
+std::string seqc::rt::formatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    return "?";
+  if (seconds < 60)
+    return fmt::format("{:.{}f} s", seconds, seconds < 10 ? 2 : 1);
+  auto whole = static_cast<int64_t>(seconds + 0.5);
+  if (whole < 3600)
+    return fmt::format("{} min {:02} s", whole / 60, whole % 60);
+  return fmt::format("{} h {:02} min", whole / 3600, whole % 3600 / 60);
+}
+
+/// Values per instance of an entry's batched result or input type.
+static int64_t perInstance(const TensorType &type) {
+  return numElementsOf(llvm::ArrayRef(type.shape).drop_front());
+}
+
+Trainer::Trainer(JitSession &session, const Dataset &train,
+                 const Dataset *valid, TrainerOptions options,
+                 llvm::raw_ostream &out)
+    : session(session), trainData(train), validData(valid),
+      options(std::move(options)), out(out),
+      rng(Rng::forStream(this->options.seed, "data.shuffle")) {}
+
+llvm::Expected<std::unique_ptr<Trainer>>
+Trainer::create(JitSession &session, const Dataset &train,
+                const Dataset *valid, TrainerOptions options,
+                llvm::raw_ostream &out) {
+  if (options.batch < 1)
+    return makeError("the batch size must be at least 1, got {}",
+                     options.batch);
+  if (options.epochs < 0)
+    return makeError("the number of epochs must not be negative, got {}",
+                     options.epochs);
+  if (!(options.lr > 0.0) || !std::isfinite(options.lr))
+    return makeError("the learning rate must be a positive number, got {}",
+                     options.lr);
+  if (valid && valid->rows == 0)
+    valid = nullptr;
+  std::unique_ptr<Trainer> trainer(
+      new Trainer(session, train, valid, std::move(options), out));
+  if (llvm::Error error = trainer->checkEntries())
+    return std::move(error);
+  return trainer;
+}
+
+llvm::Error Trainer::checkEntries() {
+  const EntryPoint *forward = session.entryPoint(kForwardEntry);
+  const EntryPoint *loss = session.entryPoint(kLossEntry);
+  if (!forward || !loss)
+    return makeError("model '{}' has no @{} entry point; training needs "
+                     "@forward and @loss",
+                     session.modelName().str(),
+                     forward ? kLossEntry.str() : kForwardEntry.str());
+  if (forward->inputs.size() != 1)
+    return makeError("@forward takes {} inputs; a table of data feeds one, "
+                     "the features",
+                     forward->inputs.size());
+  if (loss->inputs.size() != 2)
+    return makeError("@loss takes {} inputs; expected the features and the "
+                     "target",
+                     loss->inputs.size());
+  if (forward->results.empty() || forward->results[0].shape.empty() ||
+      forward->results[0].shape[0] != kDynamicSize)
+    return makeError("@forward must return a batch of outputs");
+  int64_t outputWidth = perInstance(forward->results[0]);
+  for (const MetricSpec &spec : options.metrics) {
+    auto metric = MetricAccumulator::create(spec, trainData.targetKind,
+                                            outputWidth, trainData.targetWidth);
+    if (!metric)
+      return metric.takeError();
+    metrics.push_back(std::move(*metric));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<Tensor>>
+Trainer::batchInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
+                     const EntryPoint &entry) {
+  std::vector<Tensor> inputs;
+  auto x = gatherFeatures(data, rows, entry.inputs[0].type,
+                          entry.inputs[0].name);
+  if (!x)
+    return x.takeError();
+  inputs.push_back(std::move(*x));
+  if (entry.inputs.size() > 1) {
+    auto y = gatherTargets(data, rows, entry.inputs[1].type,
+                           entry.inputs[1].name);
+    if (!y)
+      return y.takeError();
+    inputs.push_back(std::move(*y));
+  }
+  return inputs;
+}
+
+static llvm::Expected<int64_t> readCount(const MetadataMap &metadata,
+                                         llvm::StringRef key,
+                                         llvm::StringRef path) {
+  auto it = metadata.find(key);
+  int64_t value = 0;
+  if (it == metadata.end())
+    return makeError("{}: corrupt checkpoint: metadata '{}' is missing",
+                     path.str(), key.str());
+  if (llvm::StringRef(it->second).getAsInteger(10, value) || value < 0)
+    return makeError("{}: corrupt checkpoint: metadata '{}' is '{}', not a "
+                     "count",
+                     path.str(), key.str(), it->second);
+  return value;
+}
+
+llvm::Error Trainer::resume(const MetadataMap &metadata, llvm::StringRef path) {
+  auto format = metadata.find(kFormatKey);
+  if (format == metadata.end() || format->second != kFormatValue)
+    return makeError("{}: not a seqc training checkpoint (metadata '{}' is "
+                     "not '{}')",
+                     path.str(), kFormatKey.str(), kFormatValue.str());
+  auto epoch = readCount(metadata, "seqc.epoch", path);
+  if (!epoch)
+    return epoch.takeError();
+  auto step = readCount(metadata, "seqc.step", path);
+  if (!step)
+    return step.takeError();
+  auto rngText = metadata.find("seqc.rng");
+  std::optional<Rng> restored;
+  if (rngText != metadata.end())
+    restored = Rng::deserialize(rngText->second);
+  if (!restored)
+    return makeError("{}: corrupt checkpoint: metadata 'seqc.rng' is missing "
+                     "or invalid",
+                     path.str());
+  epochsDone = *epoch;
+  stepsDone = *step;
+  rng = *restored;
+  return llvm::Error::success();
+}
+
+MetadataMap Trainer::checkpointMetadata() const {
+  MetadataMap metadata = options.metadata;
+  metadata[kFormatKey.str()] = kFormatValue.str();
+  metadata["seqc.epoch"] = std::to_string(epochsDone);
+  metadata["seqc.step"] = std::to_string(stepsDone);
+  metadata["seqc.rng"] = rng.serialize();
+  metadata["seqc.seed"] = std::to_string(options.seed);
+  return metadata;
+}
+
+llvm::Expected<EvalResult> Trainer::evaluate(const Dataset &data) {
+  const EntryPoint &loss = *session.entryPoint(kLossEntry);
+  const EntryPoint &forward = *session.entryPoint(kForwardEntry);
+  bool needOutputs = llvm::any_of(metrics, [](const MetricAccumulator &m) {
+    return !m.fromLoss();
+  });
+  for (MetricAccumulator &metric : metrics)
+    metric.reset();
+
+  EvalResult result;
+  result.rows = data.rows;
+  double lossSum = 0.0;
+  std::vector<int64_t> rows;
+  for (int64_t begin = 0; begin < data.rows; begin += options.batch) {
+    int64_t end = std::min(data.rows, begin + options.batch);
+    rows.resize(end - begin);
+    std::iota(rows.begin(), rows.end(), begin);
+    auto inputs = batchInputs(data, rows, loss);
+    if (!inputs)
+      return inputs.takeError();
+    auto batchLoss = session.evalLoss(*inputs, kLossEntry);
+    if (!batchLoss)
+      return batchLoss.takeError();
+    lossSum += *batchLoss * static_cast<double>(rows.size());
+    for (MetricAccumulator &metric : metrics)
+      if (metric.fromLoss())
+        metric.addLoss(*batchLoss, static_cast<int64_t>(rows.size()));
+    if (!needOutputs)
+      continue;
+    auto outputs =
+        session.run(kForwardEntry, llvm::ArrayRef<Tensor>((*inputs)[0]));
+    if (!outputs)
+      return outputs.takeError();
+    (void)forward;
+    for (MetricAccumulator &metric : metrics)
+      if (!metric.fromLoss())
+        metric.add(outputs->front(), data.targetRow(begin));
+  }
+  result.loss = data.rows ? lossSum / static_cast<double>(data.rows) : 0.0;
+  for (const MetricAccumulator &metric : metrics)
+    result.metrics.emplace_back(metric.name(), metric.value());
+  return result;
+}
+
+/// "valid_loss 0.1  accuracy 0.9".
+static std::string describeEval(const EvalResult &result) {
+  std::string text = "valid_loss " + formatNumber(result.loss);
+  for (const auto &[name, value] : result.metrics)
+    text += "  " + name + " " + formatNumber(value);
+  return text;
+}
+
+/// JSON numbers cannot be NaN or infinite: those become null.
+static llvm::json::Value jsonNumber(double value) {
+  if (!std::isfinite(value))
+    return nullptr;
+  return value;
+}
+
+llvm::Expected<TrainSummary> Trainer::train() {
+  const EntryPoint *step = session.entryPoint(kTrainStepEntry);
+  if (!step || !step->isUpdateStep)
+    return makeError("model '{}' has no @{} update step to train with",
+                     session.modelName().str(), kTrainStepEntry.str());
+  if (step->inputs.size() != 2)
+    return makeError("@{} takes {} inputs; expected the features and the "
+                     "target",
+                     kTrainStepEntry.str(), step->inputs.size());
+  if (trainData.rows == 0)
+    return makeError("no training rows");
+
+  ProgressMode mode = options.progress;
+  if (mode == ProgressMode::Auto)
+    mode = out.is_displayed() ? ProgressMode::Bar : ProgressMode::Lines;
+
+  std::unique_ptr<llvm::raw_fd_ostream> log;
+  if (!options.logPath.empty()) {
+    std::error_code ec;
+    // A resumed run continues the log of the run it resumes.
+    log = std::make_unique<llvm::raw_fd_ostream>(
+        options.logPath, ec,
+        epochsDone > 0 ? llvm::sys::fs::OF_Append : llvm::sys::fs::OF_None);
+    if (ec)
+      return makeError("cannot open the log '{}': {}", options.logPath,
+                       ec.message());
+  }
+
+  int64_t rows = trainData.rows;
+  int64_t batches = (rows + options.batch - 1) / options.batch;
+  int64_t firstEpoch = epochsDone + 1;
+  int64_t lastEpoch = epochsDone + options.epochs;
+  ProgressBar bar(out, options.epochs * batches);
+  TrainSummary summary;
+  summary.firstEpoch = firstEpoch;
+  auto runStart = Clock::now();
+
+  std::vector<int64_t> order(rows), batchRows;
+  for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
+    auto epochStart = Clock::now();
+    // The epoch's order: a Fisher-Yates shuffle of 0..rows-1.
+    std::iota(order.begin(), order.end(), 0);
+    if (options.shuffle)
+      for (int64_t i = rows - 1; i > 0; --i)
+        std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+
+    double lossSum = 0.0;
+    for (int64_t batch = 0; batch < batches; ++batch) {
+      int64_t begin = batch * options.batch;
+      int64_t end = std::min(rows, begin + options.batch);
+      batchRows.assign(order.begin() + begin, order.begin() + end);
+      auto inputs = batchInputs(trainData, batchRows, *step);
+      if (!inputs)
+        return inputs.takeError();
+      auto loss = session.trainStep(*inputs, options.lr, stepsDone + 1,
+                                    kTrainStepEntry);
+      if (!loss)
+        return loss.takeError();
+      if (!std::isfinite(*loss)) {
+        bar.clear();
+        out.flush();
+        std::string kept =
+            options.checkpointPath.empty()
+                ? std::string()
+                : epochsDone > 0
+                      ? fmt::format("; the checkpoint of epoch {} in {} is "
+                                    "unchanged",
+                                    epochsDone, options.checkpointPath)
+                      : "; no checkpoint was written";
+        return makeError("the training loss became {} at step {} (epoch {}, "
+                         "batch {} of {}); training stopped{}",
+                         std::isnan(*loss) ? "NaN" : "infinite",
+                         stepsDone + 1, epoch, batch + 1, batches, kept);
+      }
+      ++stepsDone;
+      ++summary.steps;
+      lossSum += *loss * static_cast<double>(end - begin);
+      if (mode == ProgressMode::Bar)
+        bar.update(epoch, lastEpoch, batch + 1, batches, summary.steps,
+                   lossSum / static_cast<double>(end));
+    }
+
+    EpochRecord record;
+    record.epoch = epoch;
+    record.trainLoss = lossSum / static_cast<double>(rows);
+    if (validData) {
+      auto valid = evaluate(*validData);
+      if (!valid)
+        return valid.takeError();
+      record.valid = std::move(*valid);
+    }
+    epochsDone = epoch;
+    record.step = stepsDone;
+    record.seconds = secondsSince(epochStart);
+    ++summary.epochs;
+
+    if (!options.checkpointPath.empty())
+      if (llvm::Error error = session.saveCheckpoint(options.checkpointPath,
+                                                     checkpointMetadata()))
+        return std::move(error);
+
+    if (mode == ProgressMode::Bar || mode == ProgressMode::Lines) {
+      bar.clear();
+      out << fmt::format("epoch {}/{}  step {}  train_loss {}", epoch,
+                         lastEpoch, record.step,
+                         formatNumber(record.trainLoss));
+      if (record.valid)
+        out << "  " << describeEval(*record.valid);
+      out << fmt::format("  ({})\n", formatDuration(record.seconds));
+      out.flush();
+    }
+    if (log) {
+      llvm::json::OStream json(*log);
+      json.object([&] {
+        json.attribute("epoch", record.epoch);
+        json.attribute("step", record.step);
+        json.attribute("train_loss", jsonNumber(record.trainLoss));
+        json.attribute("valid_loss", record.valid
+                                         ? jsonNumber(record.valid->loss)
+                                         : llvm::json::Value(nullptr));
+        json.attributeObject("metrics", [&] {
+          if (record.valid)
+            for (const auto &[name, value] : record.valid->metrics)
+              json.attribute(name, jsonNumber(value));
+        });
+        json.attribute("seconds", record.seconds);
+      });
+      *log << "\n";
+      log->flush();
+    }
+    summary.history.push_back(std::move(record));
+  }
+  summary.seconds = secondsSince(runStart);
+  return summary;
+}
