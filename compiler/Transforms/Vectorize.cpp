@@ -55,6 +55,8 @@ namespace {
 
 /// Marks a tile this pass produced and will vectorize.
 constexpr llvm::StringLiteral kTileAttr = "seqc.tile";
+/// Marks a contraction's register tile whose K loop is still to be made.
+constexpr llvm::StringLiteral kRegisterTileAttr = "seqc.register_tile";
 
 /// Rows of the matmul register tile; with 2 vectors of columns that is 16
 /// accumulators, half the zmm registers.
@@ -162,25 +164,32 @@ void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   state.addLoops(tiled->loops);
 
   Operation *tiledContraction = tiled->tiledAndFusedOps.front();
+  tiledContraction->setAttr(kRegisterTileAttr, rewriter.getUnitAttr());
   for (Operation *fused : tiled->tiledAndFusedOps)
     if (fused != tiledContraction)
       markTile(fused);
+}
 
-  // The K loop, innermost: one rank-1 update of the register tile per step.
-  SmallVector<int64_t> reductionTile(numLoops, 0);
-  for (unsigned d : dims->k)
-    reductionTile[d] = 1;
-  scf::SCFTilingOptions kOptions;
-  kOptions.setTileSizes(asIndexAttrs(rewriter, reductionTile));
-  rewriter.setInsertionPoint(tiledContraction);
-  FailureOr<scf::SCFTilingResult> kTiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(tiledContraction), kOptions);
-  if (failed(kTiled)) {
-    markTile(tiledContraction);
+/// Tiles a register tile's K loop by 1, innermost: one rank-1 update of the
+/// accumulators per step.
+void tileReductionLoop(RewriterBase &rewriter, linalg::LinalgOp op) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  SmallVector<int64_t> reductionTile(op.getNumLoops(), 0);
+  if (succeeded(dims))
+    for (unsigned d : dims->k)
+      reductionTile[d] = 1;
+  scf::SCFTilingOptions options;
+  options.setTileSizes(asIndexAttrs(rewriter, reductionTile));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled)) {
+    markTile(op);
     return;
   }
-  rewriter.replaceOp(tiledContraction, kTiled->replacements);
-  markTile(kTiled->tiledOps.front());
+  rewriter.replaceOp(op, tiled->replacements);
+  markTile(tiled->tiledOps.front());
 }
 
 //===----------------------------------------------------------------------===//
@@ -253,7 +262,8 @@ bool isContraction(linalg::LinalgOp op) {
 /// A tile left dynamic after peeling (a remainder along a dynamic axis, e.g.
 /// the last rows of a batch) is tiled again by 1 along its dynamic loops, so
 /// that its pieces are static: slower than a full tile, but never masked.
-void retileDynamicLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
+SmallVector<Operation *> retileDynamicLoops(RewriterBase &rewriter,
+                                            linalg::LinalgOp op) {
   SmallVector<int64_t> tileSizes;
   for (int64_t range : op.getStaticLoopRanges())
     tileSizes.push_back(ShapedType::isDynamic(range) ? 1 : 0);
@@ -263,10 +273,9 @@ void retileDynamicLoops(RewriterBase &rewriter, linalg::LinalgOp op) {
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
-    return;
+    return {op};
   rewriter.replaceOp(op, tiled->replacements);
-  for (Operation *tile : tiled->tiledOps)
-    markTile(tile);
+  return tiled->tiledOps;
 }
 
 /// Vectorizes a statically shaped tile if linalg can; otherwise leaves it
@@ -352,7 +361,8 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
 
     SmallVector<linalg::LinalgOp> others;
     func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && !op->hasAttr(kTileAttr))
+      if (op.hasPureTensorSemantics() && !op->hasAttr(kTileAttr) &&
+          !op->hasAttr(kRegisterTileAttr))
         others.push_back(op);
     });
     for (linalg::LinalgOp op : others)
@@ -368,10 +378,26 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
     canonicalize(func);
 
     // Static tiles vectorize as they are; dynamic remainders are split into
-    // static pieces first.
+    // static pieces first. A register tile is split before its K loop is
+    // made, so that a remainder row still keeps its accumulators in
+    // registers across K.
+    SmallVector<linalg::LinalgOp> registerTiles;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(kRegisterTileAttr))
+        registerTiles.push_back(op);
+    });
+    for (linalg::LinalgOp tile : registerTiles) {
+      tile->removeAttr(kRegisterTileAttr);
+      SmallVector<Operation *> pieces{tile};
+      if (tile.hasDynamicShape())
+        pieces = retileDynamicLoops(rewriter, tile);
+      for (Operation *piece : pieces)
+        tileReductionLoop(rewriter, cast<linalg::LinalgOp>(piece));
+    }
     for (linalg::LinalgOp tile : collectTiles(func))
       if (tile.hasDynamicShape())
-        retileDynamicLoops(rewriter, tile);
+        for (Operation *piece : retileDynamicLoops(rewriter, tile))
+          markTile(piece);
     canonicalize(func);
     // Vectorized contractions come out as broadcasting reads, a multiply and
     // a multi_reduction; fold them back into vector.contract before

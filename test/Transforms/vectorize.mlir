@@ -22,9 +22,12 @@
 // CHECK:           vector.transfer_write %[[RES]]#1
 // The 16 columns left over get an 8 x 16 tile.
 // CHECK:           vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
-// Remainder rows: static 1-row pieces, still vectorized.
+// Remainder rows: one row at a time, its accumulators still in registers
+// across the K loop.
 // CHECK:         scf.for %{{.*}} = %[[FULL]] to %{{.*}} step %[[C8]]
-// CHECK:           vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// CHECK:           scf.for {{.*}} -> (tensor<?x32xf32>)
+// CHECK:             scf.for {{.*}} -> (vector<1x32xf32>)
+// CHECK:               vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
 // CHECK:           vector.contract {{.*}} : vector<1x1xf32>, vector<1x16xf32> into vector<1x16xf32>
 // CHECK-NOT:     linalg.matmul
 // CHECK-NOT:     vector.mask
