@@ -26,7 +26,7 @@
 // across the K loop.
 // CHECK:         scf.for %{{.*}} = %[[FULL]] to %{{.*}} step %[[C8]]
 // CHECK:           scf.for {{.*}} -> (tensor<?x32xf32>)
-// CHECK:             scf.for {{.*}} -> (vector<1x32xf32>)
+// CHECK:             scf.for {{.*}} -> ({{.*}}vector<1x32xf32>)
 // CHECK:               vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
 // CHECK:           vector.contract {{.*}} : vector<1x1xf32>, vector<1x16xf32> into vector<1x16xf32>
 // CHECK-NOT:     linalg.matmul
