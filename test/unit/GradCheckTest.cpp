@@ -502,13 +502,22 @@ void emitStableBCE(Fn &fn, int64_t classes) {
   fn.line(fmt::format("%bce = seq.add %d, %lg : {}, {} -> {}", t, t, t));
 }
 
-/// Lines computing %mse = mean((z - y)^2) over both axes.
+/// Lines computing %`result`, the batch mean of the per-instance means
+/// over the last axis of %`value` ([?, C]), as Sema's batchMean builds it.
+void emitMeanOfMeans(Fn &fn, const std::string &value, int64_t classes,
+                     const std::string &result) {
+  fn.line(fmt::format("%{}_rows = seq.reduce_mean %{} [1] : {} -> {}", result,
+                      value, ty({-1, classes}), ty({-1})));
+  fn.line(fmt::format("%{} = seq.reduce_mean %{}_rows [0] : {} -> {}", result,
+                      result, ty({-1}), ty({})));
+}
+
+/// Lines computing %mse = mean((z - y)^2).
 void emitMSE(Fn &fn, int64_t classes) {
   std::string t = ty({-1, classes});
   fn.line(fmt::format("%diff = seq.sub %z, %y : {}, {} -> {}", t, t, t));
   fn.line(fmt::format("%sq = seq.mul %diff, %diff : {}, {} -> {}", t, t, t));
-  fn.line(fmt::format("%mse = seq.reduce_mean %sq [0, 1] : {} -> {}", t,
-                      ty({})));
+  emitMeanOfMeans(fn, "sq", classes, "mse");
 }
 
 /// Lines computing %ce = -mean(sum(%target * log_softmax(z), 1)).
@@ -549,13 +558,13 @@ void addLossCases(std::vector<GradCase> &cases) {
     fn.input("t", {-1, 1});
     emitLogits(fn, 1);
     emitStableBCE(fn, 1);
-    fn.line(fmt::format("%l = seq.reduce_mean %bce [0, 1] : {} -> {}",
-                        ty({-1, 1}), ty({})));
+    emitMeanOfMeans(fn, "bce", 1, "l");
     cases.push_back({"bce_logits", fn.returning("l")});
   }
   {
-    // Binary cross-entropy of the probabilities sigmoid(z):
-    // -mean(t log p + (1 - t) log(1 - p)).
+    // Binary cross-entropy of probabilities p (here sigmoid(z), which Sema
+    // would rewrite to the logits form; it keeps this form for a p that is
+    // not a sigmoid): -mean(t log p + (1 - t) log(1 - p)).
     Fn fn = linearLogits(1);
     fn.input("t", {-1, 1});
     emitLogits(fn, 1);
@@ -569,20 +578,17 @@ void addLossCases(std::vector<GradCase> &cases) {
     fn.line(fmt::format("%pos = seq.mul %t, %lp : {}, {} -> {}", t, t, t));
     fn.line(fmt::format("%neg = seq.mul %nt, %lq : {}, {} -> {}", t, t, t));
     fn.line(fmt::format("%ll = seq.add %pos, %neg : {}, {} -> {}", t, t, t));
-    fn.line(fmt::format("%m = seq.reduce_mean %ll [0, 1] : {} -> {}", t, s));
-    fn.line("%l = seq.neg %m : " + s);
-    cases.push_back({"bce_sigmoid", fn.returning("l")});
+    fn.line("%nll = seq.neg %ll : " + t);
+    emitMeanOfMeans(fn, "nll", 1, "l");
+    cases.push_back({"bce_probabilities", fn.returning("l")});
   }
   {
-    // Multilabel: the labels' binary losses summed, averaged over the batch.
+    // Multilabel: the mean of the labels' binary losses, over the batch.
     Fn fn = linearLogits(5);
     fn.input("t", {-1, 5});
     emitLogits(fn, 5);
     emitStableBCE(fn, 5);
-    fn.line(fmt::format("%rows = seq.reduce_sum %bce [1] : {} -> {}",
-                        ty({-1, 5}), ty({-1})));
-    fn.line(fmt::format("%l = seq.reduce_mean %rows [0] : {} -> {}", ty({-1}),
-                        ty({})));
+    emitMeanOfMeans(fn, "bce", 5, "l");
     cases.push_back({"multilabel_bce", fn.returning("l")});
   }
   {
@@ -593,12 +599,16 @@ void addLossCases(std::vector<GradCase> &cases) {
     cases.push_back({"mse", fn.returning("mse")});
   }
   {
-    // KL(t || softmax(z)) = sum(t * (log t - log_softmax(z))) / N.
+    // kl_div(t, softmax(z)) = sum(t * (log(t + 1e-30) - log_softmax(z))),
+    // averaged over the batch; Sema adds 1e-30 so that zeros of t count 0.
     Fn fn = linearLogits(3);
     fn.input("t", {-1, 3});
     emitLogits(fn, 3);
     std::string t = ty({-1, 3});
-    fn.line("%lt = seq.log %t : " + t);
+    fn.line("%tiny = arith.constant dense<1.0e-30> : " + ty({}));
+    fn.line(fmt::format("%t1 = seq.add %t, %tiny : {}, {} -> {}", t, ty({}),
+                        t));
+    fn.line("%lt = seq.log %t1 : " + t);
     fn.line("%lp = seq.log_softmax %z axis = 1 : " + t);
     fn.line(fmt::format("%d = seq.sub %lt, %lp : {}, {} -> {}", t, t, t));
     fn.line(fmt::format("%td = seq.mul %t, %d : {}, {} -> {}", t, t, t));
@@ -609,7 +619,8 @@ void addLossCases(std::vector<GradCase> &cases) {
     cases.push_back({"kl_divergence", fn.returning("l")});
   }
   {
-    // Ridge: MSE + 0.01 * sum(W * W).
+    // Ridge: mse + 0.01 * l2(W), the penalty added once, outside the batch
+    // mean.
     Fn fn = linearLogits(2);
     fn.input("y", {-1, 2});
     emitLogits(fn, 2);
@@ -626,7 +637,7 @@ void addLossCases(std::vector<GradCase> &cases) {
     cases.push_back({"mse_l2", fn.returning("l")});
   }
   {
-    // The L2 penalty alone: 0.5 * (sum(A * A) + sum(c * c)).
+    // l2(params) alone: sum(A * A) + sum(c * c).
     Fn fn;
     fn.param("A", {3, 4}).param("c", {3});
     std::string s = ty({});
@@ -638,9 +649,7 @@ void addLossCases(std::vector<GradCase> &cases) {
                         ty({3}), ty({3})));
     fn.line(fmt::format("%nc = seq.reduce_sum %cc [0] : {} -> {}", ty({3}),
                         s));
-    fn.line(fmt::format("%sum = seq.add %na, %nc : {}, {} -> {}", s, s, s));
-    fn.line("%half = arith.constant dense<0.5> : " + s);
-    fn.line(fmt::format("%l = seq.mul %half, %sum : {}, {} -> {}", s, s, s));
+    fn.line(fmt::format("%l = seq.add %na, %nc : {}, {} -> {}", s, s, s));
     cases.push_back({"l2", fn.returning("l")});
   }
   {

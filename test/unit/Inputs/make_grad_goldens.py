@@ -515,7 +515,8 @@ def _(u, ids, p, w):
 
 
 #===------------------------------------------------------------------------===#
-# Losses, as the frontend builds them, against PyTorch's own losses
+# Losses, as the frontend builds them (frontend/Sema.cpp: per-instance losses,
+# then their mean over the batch), against PyTorch's own losses
 #===------------------------------------------------------------------------===#
 
 def linear_make(outputs, **targets):
@@ -547,16 +548,16 @@ def _(W, b, x, t):
     return F.binary_cross_entropy_with_logits(z, t)
 
 
-@case("bce_sigmoid", linear_make(1, t=lambda g: g.bits(BATCH, 1)))
+@case("bce_probabilities", linear_make(1, t=lambda g: g.bits(BATCH, 1)))
 def _(W, b, x, t):
     return F.binary_cross_entropy(torch.sigmoid(F.linear(x, W, b)), t)
 
 
-# Multilabel: the binary losses of the labels summed, averaged over the batch.
+# Multilabel: the mean of the labels' binary losses, averaged over the batch.
 @case("multilabel_bce", linear_make(5, t=lambda g: g.bits(BATCH, 5)))
 def _(W, b, x, t):
     z = apart(F.linear(x, W, b))
-    return F.binary_cross_entropy_with_logits(z, t, reduction="sum") / BATCH
+    return F.binary_cross_entropy_with_logits(z, t)
 
 
 @case("mse", linear_make(2, y=lambda g: g.normal(BATCH, 2)))
@@ -577,10 +578,10 @@ def _(W, b, x, y):
     return F.mse_loss(F.linear(x, W, b), y) + 0.01 * (W * W).sum()
 
 
-# The L2 penalty alone, of two parameters: 0.5 * (|A|^2 + |c|^2).
+# The L2 penalty alone, of two parameters: |A|^2 + |c|^2.
 @case("l2", lambda g: dict(A=P(g.normal(3, 4)), c=P(g.normal(3))))
 def _(A, c):
-    return 0.5 * ((A * A).sum() + (c * c).sum())
+    return (A * A).sum() + (c * c).sum()
 
 
 # A two-layer perceptron under softmax cross-entropy with class indices.
