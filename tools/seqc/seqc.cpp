@@ -2,6 +2,8 @@
 //
 //   seqc compile FILE --emit=ast|tir|seq|linalg|llvm-dialect|llvm|asm
 //   seqc run FILE [--input X.csv | --random N] [--params W.safetensors]
+//   seqc train FILE [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
+//   seqc eval FILE --from DIR
 //
 // A thin main: each stage lives in its library; this file parses options,
 // chains the stages and turns failures into exit status 1.
@@ -13,12 +15,15 @@
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Pipeline/Pipeline.h"
+#include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Run.h"
+#include "seqc/Runtime/TrainCommand.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -32,16 +37,23 @@ cl::OptionCategory seqcCategory("seqc options");
 
 cl::SubCommand compileCmd("compile",
                           "Compile a model and print one stage of it");
-cl::SubCommand runCmd("run", "Compile a model and run its forward pass");
+cl::SubCommand runCmd("run", "Compile a model and run its forward pass (or "
+                             "train and evaluate it, given a train block and "
+                             "no inputs)");
+cl::SubCommand trainCmd("train", "Train a model as its train block says");
+cl::SubCommand evalCmd("eval",
+                       "Evaluate a trained model on the validation data");
 
 // Options shared by every subcommand.
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.seq>"),
                                cl::Required, cl::sub(compileCmd),
-                               cl::sub(runCmd), cl::cat(seqcCategory));
+                               cl::sub(runCmd), cl::sub(trainCmd),
+                               cl::sub(evalCmd), cl::cat(seqcCategory));
 cl::list<std::string> dims("dim",
                            cl::desc("Set a model dimension: --dim H=32"),
                            cl::value_desc("NAME=SIZE"), cl::sub(compileCmd),
-                           cl::sub(runCmd), cl::cat(seqcCategory));
+                           cl::sub(runCmd), cl::sub(trainCmd),
+                           cl::sub(evalCmd), cl::cat(seqcCategory));
 cl::list<std::string> dataDims(
     "data-dim",
     cl::desc("Set a size that comes from the data: --data-dim features=4 "
@@ -56,13 +68,15 @@ cl::opt<std::string> modelName("model",
                                cl::desc("Model to compile (default: the "
                                         "last one in the file)"),
                                cl::sub(compileCmd), cl::sub(runCmd),
+                               cl::sub(trainCmd), cl::sub(evalCmd),
                                cl::cat(seqcCategory));
 cl::opt<bool> useF64("f64", cl::desc("Compute in double precision"),
-                     cl::sub(compileCmd), cl::sub(runCmd),
-                     cl::cat(seqcCategory));
+                     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                     cl::sub(evalCmd), cl::cat(seqcCategory));
 cl::opt<bool> noVectorize("no-vectorize",
                           cl::desc("Leave loops to LLVM's vectorizers"),
                           cl::sub(compileCmd), cl::sub(runCmd),
+                          cl::sub(trainCmd), cl::sub(evalCmd),
                           cl::cat(seqcCategory));
 
 enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
@@ -105,6 +119,60 @@ cl::opt<std::string> runFormat("format",
 cl::opt<int> runPrecision("precision", cl::desc("Digits after the point"),
                           cl::init(6), cl::sub(runCmd),
                           cl::cat(seqcCategory));
+
+// `seqc train` and `seqc eval`: every train block setting can be overridden.
+cl::opt<int64_t> trainEpochs("epochs",
+                             cl::desc("Epochs to train (more epochs, with "
+                                      "--from)"),
+                             cl::value_desc("N"), cl::sub(trainCmd),
+                             cl::cat(seqcCategory));
+cl::opt<double> trainLr("lr", cl::desc("Learning rate"), cl::value_desc("X"),
+                        cl::sub(trainCmd), cl::cat(seqcCategory));
+cl::opt<int64_t> trainBatch("batch", cl::desc("Mini-batch size"),
+                            cl::value_desc("N"), cl::sub(trainCmd),
+                            cl::sub(evalCmd), cl::cat(seqcCategory));
+cl::opt<uint64_t> trainSeed("seed",
+                            cl::desc("Seed of initialization, split and "
+                                     "shuffling"),
+                            cl::value_desc("S"), cl::sub(trainCmd),
+                            cl::cat(seqcCategory));
+cl::opt<std::string> trainOptimizer("optimizer", cl::desc("adam or sgd"),
+                                    cl::value_desc("name"), cl::sub(trainCmd),
+                                    cl::cat(seqcCategory));
+cl::opt<double> trainMomentum("momentum", cl::desc("SGD momentum"),
+                              cl::value_desc("X"), cl::sub(trainCmd),
+                              cl::cat(seqcCategory));
+cl::opt<double> trainClipNorm("clip-norm",
+                              cl::desc("Clip the global gradient norm (0: "
+                                       "off)"),
+                              cl::value_desc("X"), cl::sub(trainCmd),
+                              cl::cat(seqcCategory));
+cl::opt<std::string> trainOut("out",
+                              cl::desc("Write a checkpoint to DIR after every "
+                                       "epoch"),
+                              cl::value_desc("DIR"), cl::sub(trainCmd),
+                              cl::cat(seqcCategory));
+cl::opt<std::string> trainFrom("from",
+                               cl::desc("Resume from (train) or evaluate "
+                                        "(eval) the checkpoint in DIR"),
+                               cl::value_desc("DIR"), cl::sub(trainCmd),
+                               cl::sub(evalCmd), cl::cat(seqcCategory));
+cl::opt<std::string> trainLog("log",
+                              cl::desc("Write one JSON line per epoch to "
+                                       "FILE"),
+                              cl::value_desc("FILE"), cl::sub(trainCmd),
+                              cl::cat(seqcCategory));
+cl::opt<seqc::rt::ProgressMode> trainProgress(
+    "progress", cl::desc("How to show progress"),
+    cl::init(seqc::rt::ProgressMode::Auto),
+    cl::values(clEnumValN(seqc::rt::ProgressMode::Auto, "auto",
+                          "a bar on a terminal, else lines (default)"),
+               clEnumValN(seqc::rt::ProgressMode::Bar, "bar",
+                          "a progress bar with rate and ETA"),
+               clEnumValN(seqc::rt::ProgressMode::Lines, "lines",
+                          "a line per epoch"),
+               clEnumValN(seqc::rt::ProgressMode::Quiet, "none", "nothing")),
+    cl::sub(trainCmd), cl::sub(runCmd), cl::cat(seqcCategory));
 
 void reportError(const Twine &message) {
   WithColor::error(errs(), "seqc") << message << "\n";
@@ -228,7 +296,20 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   return 0;
 }
 
+bool hasTrainBlock(const seqc::ast::Module &module);
+int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
+                    bool evaluate);
+
 int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
+  // A model with a train block and no inputs is trained and evaluated.
+  if (runInput.empty() && !runRandom.getNumOccurrences() &&
+      runParams.empty()) {
+    SourceMgr probeMgr;
+    probeMgr.setDiagHandler([](const SMDiagnostic &, void *) {});
+    auto module = seqc::parseFile(probeMgr, inputFile);
+    if (module && hasTrainBlock(*module))
+      return trainOrEvalMain(srcMgr, context, /*evaluate=*/false);
+  }
   bool failed = false;
   auto module = compileToSeq(srcMgr, context, nullptr, nullptr, failed);
   if (failed)
@@ -248,6 +329,153 @@ int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   return 0;
 }
 
+/// Whether the selected model (--model, or the last model of the main file)
+/// has a train block.
+bool hasTrainBlock(const seqc::ast::Module &module) {
+  std::string name = modelName;
+  if (name.empty())
+    for (const auto &decl : module.mainFile().decls)
+      if (decl->getKind() == seqc::ast::Decl::Kind::Model)
+        name = decl->name;
+  for (const auto &file : module.files)
+    for (const auto &decl : file->decls)
+      if (llvm::isa<seqc::ast::TrainDecl>(decl.get()) && decl->name == name)
+        return true;
+  return false;
+}
+
+/// Prints a runtime error: file:line:col: error: ... for data and settings
+/// (with the source line when it is in a loaded file), nothing more for
+/// errors already reported, else `seqc: error: ...`.
+void reportRuntimeError(Error error, SourceMgr &srcMgr) {
+  handleAllErrors(
+      std::move(error), [](const seqc::rt::ReportedError &) {},
+      [&](const seqc::rt::LocatedError &located) {
+        for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id) {
+          if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() !=
+              located.file)
+            continue;
+          SMLoc loc = srcMgr.FindLocForLineAndColumn(id, located.line,
+                                                     located.column);
+          if (loc.isValid()) {
+            srcMgr.PrintMessage(loc, SourceMgr::DK_Error, located.message);
+            return;
+          }
+        }
+        errs() << located.file << ":" << located.line << ":" << located.column
+               << ": ";
+        WithColor::error(errs()) << located.message << "\n";
+      },
+      [](const ErrorInfoBase &other) { reportError(other.message()); });
+}
+
+/// The train block with the command line's overrides.
+std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
+                                         SourceMgr &srcMgr,
+                                         const seqc::FrontendOptions &options) {
+  auto spec = seqc::analyzeTrain(module, srcMgr, options);
+  if (!spec)
+    return std::nullopt;
+  if (trainEpochs.getNumOccurrences()) {
+    if (trainEpochs < 0) {
+      reportError("--epochs must not be negative");
+      return std::nullopt;
+    }
+    spec->epochs = trainEpochs;
+  }
+  if (trainBatch.getNumOccurrences()) {
+    if (trainBatch < 1) {
+      reportError("--batch must be at least 1");
+      return std::nullopt;
+    }
+    spec->batch = trainBatch;
+  }
+  if (trainSeed.getNumOccurrences())
+    spec->seed = trainSeed;
+  else if (runSeed.getNumOccurrences())
+    spec->seed = runSeed;
+  if (trainOptimizer.getNumOccurrences()) {
+    if (trainOptimizer != "adam" && trainOptimizer != "sgd") {
+      reportError("--optimizer must be adam or sgd, got '" + trainOptimizer +
+                  "'");
+      return std::nullopt;
+    }
+    spec->optimizer.name = trainOptimizer;
+  }
+  if (trainLr.getNumOccurrences()) {
+    if (!(trainLr > 0)) {
+      reportError("--lr must be a positive number");
+      return std::nullopt;
+    }
+    spec->optimizer.lr = trainLr;
+  }
+  if (trainMomentum.getNumOccurrences()) {
+    if (!(trainMomentum >= 0 && trainMomentum < 1)) {
+      reportError("--momentum must be in [0, 1)");
+      return std::nullopt;
+    }
+    spec->optimizer.momentum = trainMomentum;
+  }
+  if (trainClipNorm.getNumOccurrences()) {
+    if (!(trainClipNorm >= 0)) {
+      reportError("--clip-norm must not be negative");
+      return std::nullopt;
+    }
+    spec->optimizer.clipNorm = trainClipNorm;
+  }
+  return spec;
+}
+
+/// `seqc train`, `seqc eval`, and `seqc run` on a model with a train block:
+/// the runtime drives, the frontend compiles for the data's sizes.
+int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
+                    bool evaluate) {
+  auto options = frontendOptions();
+  if (!options)
+    return 1;
+  auto module = seqc::parseFile(srcMgr, inputFile);
+  if (!module)
+    return 1;
+  auto spec = trainSpec(*module, srcMgr, *options);
+  if (!spec)
+    return 1;
+
+  seqc::rt::ModelCompiler compile =
+      [&](ArrayRef<std::pair<std::string, int64_t>> sizes)
+      -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
+    seqc::FrontendOptions withData = *options;
+    withData.dataDims.assign(sizes.begin(), sizes.end());
+    withData.withLoss = true;
+    auto program = seqc::elaborate(*module, srcMgr, withData);
+    if (!program)
+      return make_error<seqc::rt::ReportedError>();
+    seqc::MLIRGenOptions genOptions;
+    genOptions.floatWidth = useF64 ? 64 : 32;
+    auto seqModule = seqc::mlirGen(context, *program, genOptions);
+    if (!seqModule)
+      return make_error<seqc::rt::ReportedError>();
+    return seqModule;
+  };
+
+  seqc::rt::CommandOptions commandOptions;
+  commandOptions.fromDir = trainFrom;
+  commandOptions.outDir = trainOut;
+  commandOptions.logPath = trainLog;
+  commandOptions.progress = trainProgress;
+  commandOptions.jit.pipeline = pipelineOptions();
+  commandOptions.baseDir = sys::path::parent_path(inputFile).str();
+  Error error = evaluate ? seqc::rt::evalCommand(*spec, compile,
+                                                 commandOptions, outs())
+                         : seqc::rt::trainCommand(*spec, compile,
+                                                  commandOptions, outs());
+  outs().flush();
+  if (error) {
+    reportRuntimeError(std::move(error), srcMgr);
+    return 1;
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -260,7 +488,9 @@ int main(int argc, char **argv) {
       argc, argv,
       "seqc: compile, run and inspect sequence models\n\n"
       "  seqc compile model.seq --emit=asm   print one compilation stage\n"
-      "  seqc run model.seq --random 4       run the forward pass\n");
+      "  seqc run model.seq --random 4       run the forward pass\n"
+      "  seqc train model.seq --out ckpt/    train as the train block says\n"
+      "  seqc eval model.seq --from ckpt/    evaluate a trained model\n");
 
   SourceMgr srcMgr;
   mlir::DialectRegistry registry;
@@ -274,6 +504,11 @@ int main(int argc, char **argv) {
     return compileMain(srcMgr, context);
   if (runCmd)
     return runMain(srcMgr, context);
-  reportError("expected a command: compile or run (see seqc --help)");
+  if (trainCmd)
+    return trainOrEvalMain(srcMgr, context, /*evaluate=*/false);
+  if (evalCmd)
+    return trainOrEvalMain(srcMgr, context, /*evaluate=*/true);
+  reportError("expected a command: compile, run, train or eval (see seqc "
+              "--help)");
   return 1;
 }
