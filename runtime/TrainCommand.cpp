@@ -130,6 +130,11 @@ static llvm::Expected<Prepared> prepare(const TrainSpec &spec,
     auto checkpoint = readCheckpoint(options.fromDir);
     if (!checkpoint)
       return checkpoint.takeError();
+    auto model = checkpoint->file.metadata.find("seqc.model");
+    if (model != checkpoint->file.metadata.end() && !spec.modelName.empty() &&
+        model->second != spec.modelName)
+      return makeError("{}: the checkpoint is of model '{}', not '{}'",
+                       checkpoint->path, model->second, spec.modelName);
     prepared.checkpoint = std::move(*checkpoint);
   }
 
