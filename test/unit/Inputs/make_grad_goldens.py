@@ -192,6 +192,9 @@ UNARY = {
     "leaky_relu": (lambda g: g.away(4, 3),
                    lambda x: F.leaky_relu(apart(x), 0.1)),
     "elu": (lambda g: g.away(4, 3), lambda x: F.elu(apart(x), 0.7)),
+    # No gradient: their derivative rules give none (zero).
+    "step": (lambda g: g.away(4, 3), lambda x: (apart(x) > 0).to(x.dtype)),
+    "sign": (lambda g: g.away(4, 3), lambda x: torch.sign(apart(x))),
 }
 for op, (draw, fn) in UNARY.items():
     case(op, lambda g, draw=draw: dict(x=P(draw(g)), w=I(g.normal(4, 3))))(
