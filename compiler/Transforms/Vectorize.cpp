@@ -69,6 +69,17 @@ SmallVector<OpFoldResult> asIndexAttrs(OpBuilder &b, ArrayRef<int64_t> sizes) {
   });
 }
 
+/// The vector width is counted in f32 lanes: one register holds half as
+/// many f64 lanes.
+int64_t lanesFor(linalg::LinalgOp op, int64_t f32Lanes) {
+  unsigned bits = 32;
+  if (op.getNumDpsInits() > 0)
+    if (auto type = dyn_cast<ShapedType>(op.getDpsInits()[0].getType()))
+      if (type.getElementType().isIntOrFloat())
+        bits = type.getElementType().getIntOrFloatBitWidth();
+  return bits > 32 ? std::max<int64_t>(f32Lanes * 32 / bits, 1) : f32Lanes;
+}
+
 void markTile(Operation *op) {
   op->setAttr(kTileAttr, UnitAttr::get(op->getContext()));
 }
@@ -356,7 +367,7 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
       if (auto transposed =
               dyn_cast<linalg::MatmulTransposeBOp>(op.getOperation()))
         op = packTransposedRhs(rewriter, transposed);
-      tileContraction(rewriter, op, width, state);
+      tileContraction(rewriter, op, lanesFor(op, width), state);
     }
 
     SmallVector<linalg::LinalgOp> others;
@@ -366,7 +377,7 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
         others.push_back(op);
     });
     for (linalg::LinalgOp op : others)
-      tileOp(rewriter, op, width, state);
+      tileOp(rewriter, op, lanesFor(op, width), state);
 
     // Peel the partial last tile off every loop, inner loops first (so that
     // peeling an outer loop copies the already peeled inner ones): the full

@@ -159,3 +159,24 @@ func.func @not_vectorizable(%x: tensor<40xf32>) -> tensor<40xf32> {
   } -> tensor<40xf32>
   return %r : tensor<40xf32>
 }
+
+// -----
+
+// The vector width counts f32 lanes: f64 gets 8 lanes, the same 512 bits.
+// CHECK-LABEL: func.func @elementwise_f64
+// CHECK:         math.exp %{{.*}} : vector<1x8xf64>
+// WIDTH8-LABEL: func.func @elementwise_f64
+// WIDTH8:         math.exp %{{.*}} : vector<1x4xf64>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @elementwise_f64(%x: tensor<?x32xf64>) -> tensor<?x32xf64> {
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x32xf64>
+  %e = tensor.empty(%m) : tensor<?x32xf64>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x32xf64>) outs(%e : tensor<?x32xf64>) {
+  ^bb0(%in: f64, %out: f64):
+    %t = math.exp %in : f64
+    linalg.yield %t : f64
+  } -> tensor<?x32xf64>
+  return %r : tensor<?x32xf64>
+}

@@ -13,7 +13,7 @@ def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
-           "Lanes of the innermost vectorized dimension">
+           "f32 lanes of the innermost vectorized dimension (f64 gets half)">
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
