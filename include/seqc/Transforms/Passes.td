@@ -7,9 +7,15 @@ include "mlir/Pass/PassBase.td"
 def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors and vectorize the tiles";
   let description = [{
-    Tiles every linalg op so that its innermost parallel dimension is a
-    multiple of the host's vector width (16 f32 lanes for AVX-512) and
-    rewrites each tile into vector ops; remainders are masked.
+    Tiles every linalg op so that its innermost dimension is one vector of
+    the host's width (16 f32 lanes for AVX-512) and rewrites each tile into
+    vector ops. Matmul-like ops get a register tile (8 rows by two vectors)
+    with the accumulator's fill fused and the K loop innermost, carrying the
+    accumulators in registers; a matmul with a transposed B first packs B^T.
+    Partial tiles are peeled off, and what is still dynamic (the last rows
+    of a batch) is split into 1-row pieces, so no tile needs a mask. An op
+    that linalg cannot vectorize stays tiled and lowers to scalar loops: the
+    pass never fails.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
