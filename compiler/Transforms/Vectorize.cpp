@@ -10,11 +10,15 @@
 //    `x @ W^T` of every dense layer) first packs B^T into a [K, N] copy so
 //    that the rows of B are contiguous.
 //  - Every other linalg op is tiled to 1 x ... x 1 x (vector width) over its
-//    iteration space, so the innermost axis becomes one 16-lane vector.
-//  - Tiles are vectorized with linalg::vectorize, masked where the tile is a
-//    partial one (dynamic batch, sizes that are not multiples of 16).
-//  - Loop-invariant reads and writes of the accumulator are hoisted out of
-//    the K loop, so it carries its accumulators in registers.
+//    iteration space, so the innermost axis becomes one 16-lane vector;
+//    reduction loops go innermost, a transpose gets 16 x 16 tiles.
+//  - The partial last tile of every loop is peeled off, so full tiles are
+//    static; a tile still dynamic after that (the last rows of a dynamic
+//    batch) is split into 1-row pieces. Every tile then has a static shape
+//    and linalg::vectorize needs no masks (which MLIR 19 builds wrongly for
+//    transposing and broadcasting reads).
+//  - Loop-invariant reads and writes of the accumulators are hoisted out of
+//    the K and reduction loops, which then carry them in registers.
 //
 // An op that cannot be vectorized is left tiled (it lowers to scalar loops);
 // the pass never fails.
