@@ -775,8 +775,8 @@ bool Sema::bindModelDims(Instance &model) {
   for (const auto &[kind, size] : options.dataDims) {
     if (!llvm::is_contained(dataDimKindNames(), kind)) {
       fileError("--data-dim " + kind + "=" + Twine(size) +
-                ": unknown kind of data dimension '" + kind + "': expected " +
-                joinNames(dataDimKindNames()) +
+                ": unknown kind of data dimension '" + kind +
+                "': expected one of " + joinNames(dataDimKindNames()) +
                 suggest(kind, dataDimKindNames()));
       continue;
     }
