@@ -529,9 +529,9 @@ static llvm::Error mapLabels(const TextTable &table, size_t column,
   for (const Row &row : table.rows) {
     const Cell &cell = row.cells[column];
     if (cell.text.empty())
-      return table.errorAt(row.line, cell.column,
-                           fmt::format("empty label in column {}",
-                                       table.columnName(column)));
+      return table.errorAt(
+          row.line, cell.column,
+          fmt::format("empty label in column {}", table.columnName(column)));
     auto it = classIndex.find(keys.key(cell.text));
     if (it == classIndex.end())
       it = classIndex.find(cell.text);
@@ -543,8 +543,7 @@ static llvm::Error mapLabels(const TextTable &table, size_t column,
           row.line, cell.column,
           fmt::format("label '{}' in column {} is out of range: it is not "
                       "one of the {} classes {} ({})",
-                      cell.text.str(), table.columnName(column),
-                      classes.size(),
+                      cell.text.str(), table.columnName(column), classes.size(),
                       fromCheckpoint ? "the model was trained on"
                                      : "of the training data",
                       known));
@@ -605,9 +604,10 @@ static void computeStatistics(const Dataset &data, DataSchema &schema) {
   }
 }
 
-static llvm::Expected<LoadedData>
-loadTables(const DataSpec &spec, TextTable &first, TextTable *second,
-           const DataOptions &options) {
+static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
+                                             TextTable &first,
+                                             TextTable *second,
+                                             const DataOptions &options) {
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
   schema.targetKind = spec.targetKind;
@@ -635,14 +635,13 @@ loadTables(const DataSpec &spec, TextTable &first, TextTable *second,
                          "no feature columns: every column is a target");
   if (options.schema && (options.schema->targetKind != spec.targetKind ||
                          options.schema->targets != spec.targets))
-    return errorAtLoc(spec.loc,
-                      fmt::format("the model was trained on the {} {}, but "
-                                  "the train block names the {} {}",
-                                  targetKindName(options.schema->targetKind)
-                                      .str(),
-                                  jsonStrings(options.schema->targets),
-                                  targetKindName(spec.targetKind).str(),
-                                  jsonStrings(spec.targets)));
+    return errorAtLoc(
+        spec.loc, fmt::format("the model was trained on the {} {}, but "
+                              "the train block names the {} {}",
+                              targetKindName(options.schema->targetKind).str(),
+                              jsonStrings(options.schema->targets),
+                              targetKindName(spec.targetKind).str(),
+                              jsonStrings(spec.targets)));
 
   std::vector<TextTable *> tables{&first};
   if (second)
@@ -736,8 +735,7 @@ loadTables(const DataSpec &spec, TextTable &first, TextTable *second,
     std::vector<int64_t> validOrder(order.begin() + trainRows, order.end());
     llvm::sort(trainOrder);
     llvm::sort(validOrder);
-    loaded.train =
-        selectRows(all, trainOrder, all.name + " (training split)");
+    loaded.train = selectRows(all, trainOrder, all.name + " (training split)");
     loaded.valid =
         selectRows(all, validOrder, all.name + " (validation split)");
   }
@@ -781,10 +779,10 @@ readTable(const DataSpec &spec, const std::string &path,
   return table;
 }
 
-llvm::Expected<LoadedData> seqc::rt::parseData(
-    const DataSpec &spec, llvm::StringRef trainText, llvm::StringRef trainName,
-    llvm::StringRef validText, llvm::StringRef validName,
-    const DataOptions &options) {
+llvm::Expected<LoadedData>
+seqc::rt::parseData(const DataSpec &spec, llvm::StringRef trainText,
+                    llvm::StringRef trainName, llvm::StringRef validText,
+                    llvm::StringRef validName, const DataOptions &options) {
   auto first = tableFromText(trainText, trainName);
   if (llvm::Error error = parseTable(*first, spec.separator))
     return std::move(error);
@@ -839,8 +837,7 @@ gather(llvm::ArrayRef<int64_t> rows, const TensorType &type, int64_t width,
        llvm::StringRef inputName, llvm::StringRef what,
        llvm::function_ref<const double *(int64_t)> source) {
   if (type.shape.empty() || type.shape[0] != kDynamicSize ||
-      llvm::is_contained(llvm::ArrayRef(type.shape).drop_front(),
-                         kDynamicSize))
+      llvm::is_contained(llvm::ArrayRef(type.shape).drop_front(), kDynamicSize))
     return makeError("input '{}' has type {}; the data feeds inputs with a "
                      "leading batch axis and static sizes otherwise",
                      inputName.str(), type.str());

@@ -219,8 +219,8 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
       if (int(bool(paramName)) + int(bool(inputName)) + int(bool(stateName)) +
               int(bool(hyperName)) !=
           1)
-        return makeError("{} must carry exactly one of {}, {}, {} and {}",
-                         what, seq::kParamAttr.str(), kStateAttr.str(),
+        return makeError("{} must carry exactly one of {}, {}, {} and {}", what,
+                         seq::kParamAttr.str(), kStateAttr.str(),
                          kHyperAttr.str(), seq::kInputAttr.str());
 
       EntryArgument argument;
@@ -242,8 +242,8 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
         if (llvm::any_of(entry.hypers, [&](const EntryArgument &other) {
               return other.name == argument.name;
             }))
-          return makeError("@{} declares hyperparameter '{}' twice",
-                           entry.name, argument.name);
+          return makeError("@{} declares hyperparameter '{}' twice", entry.name,
+                           argument.name);
         entry.isUpdateStep = true;
         entry.arguments.push_back(argument);
         entry.hypers.push_back(argument);
@@ -602,9 +602,8 @@ llvm::Error JitSession::loadCheckpoint(const SafetensorsFile &file,
                    const TensorType &type) {
     auto it = file.tensors.find(name);
     if (it == file.tensors.end())
-      problems.push_back(
-          fmt::format("missing {} '{}' ({})", what.str(), name.str(),
-                      type.str()));
+      problems.push_back(fmt::format("missing {} '{}' ({})", what.str(),
+                                     name.str(), type.str()));
     else if (!type.accepts(it->second))
       problems.push_back(fmt::format("{} '{}' is {} in the file, but the "
                                      "model expects {}",
@@ -834,8 +833,9 @@ JitSession::call(size_t index, llvm::ArrayRef<Tensor> inputs,
   for (const TensorType &result : entry.results) {
     size_t rank = result.shape.size();
     auto *allocated = reinterpret_cast<void *>(static_cast<intptr_t>(words[0]));
-    auto *data = reinterpret_cast<std::byte *>(static_cast<intptr_t>(words[1])) +
-                 words[2] * dtypeSize(result.dtype);
+    auto *data =
+        reinterpret_cast<std::byte *>(static_cast<intptr_t>(words[1])) +
+        words[2] * dtypeSize(result.dtype);
     bool fresh = allocated && allocated != kGlobalMemRefMarker &&
                  !callerBuffers.count(allocated);
     llvm::ArrayRef<int64_t> sizes(words + 3, rank);

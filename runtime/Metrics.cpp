@@ -72,12 +72,12 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
     int64_t expected = classes ? outputWidth : targetWidth;
     if (outputWidth != expected || (classes && outputWidth < 2))
       return metricError(
-          spec, fmt::format("{} compares the model's {} outputs per instance "
-                            "with {}; they do not fit",
-                            metric.displayName, outputWidth,
-                            classes ? "a class index"
-                                    : fmt::format("{} target values",
-                                                  targetWidth)));
+          spec,
+          fmt::format("{} compares the model's {} outputs per instance "
+                      "with {}; they do not fit",
+                      metric.displayName, outputWidth,
+                      classes ? "a class index"
+                              : fmt::format("{} target values", targetWidth)));
   }
   return metric;
 }

@@ -161,7 +161,7 @@ llvm::SmallVector<int64_t, 4> Tensor::strides() const {
 
 double Tensor::getDouble(int64_t flatIndex) const {
   assert(flatIndex >= 0 && flatIndex < elementCount && "index out of range");
-    switch (elementType) {
+  switch (elementType) {
   case DType::F32:
     return reinterpret_cast<const float *>(base)[flatIndex];
   case DType::F64:

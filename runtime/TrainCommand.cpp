@@ -33,8 +33,7 @@ std::string seqc::rt::checkpointPath(llvm::StringRef dir) {
 }
 
 static double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -198,8 +197,7 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
   data.schema.toMetadata(trainerOptions.metadata);
   trainerOptions.metadata["seqc.optimizer"] = describeOptimizer(spec.optimizer);
   if (!options.outDir.empty()) {
-    if (std::error_code ec =
-            llvm::sys::fs::create_directories(options.outDir))
+    if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
       return makeError("cannot create the checkpoint folder '{}': {}",
                        options.outDir, ec.message());
     trainerOptions.checkpointPath = checkpointPath(options.outDir);
@@ -273,8 +271,9 @@ llvm::Error seqc::rt::evalCommand(const TrainSpec &spec,
   if (!result)
     return result.takeError();
   out << fmt::format("{} ({} rows of {}):\n",
-                     haveValid ? "validation" : "training data (no validation "
-                                                "split)",
+                     haveValid ? "validation"
+                               : "training data (no validation "
+                                 "split)",
                      rows.rows, rows.name);
   printEval(out, *result);
   return llvm::Error::success();

@@ -82,6 +82,16 @@ private:
 };
 } // namespace
 
+std::vector<int64_t> seqc::rt::epochOrder(int64_t rows, bool shuffle,
+                                          Rng &rng) {
+  std::vector<int64_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle)
+    for (int64_t i = rows - 1; i > 0; --i)
+      std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+  return order;
+}
+
 std::string seqc::rt::formatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0)
     return "?";
@@ -106,9 +116,8 @@ Trainer::Trainer(JitSession &session, const Dataset &train,
       rng(Rng::forStream(this->options.seed, "data.shuffle")) {}
 
 llvm::Expected<std::unique_ptr<Trainer>>
-Trainer::create(JitSession &session, const Dataset &train,
-                const Dataset *valid, TrainerOptions options,
-                llvm::raw_ostream &out) {
+Trainer::create(JitSession &session, const Dataset &train, const Dataset *valid,
+                TrainerOptions options, llvm::raw_ostream &out) {
   if (options.batch < 1)
     return makeError("the batch size must be at least 1, got {}",
                      options.batch);
@@ -161,14 +170,14 @@ llvm::Expected<std::vector<Tensor>>
 Trainer::batchInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
                      const EntryPoint &entry) {
   std::vector<Tensor> inputs;
-  auto x = gatherFeatures(data, rows, entry.inputs[0].type,
-                          entry.inputs[0].name);
+  auto x =
+      gatherFeatures(data, rows, entry.inputs[0].type, entry.inputs[0].name);
   if (!x)
     return x.takeError();
   inputs.push_back(std::move(*x));
   if (entry.inputs.size() > 1) {
-    auto y = gatherTargets(data, rows, entry.inputs[1].type,
-                           entry.inputs[1].name);
+    auto y =
+        gatherTargets(data, rows, entry.inputs[1].type, entry.inputs[1].name);
     if (!y)
       return y.takeError();
     inputs.push_back(std::move(*y));
@@ -230,9 +239,8 @@ MetadataMap Trainer::checkpointMetadata() const {
 llvm::Expected<EvalResult> Trainer::evaluate(const Dataset &data) {
   const EntryPoint &loss = *session.entryPoint(kLossEntry);
   const EntryPoint &forward = *session.entryPoint(kForwardEntry);
-  bool needOutputs = llvm::any_of(metrics, [](const MetricAccumulator &m) {
-    return !m.fromLoss();
-  });
+  bool needOutputs = llvm::any_of(
+      metrics, [](const MetricAccumulator &m) { return !m.fromLoss(); });
   for (MetricAccumulator &metric : metrics)
     metric.reset();
 
@@ -256,11 +264,9 @@ llvm::Expected<EvalResult> Trainer::evaluate(const Dataset &data) {
         metric.addLoss(*batchLoss, static_cast<int64_t>(rows.size()));
     if (!needOutputs)
       continue;
-    auto outputs =
-        session.run(kForwardEntry, llvm::ArrayRef<Tensor>((*inputs)[0]));
+    auto outputs = session.run(forward.name, llvm::ArrayRef((*inputs)[0]));
     if (!outputs)
       return outputs.takeError();
-    (void)forward;
     for (MetricAccumulator &metric : metrics)
       if (!metric.fromLoss())
         metric.add(outputs->front(), data.targetRow(begin));
@@ -323,14 +329,10 @@ llvm::Expected<TrainSummary> Trainer::train() {
   summary.firstEpoch = firstEpoch;
   auto runStart = Clock::now();
 
-  std::vector<int64_t> order(rows), batchRows;
+  std::vector<int64_t> order, batchRows;
   for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
     auto epochStart = Clock::now();
-    // The epoch's order: a Fisher-Yates shuffle of 0..rows-1.
-    std::iota(order.begin(), order.end(), 0);
-    if (options.shuffle)
-      for (int64_t i = rows - 1; i > 0; --i)
-        std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+    order = epochOrder(rows, options.shuffle, rng);
 
     double lossSum = 0.0;
     for (int64_t batch = 0; batch < batches; ++batch) {
@@ -348,17 +350,16 @@ llvm::Expected<TrainSummary> Trainer::train() {
         bar.clear();
         out.flush();
         std::string kept =
-            options.checkpointPath.empty()
-                ? std::string()
-                : epochsDone > 0
-                      ? fmt::format("; the checkpoint of epoch {} in {} is "
-                                    "unchanged",
-                                    epochsDone, options.checkpointPath)
-                      : "; no checkpoint was written";
+            options.checkpointPath.empty() ? std::string()
+            : epochsDone > 0
+                ? fmt::format("; the checkpoint of epoch {} in {} is "
+                              "unchanged",
+                              epochsDone, options.checkpointPath)
+                : "; no checkpoint was written";
         return makeError("the training loss became {} at step {} (epoch {}, "
                          "batch {} of {}); training stopped{}",
-                         std::isnan(*loss) ? "NaN" : "infinite",
-                         stepsDone + 1, epoch, batch + 1, batches, kept);
+                         std::isnan(*loss) ? "NaN" : "infinite", stepsDone + 1,
+                         epoch, batch + 1, batches, kept);
       }
       ++stepsDone;
       ++summary.steps;

@@ -110,7 +110,8 @@ TEST_F(TrainStepTest, SgdStepMatchesTheGradient) {
   session->initParams(0); // zeros
   RegressionBatch batch;
   double lr = 0.1;
-  SEQC_ASSERT_OK_AND_ASSIGN(loss, session->trainStep({batch.x, batch.y}, lr, 1));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss,
+                            session->trainStep({batch.x, batch.y}, lr, 1));
   // With W = 0 and b = 0 the predictions are 0: loss = mean(y^2), and
   // dL/dW_j = -2/N sum y x_j, dL/db = -2/N sum y.
   double expectedLoss = 0, gradW[2] = {0, 0}, gradB = 0;
@@ -181,8 +182,7 @@ TEST_F(TrainStepTest, SwapsInTheReturnedBuffersWithoutLeaking) {
   const std::byte *before = session->param("fc.W")->rawData();
   SEQC_ASSERT_OK(session->trainStep({batch.x, batch.y}, 0.01, 1).takeError());
   EXPECT_NE(session->param("fc.W")->rawData(), before);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(session->param("fc.W")->rawData()) %
-                64,
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(session->param("fc.W")->rawData()) % 64,
             0u);
   // Warm up, then many steps must not grow the heap.
   for (int step = 2; step < 100; ++step)
@@ -287,8 +287,8 @@ TEST_F(CheckpointTest, RoundTripOfParametersAndState) {
   for (int step = 1; step <= 3; ++step)
     SEQC_ASSERT_OK(
         session->trainStep({batch.x, batch.y}, 0.01, step).takeError());
-  SEQC_ASSERT_OK(session->saveCheckpoint(path("c.safetensors"),
-                                         {{"seqc.epoch", "3"}}));
+  SEQC_ASSERT_OK(
+      session->saveCheckpoint(path("c.safetensors"), {{"seqc.epoch", "3"}}));
   SEQC_ASSERT_OK_AND_ASSIGN(file, loadSafetensors(path("c.safetensors")));
   EXPECT_EQ(file.metadata.at("seqc.model"), "LinReg");
   EXPECT_EQ(file.metadata.at("seqc.epoch"), "3");
@@ -300,9 +300,11 @@ TEST_F(CheckpointTest, RoundTripOfParametersAndState) {
   ASSERT_TRUE(other);
   SEQC_ASSERT_OK(other->loadCheckpoint(file, "c", /*withState=*/true));
   for (const ParamInfo &info : session->params())
-    EXPECT_TRUE(other->param(info.name)->identicalTo(*session->param(info.name)));
+    EXPECT_TRUE(
+        other->param(info.name)->identicalTo(*session->param(info.name)));
   for (const StateInfo &info : session->states())
-    EXPECT_TRUE(other->state(info.name)->identicalTo(*session->state(info.name)));
+    EXPECT_TRUE(
+        other->state(info.name)->identicalTo(*session->state(info.name)));
   // Both continue identically.
   SEQC_ASSERT_OK_AND_ASSIGN(a, session->trainStep({batch.x, batch.y}, 0.01, 4));
   SEQC_ASSERT_OK_AND_ASSIGN(b, other->trainStep({batch.x, batch.y}, 0.01, 4));
@@ -345,7 +347,8 @@ TEST_F(CheckpointTest, MismatchesAreClearErrors) {
   wrong["fc.bias"] = Tensor(DType::F32, {1});
   SafetensorsFile wrongFile{wrong, {{"seqc.model", "LinReg"}}};
   session->initParams(0);
-  SEQC_ASSERT_OK(session->setParam("fc.b", Tensor::fromValues<float>({1}, {7})));
+  SEQC_ASSERT_OK(
+      session->setParam("fc.b", Tensor::fromValues<float>({1}, {7})));
   message = errorOf(session->loadCheckpoint(wrongFile, "w", false));
   EXPECT_THAT(message, HasSubstr("parameter 'fc.W' is [2, 1] f32 in the "
                                  "file, but the model expects [1, 2] f32"));

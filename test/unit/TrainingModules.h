@@ -1,4 +1,5 @@
-//===- TrainingModules.h - Hand-written models for training tests -*- C++ -*-===//
+//===- TrainingModules.h - Hand-written models for training tests -*- C++
+//-*-===//
 //
 // Seq modules as the frontend emits them for a model with a train block: a
 // @forward and a @loss whose inputs are forward's followed by the target.

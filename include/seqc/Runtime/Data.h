@@ -51,8 +51,8 @@ public:
   std::string message;
 };
 
-llvm::Error makeLocatedError(llvm::StringRef file, int64_t line,
-                             int64_t column, const std::string &message);
+llvm::Error makeLocatedError(llvm::StringRef file, int64_t line, int64_t column,
+                             const std::string &message);
 
 /// How to read a data set that a model was trained on: the columns, the
 /// classes of a `label` column and the standardization statistics.
@@ -127,12 +127,10 @@ llvm::Expected<LoadedData> loadData(const DataSpec &spec,
 /// Same for text already in memory: `trainText` is the single file (or the
 /// training file), `validText` the validation file or empty; the names are
 /// used in messages. For tests.
-llvm::Expected<LoadedData> parseData(const DataSpec &spec,
-                                     llvm::StringRef trainText,
-                                     llvm::StringRef trainName,
-                                     llvm::StringRef validText,
-                                     llvm::StringRef validName,
-                                     const DataOptions &options = {});
+llvm::Expected<LoadedData>
+parseData(const DataSpec &spec, llvm::StringRef trainText,
+          llvm::StringRef trainName, llvm::StringRef validText,
+          llvm::StringRef validName, const DataOptions &options = {});
 
 /// The features of `rows` as an input of type `type` (leading batch axis,
 /// the row's values in row-major order on the others).

@@ -42,7 +42,9 @@ public:
   /// The name as reports and logs show it: "accuracy", "precision@3".
   const std::string &name() const { return displayName; }
   /// Whether the metric is computed from the loss rather than the outputs.
-  bool fromLoss() const { return kind == Kind::Perplexity || kind == Kind::Loss; }
+  bool fromLoss() const {
+    return kind == Kind::Perplexity || kind == Kind::Loss;
+  }
 
   /// Adds a batch: `outputs` [B, ...] (outputWidth values per row) and
   /// `targets`, B rows of targetWidth values (class indices as doubles).

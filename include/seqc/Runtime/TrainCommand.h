@@ -78,8 +78,7 @@ struct CommandOptions {
 /// the checkpoint's run: its parameters, optimizer state, step, epoch count,
 /// generator, seed and data schema; `spec.epochs` more epochs are trained.
 llvm::Error trainCommand(const TrainSpec &spec, const ModelCompiler &compile,
-                         const CommandOptions &options,
-                         llvm::raw_ostream &out);
+                         const CommandOptions &options, llvm::raw_ostream &out);
 
 /// Loads the checkpoint in options.fromDir and prints the loss and metrics
 /// on the validation split (the training rows when there is none).

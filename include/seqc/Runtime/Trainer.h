@@ -132,6 +132,10 @@ private:
   int64_t stepsDone = 0;
 };
 
+/// The order of `rows` training rows in an epoch: 0..rows-1, shuffled by
+/// Fisher-Yates with draws from `rng` when `shuffle`.
+std::vector<int64_t> epochOrder(int64_t rows, bool shuffle, Rng &rng);
+
 /// "1.5 s", "2 min 03 s", "1 h 02 min": a wall time for reports.
 std::string formatDuration(double seconds);
 

@@ -1,0 +1,127 @@
+//===- MetricsTest.cpp - Evaluation metrics -------------------------------===//
+#include "seqc/Runtime/Metrics.h"
+
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace seqc;
+using namespace seqc::rt;
+using seqc::test::errorOf;
+
+namespace {
+
+MetricSpec metric(const char *name, int64_t k = 1) {
+  MetricSpec spec;
+  spec.name = name;
+  spec.k = k;
+  return spec;
+}
+
+TEST(MetricsTest, AccuracyOfClassIndices) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      accuracy, MetricAccumulator::create(metric("accuracy"),
+                                          TargetKind::ClassIndex, 3, 1));
+  EXPECT_TRUE(std::isnan(accuracy.value()));
+  Tensor outputs =
+      Tensor::fromValues<float>({4, 3}, {0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f,
+                                         0.2f, 0.2f, 0.6f, 0.4f, 0.4f, 0.2f});
+  double labels[] = {1, 0, 1, 1};
+  accuracy.add(outputs, labels);
+  // Rows 0 and 1 are right, row 2 is wrong, row 3 ties 0 and 1: the first.
+  EXPECT_DOUBLE_EQ(accuracy.value(), 0.5);
+  // Batches accumulate.
+  double more[] = {1};
+  accuracy.add(Tensor::fromValues<float>({1, 3}, {0, 1, 0}), more);
+  EXPECT_DOUBLE_EQ(accuracy.value(), 0.6);
+  accuracy.reset();
+  EXPECT_TRUE(std::isnan(accuracy.value()));
+}
+
+TEST(MetricsTest, AccuracyOfLabelsThresholdsAtOneHalf) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      accuracy, MetricAccumulator::create(metric("accuracy"),
+                                          TargetKind::MultiLabel, 2, 2));
+  double targets[] = {1, 0, 0, 1};
+  accuracy.add(Tensor::fromValues<double>({2, 2}, {0.9, 0.5, 0.1, 0.2}),
+               targets);
+  EXPECT_DOUBLE_EQ(accuracy.value(), 0.5);
+}
+
+TEST(MetricsTest, PrecisionAtK) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      single, MetricAccumulator::create(metric("precision_at", 2),
+                                        TargetKind::ClassIndex, 4, 1));
+  EXPECT_EQ(single.name(), "precision@2");
+  Tensor outputs = Tensor::fromValues<float>(
+      {2, 4}, {0.1f, 0.4f, 0.3f, 0.2f, 0.5f, 0.1f, 0.2f, 0.2f});
+  double labels[] = {2, 3};
+  single.add(outputs, labels);
+  // Row 0: top-2 {1, 2} holds the label: 1/2. Row 1: top-2 {0, 2} (the tie
+  // of 2 and 3 goes to 2): 0.
+  EXPECT_DOUBLE_EQ(single.value(), 0.25);
+
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      multi, MetricAccumulator::create(metric("precision_at", 3),
+                                       TargetKind::MultiLabel, 4, 4));
+  double relevant[] = {1, 1, 0, 1, 0, 0, 0, 1};
+  multi.add(outputs, relevant);
+  // Row 0: top-3 {1, 2, 3}, relevant {0, 1, 3}: 2/3. Row 1: {0, 2, 3},
+  // relevant {3}: 1/3.
+  EXPECT_DOUBLE_EQ(multi.value(), 0.5);
+}
+
+TEST(MetricsTest, MeanSquaredErrorAndItsRoot) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      mse, MetricAccumulator::create(metric("mse"), TargetKind::Vector, 2, 2));
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      rmse,
+      MetricAccumulator::create(metric("rmse"), TargetKind::Vector, 2, 2));
+  Tensor outputs = Tensor::fromValues<double>({2, 2}, {1, 2, 3, 4});
+  double targets[] = {1, 0, 0, 4};
+  mse.add(outputs, targets);
+  rmse.add(outputs, targets);
+  EXPECT_DOUBLE_EQ(mse.value(), (0 + 4 + 9 + 0) / 4.0);
+  EXPECT_DOUBLE_EQ(rmse.value(), std::sqrt(13.0 / 4.0));
+}
+
+TEST(MetricsTest, PerplexityAndLossComeFromTheLoss) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      perplexity, MetricAccumulator::create(metric("perplexity"),
+                                            TargetKind::ClassIndex, 5, 1));
+  EXPECT_TRUE(perplexity.fromLoss());
+  perplexity.addLoss(1.0, 3);
+  perplexity.addLoss(2.0, 1);
+  EXPECT_DOUBLE_EQ(perplexity.value(), std::exp(5.0 / 4.0));
+}
+
+TEST(MetricsTest, MetricsThatDoNotApply) {
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("mse"),
+                                              TargetKind::ClassIndex, 3, 1)),
+            "mse needs numeric targets: `target` or `labels`");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("accuracy"),
+                                              TargetKind::Vector, 2, 2)),
+            "accuracy needs class labels: `label`, `labels` or a 0/1 "
+            "`target`");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("precision_at", 5),
+                                              TargetKind::ClassIndex, 3, 1)),
+            "precision_at(5) needs 1 <= k <= 3, the number of outputs");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("rmse"),
+                                              TargetKind::Vector, 3, 2)),
+            "rmse compares the model's 3 outputs per instance with 2 target "
+            "values; they do not fit");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("f1"), TargetKind::Vector,
+                                              3, 2)),
+            "unknown metric 'f1' (known: accuracy, precision_at, mse, rmse, "
+            "perplexity, loss)");
+  MetricSpec located = metric("mse");
+  located.loc = {"m.seq", 4, 7};
+  EXPECT_EQ(
+      errorOf(MetricAccumulator::create(located, TargetKind::ClassIndex, 3, 1)),
+      "m.seq:4:7: error: mse needs numeric targets: `target` or "
+      "`labels`");
+}
+
+} // namespace
