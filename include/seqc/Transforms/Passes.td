@@ -24,7 +24,7 @@ def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
-    "mlir::arith::ArithDialect"
+    "mlir::arith::ArithDialect", "mlir::affine::AffineDialect"
   ];
 }
 
@@ -62,7 +62,8 @@ def SeqcLowerVectors : Pass<"seqc-lower-vectors", "mlir::func::FuncOp"> {
   }];
   let dependentDialects = [
     "mlir::vector::VectorDialect", "mlir::memref::MemRefDialect",
-    "mlir::scf::SCFDialect", "mlir::arith::ArithDialect"
+    "mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+    "mlir::affine::AffineDialect"
   ];
 }
 
