@@ -95,6 +95,8 @@ std::vector<int64_t> seqc::rt::epochOrder(int64_t rows, bool shuffle,
 std::string seqc::rt::formatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0)
     return "?";
+  if (seconds < 1)
+    return fmt::format("{:.{}f} ms", seconds * 1e3, seconds < 0.01 ? 2 : 0);
   if (seconds < 60)
     return fmt::format("{:.{}f} s", seconds, seconds < 10 ? 2 : 1);
   auto whole = static_cast<int64_t>(seconds + 0.5);

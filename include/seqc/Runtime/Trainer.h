@@ -136,7 +136,8 @@ private:
 /// Fisher-Yates with draws from `rng` when `shuffle`.
 std::vector<int64_t> epochOrder(int64_t rows, bool shuffle, Rng &rng);
 
-/// "1.5 s", "2 min 03 s", "1 h 02 min": a wall time for reports.
+/// "0.25 ms", "340 ms", "1.50 s", "2 min 03 s", "1 h 02 min": a wall time
+/// for reports.
 std::string formatDuration(double seconds);
 
 } // namespace seqc::rt
