@@ -263,10 +263,13 @@ std::unique_ptr<Decl> Parser::parseTopLevel() {
     return parseBlock();
   case TokenKind::KwTrain:
     return parseTrain();
+  case TokenKind::KwFn:
+    return parseFunc(/*isEntry=*/false); // a file-level function
   case TokenKind::KwCell:
     return error(tok.loc(), "'cell' definitions are not supported yet");
   default:
-    return errorExpected("'use', 'layer', 'model' or 'train' at the top level");
+    return errorExpected(
+        "'use', 'layer', 'model', 'fn' or 'train' at the top level");
   }
 }
 

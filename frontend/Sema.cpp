@@ -241,6 +241,8 @@ struct Instance {
   llvm::StringMap<const ast::FuncDecl *> funcs; // fn and entry points
 
   std::string describe() const {
+    if (decl->name.empty())
+      return "a file-level function";
     std::string kind = decl->isModel() ? "model" : "layer";
     if (decl->isModel() || name.empty())
       return kind + " '" + decl->name + "'";
@@ -413,6 +415,12 @@ private:
 
   llvm::StringMap<const ast::BlockDecl *> blocks; // layers and models
   std::vector<const ast::TrainDecl *> trains;
+  /// File-level functions (`fn` outside a layer), called from anywhere. Their
+  /// bodies see their arguments, builtins and each other: they run in an
+  /// instance without dimensions, parameters or members.
+  llvm::StringMap<const ast::FuncDecl *> fileFuncs;
+  ast::BlockDecl fileBlock{ast::Decl::Kind::Layer, "", SMLoc()};
+  Instance fileScope;
   const ast::BlockDecl *modelDecl = nullptr;
   // The train block of the selected model, checked.
   const ast::TrainDecl *selectedTrain = nullptr;
@@ -447,6 +455,7 @@ tir::Loc Sema::toLoc(SMLoc loc) const {
 //===----------------------------------------------------------------------===//
 
 void Sema::collectGlobals(bool checkBlocks) {
+  fileScope.decl = &fileBlock;
   // Used files first, so that a clash with the library is reported at the
   // user's definition.
   for (const auto &file : llvm::reverse(module.files)) {
@@ -465,9 +474,15 @@ void Sema::collectGlobals(bool checkBlocks) {
       } else if (const auto *train =
                      llvm::dyn_cast<ast::TrainDecl>(decl.get())) {
         trains.push_back(train);
+      } else if (const auto *func = llvm::dyn_cast<ast::FuncDecl>(decl.get())) {
+        auto [it, inserted] = fileFuncs.try_emplace(func->name, func);
+        if (!inserted && checkBlocks)
+          duplicate("function", func->name, func->loc, it->second->loc);
       }
     }
   }
+  for (const auto &entry : fileFuncs)
+    fileScope.funcs[entry.first()] = entry.second;
 }
 
 /// Checks what does not depend on dimensions: duplicate names and entry
@@ -1243,6 +1258,8 @@ std::vector<std::string> Sema::visibleNames(Scope &scope, bool callable) {
       names.push_back(builtin.name);
     for (const LossBuiltin &builtin : lossBuiltins())
       names.push_back(builtin.name);
+    for (const auto &func : fileFuncs)
+      names.push_back(func.first().str());
   }
   llvm::sort(names);
   return names;
@@ -1316,7 +1333,7 @@ const tir::Node *Sema::evalIdent(const Expr &expr, Scope &scope) {
           expr.range);
     return nullptr;
   }
-  if (inst.funcs.count(name) || isBuiltinName(name)) {
+  if (inst.funcs.count(name) || fileFuncs.count(name) || isBuiltinName(name)) {
     error(expr.loc(),
           "'" + name +
               "' is a function, not a value: call it, "
@@ -1620,6 +1637,9 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
   auto func = inst.funcs.find(name);
   if (func != inst.funcs.end())
     return callFunc(*func->second, inst, expr, scope);
+  auto fileFunc = fileFuncs.find(name);
+  if (fileFunc != fileFuncs.end())
+    return callFunc(*fileFunc->second, fileScope, expr, scope);
   if (const Builtin *builtin = lookupBuiltin(name))
     return evalBuiltin(*builtin, expr, scope);
   if (lookupLossBuiltin(name))
@@ -1820,6 +1840,9 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
     return node;
   }
   case ShapeRule::Reduce: {
+    // Over all axes of a scalar: the scalar itself.
+    if (!intOption && shape.empty())
+      return x;
     Shape result;
     int64_t axisValue = -1;
     if (intOption) {
@@ -2205,7 +2228,8 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
   // l2(fc): every parameter of the instance fc.
   bool allParams = first.kind == Expr::Kind::Ident && first.text == "params" &&
                    !scope.locals.count("params") &&
-                   !scope.inst->params.count("params");
+                   !scope.inst->params.count("params") &&
+                   scope.inst != &fileScope;
   bool ofInstance = first.kind == Expr::Kind::Ident &&
                     scope.inst->children.count(first.text) &&
                     !scope.locals.count(first.text);
