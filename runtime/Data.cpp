@@ -346,6 +346,7 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.classes"] = jsonStrings(classes);
   metadata["seqc.data.mean"] = jsonDoubles(mean);
   metadata["seqc.data.std"] = jsonDoubles(stddev);
+  metadata["seqc.data.split"] = fmt::format("{:.17g}", split);
 }
 
 llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
@@ -418,6 +419,11 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
   if (!targetKind)
     return corrupt("seqc.data.target_kind", "is not a target kind");
   schema.targetKind = *targetKind;
+  auto split = metadata.find("seqc.data.split");
+  if (split != metadata.end() &&
+      (llvm::StringRef(split->second).getAsDouble(schema.split) ||
+       !(schema.split > 0 && schema.split <= 1)))
+    return corrupt("seqc.data.split", "is not a fraction");
   if (schema.mean.size() != schema.stddev.size() ||
       (!schema.mean.empty() && schema.mean.size() != schema.features.size()))
     return corrupt("seqc.data.mean",
@@ -714,7 +720,7 @@ static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
   } else {
     // One file: a seeded shuffle, then the first `split` of it trains.
     Dataset &all = parts[0];
-    double split = spec.split;
+    double split = options.schema ? options.schema->split : spec.split;
     if (!(split > 0.0 && split <= 1.0))
       return errorAtLoc(spec.loc,
                         fmt::format("split must be in (0, 1], got {}", split));
@@ -738,6 +744,7 @@ static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
     loaded.train = selectRows(all, trainOrder, all.name + " (training split)");
     loaded.valid =
         selectRows(all, validOrder, all.name + " (validation split)");
+    schema.split = split;
   }
 
   if (options.schema) {

@@ -136,6 +136,13 @@ TEST(DataTest, SplitIsASeededShuffle) {
   for (int64_t row = 0; row < first.valid.rows; ++row)
     EXPECT_EQ(first.valid.targetRow(row)[0],
               static_cast<int64_t>(first.valid.featureRow(row)[0]) % 2 ? 0 : 1);
+  // A checkpoint's split wins over the spec's.
+  DataSchema saved = first.schema;
+  EXPECT_EQ(saved.split, 0.8);
+  options.schema = &saved;
+  SEQC_ASSERT_OK_AND_ASSIGN(resumed, parse(labelSpec(0.5), text, options));
+  EXPECT_EQ(resumed.valid.features, first.valid.features);
+  options.schema = nullptr;
   options.seed = 8;
   SEQC_ASSERT_OK_AND_ASSIGN(other, parse(labelSpec(0.8), text, options));
   EXPECT_NE(first.valid.features, other.valid.features);
@@ -199,6 +206,7 @@ TEST(DataTest, SchemaRoundTripsThroughMetadata) {
   schema.classes = {"x", "y,z"};
   schema.mean = {0.1, 1.0 / 3.0};
   schema.stddev = {1e-300, 2.5};
+  schema.split = 0.7;
   MetadataMap metadata;
   schema.toMetadata(metadata);
   SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "m"));
@@ -209,6 +217,7 @@ TEST(DataTest, SchemaRoundTripsThroughMetadata) {
   // Bit for bit.
   EXPECT_EQ(back.mean, schema.mean);
   EXPECT_EQ(back.stddev, schema.stddev);
+  EXPECT_EQ(back.split, 0.7);
 
   metadata.erase("seqc.data.classes");
   EXPECT_EQ(errorOf(DataSchema::fromMetadata(metadata, "m")),

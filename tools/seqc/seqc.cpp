@@ -142,6 +142,23 @@ cl::opt<std::string> trainOptimizer("optimizer", cl::desc("adam or sgd"),
 cl::opt<double> trainMomentum("momentum", cl::desc("SGD momentum"),
                               cl::value_desc("X"), cl::sub(trainCmd),
                               cl::cat(seqcCategory));
+cl::opt<double> trainBeta1("beta1", cl::desc("Adam's beta1"),
+                           cl::value_desc("X"), cl::sub(trainCmd),
+                           cl::cat(seqcCategory));
+cl::opt<double> trainBeta2("beta2", cl::desc("Adam's beta2"),
+                           cl::value_desc("X"), cl::sub(trainCmd),
+                           cl::cat(seqcCategory));
+cl::opt<double> trainEpsilon("epsilon", cl::desc("Adam's epsilon"),
+                             cl::value_desc("X"), cl::sub(trainCmd),
+                             cl::cat(seqcCategory));
+cl::opt<bool> trainShuffle("shuffle",
+                           cl::desc("Shuffle the training rows every epoch "
+                                    "(--shuffle=false: in file order)"),
+                           cl::sub(trainCmd), cl::cat(seqcCategory));
+cl::opt<double> trainSplit("split",
+                           cl::desc("Training fraction of a single data file"),
+                           cl::value_desc("X"), cl::sub(trainCmd),
+                           cl::cat(seqcCategory));
 cl::opt<double> trainClipNorm("clip-norm",
                               cl::desc("Clip the global gradient norm (0: "
                                        "off)"),
@@ -415,6 +432,38 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
       return std::nullopt;
     }
     spec->optimizer.momentum = trainMomentum;
+  }
+  for (auto [flag, slot] :
+       {std::pair{&trainBeta1, &spec->optimizer.beta1},
+        std::pair{&trainBeta2, &spec->optimizer.beta2}}) {
+    if (!flag->getNumOccurrences())
+      continue;
+    if (!(*flag >= 0 && *flag < 1)) {
+      reportError("--" + flag->ArgStr + " must be in [0, 1)");
+      return std::nullopt;
+    }
+    *slot = *flag;
+  }
+  if (trainEpsilon.getNumOccurrences()) {
+    if (!(trainEpsilon > 0)) {
+      reportError("--epsilon must be a positive number");
+      return std::nullopt;
+    }
+    spec->optimizer.epsilon = trainEpsilon;
+  }
+  if (trainShuffle.getNumOccurrences())
+    spec->shuffle = trainShuffle;
+  if (trainSplit.getNumOccurrences()) {
+    if (!(trainSplit > 0 && trainSplit <= 1)) {
+      reportError("--split must be in (0, 1]");
+      return std::nullopt;
+    }
+    if (!spec->data.trainPath.empty()) {
+      reportError("--split divides a single data file, but the train block "
+                  "names a training and a validation file");
+      return std::nullopt;
+    }
+    spec->data.split = trainSplit;
   }
   if (trainClipNorm.getNumOccurrences()) {
     if (!(trainClipNorm >= 0)) {

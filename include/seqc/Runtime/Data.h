@@ -64,6 +64,9 @@ struct DataSchema {
   std::vector<std::string> classes;
   /// Per feature; both empty when the data is not standardized.
   std::vector<double> mean, stddev;
+  /// The training fraction a single file was split by (with the seed, the
+  /// split is reproduced when resuming or evaluating).
+  double split = 1.0;
 
   /// Values per instance of the target: 1 for a class index or a scalar,
   /// the number of columns for vectors and multi-labels, 0 without one.
@@ -114,9 +117,9 @@ struct DataOptions {
   /// Relative data paths are looked up in this folder (the model file's)
   /// first, then in the working directory.
   std::string baseDir;
-  /// When set (resuming or evaluating from a checkpoint), its classes and
-  /// statistics are used instead of being computed from the data; a label
-  /// it does not know is an error.
+  /// When set (resuming or evaluating from a checkpoint), its split, classes
+  /// and statistics are used instead of the spec's and those computed from
+  /// the data; a label it does not know is an error.
   const DataSchema *schema = nullptr;
 };
 

@@ -76,7 +76,8 @@ struct CommandOptions {
 /// Trains as `spec` says (command-line overrides applied already) and prints
 /// the epochs and a final report to `out`. With options.fromDir, continues
 /// the checkpoint's run: its parameters, optimizer state, step, epoch count,
-/// generator, seed and data schema; `spec.epochs` more epochs are trained.
+/// generator, and its seed, split and data schema (so that the rows split
+/// the same way); `spec.epochs` more epochs are trained.
 llvm::Error trainCommand(const TrainSpec &spec, const ModelCompiler &compile,
                          const CommandOptions &options, llvm::raw_ostream &out);
 
