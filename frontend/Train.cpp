@@ -66,8 +66,8 @@ const std::vector<MetricInfo> &metricInfos() {
   static const std::vector<MetricInfo> table = {
       {"accuracy",
        false,
-       {T::ClassIndex, T::MultiLabel},
-       "class labels (label = \"column\" or labels = [...])"},
+       {T::ClassIndex, T::MultiLabel, T::Scalar, T::Vector},
+       "a target (label = ..., labels = [...], or 0/1 in target = ...)"},
       {"precision_at",
        true,
        {T::ClassIndex, T::MultiLabel},
