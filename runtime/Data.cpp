@@ -769,12 +769,28 @@ static std::unique_ptr<TextTable> tableFromText(llvm::StringRef text,
 static llvm::Expected<std::unique_ptr<TextTable>>
 readTable(const DataSpec &spec, const std::string &path,
           const DataOptions &options) {
+  // Relative paths: the model file's folder, the working directory, then
+  // the model file's parent folders (examples/m.seq naming "data/x.csv"
+  // finds the project's data/ from anywhere).
   std::string resolved = path;
   if (!options.baseDir.empty() && !llvm::sys::path::is_absolute(path)) {
     llvm::SmallString<256> candidate(options.baseDir);
     llvm::sys::path::append(candidate, path);
-    if (llvm::sys::fs::exists(candidate))
+    if (llvm::sys::fs::exists(candidate)) {
       resolved = std::string(candidate);
+    } else if (!llvm::sys::fs::exists(path)) {
+      llvm::SmallString<256> folder(options.baseDir);
+      llvm::sys::fs::make_absolute(folder);
+      for (llvm::StringRef parent = llvm::sys::path::parent_path(folder);
+           !parent.empty(); parent = llvm::sys::path::parent_path(parent)) {
+        llvm::SmallString<256> above(parent);
+        llvm::sys::path::append(above, path);
+        if (llvm::sys::fs::exists(above)) {
+          resolved = std::string(above);
+          break;
+        }
+      }
+    }
   }
   auto buffer = llvm::MemoryBuffer::getFile(resolved, /*IsText=*/true);
   if (!buffer)

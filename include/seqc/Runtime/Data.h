@@ -115,7 +115,7 @@ struct DataOptions {
   /// Seeds the shuffle that splits one file into training and validation.
   uint64_t seed = 0;
   /// Relative data paths are looked up in this folder (the model file's)
-  /// first, then in the working directory.
+  /// first, then in the working directory, then in this folder's parents.
   std::string baseDir;
   /// When set (resuming or evaluating from a checkpoint), its split, classes
   /// and statistics are used instead of the spec's and those computed from
