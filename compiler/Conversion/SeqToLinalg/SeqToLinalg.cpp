@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Conversion/Passes.h"
+#include "seqc/Conversion/ScanToSCF.h"
 
 #include "seqc/Dialect/Seq/SeqDialect.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
@@ -1233,6 +1234,7 @@ struct ConvertSeqToLinalgPass
                  BroadcastLikeOpLowering, PadOpLowering, ScatterAddOpLowering,
                  OneHotOpLowering, UnaryOpLowering<seq::StepOp>,
                  UnaryOpLowering<seq::SignOp>, EqualOpLowering>(ctx);
+    seqc::populateScanToSCFPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

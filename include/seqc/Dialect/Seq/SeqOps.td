@@ -282,4 +282,120 @@ def Seq_OneHotOp : Seq_Op<"one_hot", [Pure, VJP]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Recurrence over time
+//===----------------------------------------------------------------------===//
+
+def Seq_ScanOp : Seq_Op<"scan", [AttrSizedOperandSegments, IsolatedFromAbove,
+                                 RecursiveMemoryEffects, VJP]> {
+  let summary = "a loop over the time axis with carried state";
+  let description = [{
+    Runs its body once per time step `t` of the `sequences` (time-major:
+    each is `[T] ++ S_i` with one common `T`), carrying `m` states.
+
+    Operands: `inits` (the `m` initial states), `sequences` (`k >= 1` values
+    read one step at a time), `captures` (`c` values read whole at every
+    step: parameters and anything else the body uses; the body is isolated
+    from above so that every dependency of a step is an operand).
+
+    The body's block arguments are the `m` states, the `k` slices (each
+    sequence's type without its leading axis) and the `c` captures. Its
+    `seq.yield` gives the `m` new states (of the inits' types) and, after
+    `outs`, `o` per-step outputs.
+
+    Results: the `m` final states, then the `o` per-step outputs stacked
+    along a leading time axis (`[T] ++` the per-step type). With `reverse`,
+    steps run from `t = T - 1` down to 0; the output of step `t` is still
+    stored at index `t`. With `T = 0` the final states are the inits.
+
+    `unroll = u` (default 1) asks the lowering for `u` steps per loop
+    iteration (and a remainder loop); the result is the same.
+
+    Per-step masks of variable-length sequences are ordinary sequences that
+    the body blends with: `new = m * new + (1 - m) * old`.
+
+    ```mlir
+    %hT, %hs = seq.scan inits(%h0 : tensor<?x16xf32>)
+                        over(%xs : tensor<?x?x8xf32>)
+                        captures(%W, %U : tensor<16x16xf32>, tensor<16x8xf32>)
+        -> (tensor<?x16xf32>, tensor<?x?x16xf32>) {
+    ^bb0(%h: tensor<?x16xf32>, %x: tensor<?x8xf32>,
+         %w: tensor<16x16xf32>, %u: tensor<16x8xf32>):
+      ...
+      seq.yield %hn : tensor<?x16xf32> outs(%hn : tensor<?x16xf32>)
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Seq_FloatTensor>:$inits,
+                       Variadic<AnyRankedTensor>:$sequences,
+                       Variadic<AnyRankedTensor>:$captures,
+                       UnitAttr:$reverse,
+                       DefaultValuedAttr<I64Attr, "1">:$unroll);
+  let results = (outs Variadic<Seq_FloatTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    (`reverse` $reverse^)?
+    (`inits` `(` $inits^ `:` type($inits) `)`)?
+    `over` `(` $sequences `:` type($sequences) `)`
+    (`captures` `(` $captures^ `:` type($captures) `)`)?
+    attr-dict-with-keyword `->` `(` type($results) `)` $body
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// A scan whose body block has its arguments (states, slices,
+    /// captures) and nothing else: the caller fills it, ending with a
+    /// seq.yield.
+    static ScanOp createWithBody(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                 ::mlir::TypeRange resultTypes,
+                                 ::mlir::ValueRange inits,
+                                 ::mlir::ValueRange sequences,
+                                 ::mlir::ValueRange captures,
+                                 bool reverse = false, int64_t unroll = 1);
+    unsigned getNumStates() { return getInits().size(); }
+    unsigned getNumOutputs() { return getResults().size() - getNumStates(); }
+    /// The final states and the stacked per-step outputs.
+    ::mlir::ResultRange getFinals() {
+      return getResults().take_front(getNumStates());
+    }
+    ::mlir::ResultRange getOutputs() {
+      return getResults().drop_front(getNumStates());
+    }
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    ::mlir::Block::BlockArgListType getStateArgs() {
+      return getBodyBlock().getArguments().take_front(getNumStates());
+    }
+    ::mlir::Block::BlockArgListType getSliceArgs() {
+      return getBodyBlock().getArguments().slice(getNumStates(),
+                                                 getSequences().size());
+    }
+    ::mlir::Block::BlockArgListType getCaptureArgs() {
+      return getBodyBlock().getArguments().take_back(getCaptures().size());
+    }
+    YieldOp getYield();
+    /// The per-step type of a time-major sequence: its type without the
+    /// leading axis.
+    static ::mlir::RankedTensorType sliceType(::mlir::Type sequenceType);
+    /// `[time] ++ stepType`: a per-step type stacked along time.
+    static ::mlir::RankedTensorType stackedType(int64_t time,
+                                                ::mlir::Type stepType);
+    /// The number of steps as the types know it: the static leading size of
+    /// a sequence, or ShapedType::kDynamic.
+    int64_t getStaticTime();
+  }];
+}
+
+def Seq_YieldOp : Seq_Op<"yield", [Pure, Terminator,
+                                   AttrSizedOperandSegments,
+                                   HasParent<"ScanOp">]> {
+  let summary = "the new states and per-step outputs of a seq.scan step";
+  let arguments = (ins Variadic<Seq_FloatTensor>:$states,
+                       Variadic<Seq_FloatTensor>:$outs);
+  let assemblyFormat = [{
+    ($states^ `:` type($states))? (`outs` `(` $outs^ `:` type($outs) `)`)?
+    attr-dict
+  }];
+}
+
 #endif // SEQC_DIALECT_SEQ_SEQOPS_TD
