@@ -1,5 +1,6 @@
 //===- Data.cpp - Tables of training data ---------------------------------===//
 #include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Random.h"
 
@@ -38,14 +39,6 @@ llvm::Error seqc::rt::makeLocatedError(llvm::StringRef file, int64_t line,
                                        int64_t column,
                                        const std::string &message) {
   return llvm::make_error<LocatedError>(file.str(), line, column, message);
-}
-
-template <typename... Args>
-static llvm::Error makeError(fmt::format_string<Args...> format,
-                             Args &&...args) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      fmt::format(format, std::forward<Args>(args)...));
 }
 
 /// An error at a train block setting, or a plain one if it has no position.

@@ -1,5 +1,6 @@
 //===- JitSession.cpp - A compiled model and its parameters ---------------===//
 #include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/Error.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
 
@@ -28,14 +29,6 @@ static constexpr llvm::StringLiteral kStateAttr = "seq.state";
 static constexpr llvm::StringLiteral kHyperAttr = "seq.hyper";
 static constexpr llvm::StringLiteral kStateListKey = "seqc.state";
 static constexpr llvm::StringLiteral kModelKey = "seqc.model";
-
-template <typename... Args>
-static llvm::Error makeError(fmt::format_string<Args...> format,
-                             Args &&...args) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      fmt::format(format, std::forward<Args>(args)...));
-}
 
 //===----------------------------------------------------------------------===//
 // Types

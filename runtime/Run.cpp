@@ -1,5 +1,6 @@
 //===- Run.cpp - `seqc run`: one forward pass, printed --------------------===//
 #include "seqc/Runtime/Run.h"
+#include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Csv.h"
 #include "seqc/Runtime/JitSession.h"
@@ -11,14 +12,6 @@
 #include <cmath>
 
 using namespace seqc::rt;
-
-template <typename... Args>
-static llvm::Error makeError(fmt::format_string<Args...> format,
-                             Args &&...args) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      fmt::format(format, std::forward<Args>(args)...));
-}
 
 /// Values of one input per instance: the product of its non-batch sizes.
 static llvm::Expected<int64_t> valuesPerRow(const EntryArgument &input) {

@@ -1,5 +1,6 @@
 //===- TrainCommand.cpp - `seqc train` and `seqc eval` --------------------===//
 #include "seqc/Runtime/TrainCommand.h"
+#include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/SafeTensors.h"
@@ -17,14 +18,6 @@ using namespace seqc;
 using namespace seqc::rt;
 
 char ReportedError::ID = 0;
-
-template <typename... Args>
-static llvm::Error makeError(fmt::format_string<Args...> format,
-                             Args &&...args) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      fmt::format(format, std::forward<Args>(args)...));
-}
 
 std::string seqc::rt::checkpointPath(llvm::StringRef dir) {
   llvm::SmallString<256> path(dir);

@@ -1,5 +1,6 @@
 //===- Trainer.cpp - The training loop ------------------------------------===//
 #include "seqc/Runtime/Trainer.h"
+#include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/TrainingModule.h"
 
@@ -15,14 +16,6 @@
 
 using namespace seqc;
 using namespace seqc::rt;
-
-template <typename... Args>
-static llvm::Error makeError(fmt::format_string<Args...> format,
-                             Args &&...args) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      fmt::format(format, std::forward<Args>(args)...));
-}
 
 static constexpr llvm::StringLiteral kForwardEntry = "forward";
 static constexpr llvm::StringLiteral kFormatKey = "seqc.format";
