@@ -125,7 +125,7 @@ public:
       srcMgr.PrintMessage(SMLoc::getFromPointer(buffer->getBufferStart()),
                           SourceMgr::DK_Error,
                           "file is empty: expected a 'model', 'layer', "
-                          "'train' or 'use' definition");
+                          "'fn', 'train' or 'use' definition");
       return false;
     }
     module->files.push_back(std::move(file));

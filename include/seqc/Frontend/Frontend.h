@@ -62,7 +62,10 @@ std::unique_ptr<ast::Module> parseSource(llvm::SourceMgr &srcMgr,
 void printAST(const ast::Module &module, llvm::raw_ostream &os);
 
 /// Name resolution, layer instantiation with concrete dims, inlining of
-/// fn/layer calls, shape checking. Returns std::nullopt after printing errors.
+/// fn/layer calls, shape checking; the train blocks are checked too, and the
+/// selected model's is kept in Program::train. With options.withLoss, also
+/// the entry point "loss" (see TypedIR.h). Returns std::nullopt after
+/// printing errors.
 std::optional<tir::Program> elaborate(const ast::Module &module,
                                       llvm::SourceMgr &srcMgr,
                                       const FrontendOptions &options);

@@ -7,6 +7,11 @@
 // `type.dims` is the shape of one instance, and `type.batched` says whether it
 // depends on the inputs (MLIRGen then adds a leading batch dimension).
 //
+// With FrontendOptions::withLoss, the train block's loss is the entry point
+// "loss": the forward's inputs, then the target (a Token scalar for a class
+// index), and a result that is the BatchMean of the per-instance loss plus
+// the unbatched terms: an unbatched scalar, a rank-0 tensor after MLIRGen.
+//
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_FRONTEND_TYPEDIR_H
 #define SEQC_FRONTEND_TYPEDIR_H
