@@ -57,9 +57,7 @@ public:
   }
 
 private:
-  Value constant(int64_t v) {
-    return b.create<arith::ConstantIndexOp>(loc, v);
-  }
+  Value constant(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
 
   /// A block argument has the size of the operand it stands for (a slice
   /// that of its sequence, one axis further).
@@ -158,8 +156,8 @@ private:
         })
         .Case<seq::ReduceSumOp, seq::ReduceMeanOp, seq::ReduceMaxOp>(
             [&](Operation *op) -> Value {
-              auto axes = cast<DenseI64ArrayAttr>(op->getAttr("axes"))
-                              .asArrayRef();
+              auto axes =
+                  cast<DenseI64ArrayAttr>(op->getAttr("axes")).asArrayRef();
               Value input = op->getOperand(0);
               int64_t kept = -1;
               for (int64_t i = 0, e = rankOf(input); i < e; ++i)
@@ -167,9 +165,7 @@ private:
                   return size(input, i);
               return {};
             })
-        .Case([&](seq::BroadcastLikeOp op) {
-          return size(op.getLike(), axis);
-        })
+        .Case([&](seq::BroadcastLikeOp op) { return size(op.getLike(), axis); })
         .Case([&](seq::PadOp op) -> Value {
           Value in = size(op.getInput(), axis);
           if (!in || axis != (int64_t)op.getAxis())
@@ -233,8 +229,7 @@ struct ScanOpLowering : OpConversionPattern<seq::ScanOp> {
     // Sizes of one step of each sequence: [1] ++ its sizes after time.
     SmallVector<SmallVector<OpFoldResult>> sliceSizes;
     for (Value s : sequences) {
-      SmallVector<OpFoldResult> sizes =
-          tensor::getMixedSizes(rewriter, loc, s);
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, s);
       sizes[0] = rewriter.getIndexAttr(1);
       sliceSizes.push_back(sizes);
     }
@@ -256,10 +251,9 @@ struct ScanOpLowering : OpConversionPattern<seq::ScanOp> {
         }
         Value size = stepSizes.size(yield.getOuts()[j], axis - 1);
         if (!size)
-          return op.emitOpError()
-                 << "cannot derive the size of axis " << axis - 1
-                 << " of per-step output #" << j
-                 << " from the sizes of the operands";
+          return op.emitOpError() << "cannot derive the size of axis "
+                                  << axis - 1 << " of per-step output #" << j
+                                  << " from the sizes of the operands";
         dynamicSizes.push_back(size);
         sizes.push_back(size);
       }
@@ -269,8 +263,7 @@ struct ScanOpLowering : OpConversionPattern<seq::ScanOp> {
     }
 
     // One loop of `copies` steps per iteration over [lb, ub).
-    auto buildLoop = [&](Value lb, Value ub, int64_t copies,
-                         ValueRange inits) {
+    auto buildLoop = [&](Value lb, Value ub, int64_t copies, ValueRange inits) {
       Value step = rewriter.create<arith::ConstantIndexOp>(loc, copies);
       auto loop = rewriter.create<scf::ForOp>(loc, lb, ub, step, inits);
       OpBuilder::InsertionGuard guard(rewriter);
@@ -296,8 +289,8 @@ struct ScanOpLowering : OpConversionPattern<seq::ScanOp> {
           SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
           BlockArgument arg = op.getSliceArgs()[j];
           map.map(arg, rewriter.create<tensor::ExtractSliceOp>(
-                           loc, cast<RankedTensorType>(arg.getType()),
-                           seqValue, offsets, sliceSizes[j], strides));
+                           loc, cast<RankedTensorType>(arg.getType()), seqValue,
+                           offsets, sliceSizes[j], strides));
         }
         for (auto [arg, capture] : llvm::zip(op.getCaptureArgs(), captures))
           map.map(arg, capture);

@@ -34,10 +34,10 @@ using namespace seqc::seq;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-ScanOp ScanOp::createWithBody(OpBuilder &b, Location loc,
-                              TypeRange resultTypes, ValueRange inits,
-                              ValueRange sequences, ValueRange captures,
-                              bool reverse, int64_t unroll) {
+ScanOp ScanOp::createWithBody(OpBuilder &b, Location loc, TypeRange resultTypes,
+                              ValueRange inits, ValueRange sequences,
+                              ValueRange captures, bool reverse,
+                              int64_t unroll) {
   auto scan = b.create<ScanOp>(loc, resultTypes, inits, sequences, captures,
                                reverse, static_cast<uint64_t>(unroll));
   SmallVector<Type> argTypes(inits.getTypes());
@@ -139,8 +139,8 @@ LogicalResult ScanOp::verifyRegions() {
     if (body.getArgument(m + j).getType() != expected)
       return emitOpError() << "body argument #" << m + j << " (slice of "
                            << "sequence #" << j << ") has type "
-                           << body.getArgument(m + j).getType()
-                           << ", expected " << expected
+                           << body.getArgument(m + j).getType() << ", expected "
+                           << expected
                            << " (the sequence's type without its time axis)";
   }
   for (unsigned j = 0; j < c; ++j)
@@ -154,25 +154,21 @@ LogicalResult ScanOp::verifyRegions() {
   if (!yield)
     return emitOpError() << "body must end with seq.yield";
   if (yield.getStates().size() != m)
-    return yield.emitOpError()
-           << "yields " << yield.getStates().size() << " states, expected "
-           << m;
+    return yield.emitOpError() << "yields " << yield.getStates().size()
+                               << " states, expected " << m;
   for (unsigned i = 0; i < m; ++i)
     if (yield.getStates()[i].getType() != getInits()[i].getType())
       return yield.emitOpError()
-             << "state #" << i << " has type "
-             << yield.getStates()[i].getType() << ", expected the init's type "
-             << getInits()[i].getType();
+             << "state #" << i << " has type " << yield.getStates()[i].getType()
+             << ", expected the init's type " << getInits()[i].getType();
   unsigned o = getNumOutputs();
   if (yield.getOuts().size() != o)
     return yield.emitOpError()
            << "yields " << yield.getOuts().size()
-           << " per-step outputs, but the scan has " << o
-           << " stacked outputs";
+           << " per-step outputs, but the scan has " << o << " stacked outputs";
   int64_t time = getStaticTime();
   for (unsigned j = 0; j < o; ++j) {
-    RankedTensorType expected =
-        stackedType(time, yield.getOuts()[j].getType());
+    RankedTensorType expected = stackedType(time, yield.getOuts()[j].getType());
     if (getOutputs()[j].getType() != expected)
       return emitOpError() << "stacked output #" << j << " has type "
                            << getOutputs()[j].getType() << ", expected "
@@ -289,8 +285,8 @@ struct DropUnusedScanResults : OpRewritePattern<ScanOp> {
       states.push_back(keepState[i] ? yield.getStates()[i]
                                     : body.getArgument(i));
     rewriter.setInsertionPoint(yield);
-    yield = rewriter.replaceOpWithNewOp<YieldOp>(yield, states,
-                                                 yield.getOuts());
+    yield =
+        rewriter.replaceOpWithNewOp<YieldOp>(yield, states, yield.getOuts());
     llvm::SetVector<Operation *> toErase;
     for (auto &ops : deadOps)
       toErase.insert(ops.begin(), ops.end());
@@ -299,8 +295,8 @@ struct DropUnusedScanResults : OpRewritePattern<ScanOp> {
         rewriter.eraseOp(&op);
 
     rewriter.setInsertionPoint(scan);
-    ScanOp newScan = rebuildScan(rewriter, scan, inits, types, keepState,
-                                 keepOut);
+    ScanOp newScan =
+        rebuildScan(rewriter, scan, inits, types, keepState, keepOut);
     SmallVector<Value> replacements;
     unsigned next = 0;
     for (unsigned i = 0; i < m; ++i)
@@ -398,17 +394,16 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   for (unsigned j : diffSequences)
     types.push_back(getSequences()[j].getType());
 
-  ScanOp backward =
-      createWithBody(b, loc, types, inits, sequences, getCaptures(),
-                     !getReverse(), getUnroll());
+  ScanOp backward = createWithBody(b, loc, types, inits, sequences,
+                                   getCaptures(), !getReverse(), getUnroll());
   Block &body = backward.getBodyBlock();
   unsigned numCaps = diffCaptures.size();
   auto stateCots = body.getArguments().take_front(m);
   auto capSums = body.getArguments().slice(m, numCaps);
   auto savedStates = body.getArguments().slice(m + numCaps, m);
   auto slices = body.getArguments().slice(m + numCaps + m, k);
-  auto outCots = body.getArguments().slice(m + numCaps + m + k,
-                                           givenOutputs.size());
+  auto outCots =
+      body.getArguments().slice(m + numCaps + m + k, givenOutputs.size());
   auto captures = body.getArguments().take_back(c);
 
   {
