@@ -22,6 +22,7 @@
 #include "seqc/Dialect/Seq/ReverseSweep.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -392,7 +393,7 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
     sequences.push_back(resultGrads[m + j]);
   SmallVector<Type> types(ValueRange(inits).getTypes());
   for (unsigned j : diffSequences)
-    types.push_back(getSequences()[j].getType());
+    types.push_back(stackedType(time, sliceType(getSequences()[j].getType())));
 
   ScanOp backward = createWithBody(b, loc, types, inits, sequences,
                                    getCaptures(), !getReverse(), getUnroll());
@@ -458,7 +459,12 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
     operandGrads[i] = backward.getResult(i);
   for (auto [n, j] : llvm::enumerate(diffCaptures))
     operandGrads[m + k + j] = backward.getResult(m + n);
-  for (auto [n, j] : llvm::enumerate(diffSequences))
-    operandGrads[m + j] = backward.getResult(m + numCaps + n);
+  for (auto [n, j] : llvm::enumerate(diffSequences)) {
+    // A sequence whose time axis is dynamic while another's is static.
+    Value g = backward.getResult(m + numCaps + n);
+    Type type = getSequences()[j].getType();
+    operandGrads[m + j] =
+        g.getType() == type ? g : b.create<tensor::CastOp>(loc, type, g);
+  }
   return success();
 }

@@ -122,3 +122,34 @@ func.func @masked(%W: tensor<4x4xf32> {seq.param = "W"}, %scale: tensor<4xf32> {
   %l = seq.reduce_sum %r [0, 1] : tensor<?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Integer sequences (token ids, gathered from a captured table in the body)
+// get no cotangent; the table gets the sum of the steps' scatter-adds. The
+// time axis is static through %ys, so the backward's stacked cotangent of
+// %xs is [5, 3] and is cast back to the type of %xs.
+// CHECK-LABEL: func.func @ids_grad
+// CHECK: %[[F:.*]]:3 = seq.scan inits(%arg1 : tensor<3xf64>) over(%arg2, %arg3, %arg4 : tensor<?x3xf64>, tensor<5x3xf64>, tensor<5x2xi64>) captures(%arg0, %arg5 : tensor<3xf64>, tensor<7x3xf64>) -> (tensor<3xf64>, tensor<5x3xf64>, tensor<5x3xf64>)
+// CHECK: %[[R:.*]]:5 = seq.scan reverse inits({{.*}} : tensor<3xf64>, tensor<3xf64>, tensor<7x3xf64>) over(%[[F]]#2, %arg2, %arg3, %arg4, %{{.*}} : tensor<5x3xf64>, tensor<?x3xf64>, tensor<5x3xf64>, tensor<5x2xi64>, tensor<5x3xf64>) captures(%arg0, %arg5 : tensor<3xf64>, tensor<7x3xf64>) -> (tensor<3xf64>, tensor<3xf64>, tensor<7x3xf64>, tensor<5x3xf64>, tensor<5x3xf64>)
+// CHECK: seq.scatter_add %{{.*}}[%{{.*}}] rows = 7 : tensor<2x3xf64>, tensor<2xi64> -> tensor<7x3xf64>
+// CHECK: tensor.cast %[[R]]#3 : tensor<5x3xf64> to tensor<?x3xf64>
+// CHECK: return %{{.*}}, %[[R]]#1, %[[R]]#2
+func.func @ids(%W: tensor<3xf64> {seq.param = "W"}, %h0: tensor<3xf64> {seq.input = "h0"},
+               %xs: tensor<?x3xf64> {seq.input = "xs"}, %ys: tensor<5x3xf64> {seq.input = "ys"},
+               %ids: tensor<5x2xi64> {seq.input = "ids"}, %E: tensor<7x3xf64> {seq.param = "E"}) -> tensor<f64> {
+  %r:2 = seq.scan inits(%h0 : tensor<3xf64>) over(%xs, %ys, %ids : tensor<?x3xf64>, tensor<5x3xf64>, tensor<5x2xi64>)
+                  captures(%W, %E : tensor<3xf64>, tensor<7x3xf64>) -> (tensor<3xf64>, tensor<5x3xf64>) {
+  ^bb0(%h: tensor<3xf64>, %x: tensor<3xf64>, %y: tensor<3xf64>, %i: tensor<2xi64>, %w: tensor<3xf64>, %e: tensor<7x3xf64>):
+    %g = seq.gather %e[%i] : tensor<7x3xf64>, tensor<2xi64> -> tensor<2x3xf64>
+    %gs = seq.reduce_sum %g [0] : tensor<2x3xf64> -> tensor<3xf64>
+    %a = seq.mul %h, %w : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+    %b = seq.add %a, %x : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+    %c = seq.mul %b, %y : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+    %d = seq.add %c, %gs : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+    %hn = seq.tanh %d : tensor<3xf64>
+    seq.yield %hn : tensor<3xf64> outs(%hn : tensor<3xf64>)
+  }
+  %l = seq.reduce_sum %r#1 [0, 1] : tensor<5x3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+}
