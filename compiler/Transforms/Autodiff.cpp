@@ -46,10 +46,15 @@ public:
     OpBuilder b(ret);
     Location loc = grad.getLoc();
 
+    // Integer inputs (class labels, token indices) have no cotangent.
+    auto isFloat = [](Value v) {
+      return isa<FloatType>(cast<ShapedType>(v.getType()).getElementType());
+    };
     SmallVector<Value> wrt;
     for (BlockArgument arg : body.getArguments())
       if (grad.getArgAttr(arg.getArgNumber(), seq::kParamAttr) ||
-          (wrtInputs && grad.getArgAttr(arg.getArgNumber(), seq::kInputAttr)))
+          (wrtInputs && isFloat(arg) &&
+           grad.getArgAttr(arg.getArgNumber(), seq::kInputAttr)))
         wrt.push_back(arg);
     SmallVector<Operation *> forward;
     for (Operation &op : body.without_terminator())
