@@ -321,11 +321,34 @@ TEST_P(ScanTest, GradientsMatchFiniteDifferences) {
   const CellSpec &spec = GetParam();
   LossSpec lossSpec{cellModule(spec), DType::F64, /*wrtInputs=*/true};
   SEQC_ASSERT_OK_AND_ASSIGN(loss, CompiledLoss::create(context, lossSpec));
+  // An unrolled scan must give the gradients of the plain loop.
+  std::unique_ptr<CompiledLoss> looped;
+  if (spec.unroll != 1) {
+    CellSpec plain = spec;
+    plain.unroll = 1;
+    LossSpec plainSpec{cellModule(plain), DType::F64, /*wrtInputs=*/true};
+    auto compiled = CompiledLoss::create(context, plainSpec);
+    ASSERT_TRUE(static_cast<bool>(compiled))
+        << llvm::toString(compiled.takeError());
+    looped = std::move(*compiled);
+  }
   for (int64_t steps : stepCounts()) {
     auto values = sampleArguments(spec, steps, batchSize(), 100 + steps);
     for (auto &[name, value] : values)
       SEQC_ASSERT_OK(loss->set(name, value));
     SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
+    if (looped) {
+      for (auto &[name, value] : values)
+        SEQC_ASSERT_OK(looped->set(name, value));
+      SEQC_ASSERT_OK_AND_ASSIGN(loopedResult, looped->gradients());
+      for (const auto &[name, grad] : result.grads) {
+        SEQC_ASSERT_OK_AND_ASSIGN(
+            comparison, compareTensors(grad, loopedResult.grads[name]));
+        EXPECT_LE(comparison.maxError, kForwardTolerance)
+            << "T = " << steps << ", unrolled vs looped gradient of " << name
+            << ": " << comparison.describe(grad.shape());
+      }
+    }
     EXPECT_LE(relativeError(result.loss, referenceLoss(spec, values)),
               kForwardTolerance)
         << "T = " << steps;
