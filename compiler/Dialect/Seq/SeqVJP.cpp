@@ -386,16 +386,22 @@ LogicalResult LogSoftmaxOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult MaxoutOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                  SmallVectorImpl<Value> &operandGrads) {
-  // Each piece gets the cotangent where it attained the maximum.
+  // The pieces that attain the maximum share the cotangent evenly.
   GradBuilder g(b, getLoc());
   Value x = getInput(), y = getResult(), dy = resultGrads[0];
   int64_t axis = typeOf(x).getRank() - 1;
   int64_t width = typeOf(y).getShape().back();
-  SmallVector<Value> pieces;
+  SmallVector<Value> masks;
+  Value ties;
   for (int64_t j = 0; j < (int64_t)getK(); ++j) {
     Value piece = g.slice(x, axis, j * width, width);
-    pieces.push_back(g.mul(dy, g.equal(piece, y)));
+    masks.push_back(g.equal(piece, y));
+    ties = ties ? g.add(ties, masks.back()) : masks.back();
   }
+  Value share = g.div(dy, ties);
+  SmallVector<Value> pieces;
+  for (Value mask : masks)
+    pieces.push_back(g.mul(share, mask));
   if (pieces.size() == 1)
     return single(operandGrads, pieces[0]);
   return single(operandGrads,
@@ -476,12 +482,15 @@ LogicalResult ReduceMeanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult ReduceMaxOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
-  // The cotangent goes to the elements equal to the maximum.
+  // The cotangent is shared evenly by the elements equal to the maximum, as
+  // PyTorch's amax does: a valid subgradient also at ties.
   GradBuilder g(b, getLoc());
   Value x = getInput();
   Value max = g.unreduce(getResult(), getAxes(), x);
+  Value mask = g.equal(x, max);
+  Value ties = g.unreduce(g.reduceSum(mask, getAxes()), getAxes(), x);
   Value spread = g.unreduce(resultGrads[0], getAxes(), x);
-  return single(operandGrads, g.mul(spread, g.equal(x, max)));
+  return single(operandGrads, g.mul(spread, g.div(mask, ties)));
 }
 
 //===----------------------------------------------------------------------===//

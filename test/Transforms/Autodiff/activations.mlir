@@ -86,13 +86,17 @@ func.func @exp_log_sqrt_abs(%x: tensor<4xf32> {seq.param = "x"}) -> tensor<f32> 
 
 // -----
 
-// maxout: each piece gets the cotangent where it equals the maximum.
+// maxout: the pieces equal to the maximum share the cotangent.
 // CHECK-LABEL: func.func @maxout_grad
 // CHECK: %[[Y:.*]] = seq.maxout %arg0 k = 2
 // CHECK: %[[P0:.*]] = seq.slice %arg0 axis = 0 start = 0 size = 3
-// CHECK: seq.equal %[[P0]], %[[Y]]
+// CHECK: %[[M0:.*]] = seq.equal %[[P0]], %[[Y]]
 // CHECK: %[[P1:.*]] = seq.slice %arg0 axis = 0 start = 3 size = 3
-// CHECK: seq.equal %[[P1]], %[[Y]]
+// CHECK: %[[M1:.*]] = seq.equal %[[P1]], %[[Y]]
+// CHECK: %[[TIES:.*]] = seq.add %[[M0]], %[[M1]]
+// CHECK: %[[SHARE:.*]] = seq.div %{{.*}}, %[[TIES]]
+// CHECK: seq.mul %[[SHARE]], %[[M0]]
+// CHECK: seq.mul %[[SHARE]], %[[M1]]
 // CHECK: seq.concat
 func.func @maxout(%x: tensor<6xf32> {seq.param = "x"}) -> tensor<f32> {
   %y = seq.maxout %x k = 2 : tensor<6xf32> -> tensor<3xf32>

@@ -26,13 +26,15 @@ func.func @mean(%b: tensor<3xf32> {seq.param = "b"}, %x: tensor<?x3xf32> {seq.in
 
 // -----
 
-// max: the cotangent goes where the input equals the maximum.
+// max: the cotangent is shared by the elements equal to the maximum.
 // CHECK-LABEL: func.func @max_grad
 // CHECK: %[[M:.*]] = seq.reduce_max %arg0 [1]
 // CHECK: %[[ME:.*]] = seq.expand_dims %[[M]] axis = 1
 // CHECK: %[[MB:.*]] = seq.broadcast_like %[[ME]], %arg0
 // CHECK: %[[MASK:.*]] = seq.equal %arg0, %[[MB]]
-// CHECK: seq.mul %{{.*}}, %[[MASK]]
+// CHECK: %[[TIES:.*]] = seq.reduce_sum %[[MASK]] [1]
+// CHECK: %[[SHARE:.*]] = seq.div %[[MASK]], %{{.*}}
+// CHECK: seq.mul %{{.*}}, %[[SHARE]]
 func.func @max(%a: tensor<2x3xf32> {seq.param = "a"}) -> tensor<f32> {
   %m = seq.reduce_max %a [1] : tensor<2x3xf32> -> tensor<2xf32>
   %l = seq.reduce_sum %m [0] : tensor<2xf32> -> tensor<f32>
