@@ -191,8 +191,11 @@ void ASTPrinter::print(const Decl &decl, unsigned indent) {
     os << "\n";
     return;
   }
-  if (const auto *block = llvm::dyn_cast<BlockDecl>(&decl)) {
-    os << (block->isModel() ? "model " : "layer ") << block->name << "(";
+  const auto *cell = llvm::dyn_cast<CellDecl>(&decl);
+  if (const auto *block =
+          cell ? cell : llvm::dyn_cast<BlockDecl>(&decl)) {
+    os << (cell ? "cell " : block->isModel() ? "model " : "layer ")
+       << block->name << "(";
     bool first = true;
     for (const DimDecl &dim : block->dims) {
       if (!first)
@@ -209,6 +212,24 @@ void ASTPrinter::print(const Decl &decl, unsigned indent) {
     os << ")\n";
     for (const auto &member : block->members)
       print(*member, indent + 2);
+    if (cell) {
+      for (const StateSpec &state : cell->states) {
+        os.indent(indent + 2) << "state " << state.name << ": ";
+        print(state.type);
+        if (state.init) {
+          os << " = ";
+          print(*state.init);
+        }
+        os << "\n";
+      }
+      for (const Stmt &stmt : cell->body)
+        printStmt(stmt, indent + 2);
+      if (cell->out) {
+        os.indent(indent + 2) << "out ";
+        print(*cell->out);
+        os << "\n";
+      }
+    }
     return;
   }
   if (const auto *param = llvm::dyn_cast<ParamDecl>(&decl)) {

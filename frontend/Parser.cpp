@@ -203,6 +203,8 @@ private:
   std::unique_ptr<Decl> parseTopLevel();
   std::unique_ptr<Decl> parseUse();
   std::unique_ptr<Decl> parseBlock();
+  std::unique_ptr<Decl> parseCell();
+  bool parseCellMember(CellDecl &cell);
   bool parseDimDecls(BlockDecl &block);
   bool parseMember(BlockDecl &block);
   bool parseParamGroup(std::vector<std::unique_ptr<Decl>> &members);
@@ -266,10 +268,10 @@ std::unique_ptr<Decl> Parser::parseTopLevel() {
   case TokenKind::KwFn:
     return parseFunc(/*isEntry=*/false); // a file-level function
   case TokenKind::KwCell:
-    return error(tok.loc(), "'cell' definitions are not supported yet");
+    return parseCell();
   default:
     return errorExpected(
-        "'use', 'layer', 'model', 'fn' or 'train' at the top level");
+        "'use', 'layer', 'model', 'cell', 'fn' or 'train' at the top level");
   }
 }
 
@@ -333,6 +335,89 @@ std::unique_ptr<Decl> Parser::parseBlock() {
   return block;
 }
 
+std::unique_ptr<Decl> Parser::parseCell() {
+  consume(); // 'cell'
+  std::string name;
+  SMLoc nameLoc;
+  if (!expectIdentifier(name, nameLoc, "a name after 'cell'"))
+    return nullptr;
+  auto cell = std::make_unique<CellDecl>(name, nameLoc);
+  if (tok.is(TokenKind::LParen) && !parseDimDecls(*cell))
+    return nullptr;
+  SMLoc openLoc = tok.loc();
+  if (!expect(TokenKind::LBrace, "to start the body of cell '" + name + "'"))
+    return nullptr;
+  for (;;) {
+    skipNewlines();
+    if (tok.is(TokenKind::RBrace)) {
+      cell->bodyEnd = tok.loc();
+      consume();
+      break;
+    }
+    if (tok.is(TokenKind::Eof)) {
+      expectClose(TokenKind::RBrace, openLoc,
+                  "to close the body of cell '" + name + "'");
+      return nullptr;
+    }
+    if (!parseCellMember(*cell))
+      return nullptr;
+  }
+  return cell;
+}
+
+bool Parser::parseCellMember(CellDecl &cell) {
+  switch (tok.kind) {
+  case TokenKind::KwParam:
+    if (!parseParamGroup(cell.members))
+      return false;
+    return expectEndOfStatement("the parameters");
+  case TokenKind::KwState:
+    consume();
+    do {
+      StateSpec state;
+      if (!expectIdentifier(state.name, state.loc, "a state name"))
+        return false;
+      if (!expect(TokenKind::Colon, "and a shape after state '" + state.name +
+                                        "' (like 'h: [H] = 0')"))
+        return false;
+      std::unique_ptr<TypeExpr> type = parseType();
+      if (!type)
+        return false;
+      state.type = std::move(*type);
+      if (consumeIf(TokenKind::Equal)) {
+        state.init = parseExpr();
+        if (!state.init)
+          return false;
+      }
+      cell.states.push_back(std::move(state));
+    } while (consumeIf(TokenKind::Comma));
+    return expectEndOfStatement("the states");
+  case TokenKind::KwOut:
+    if (cell.out) {
+      error(tok.loc(), "cell '" + cell.name + "' has a second 'out'");
+      return false;
+    }
+    cell.outLoc = tok.loc();
+    consume();
+    cell.out = parseExpr();
+    if (!cell.out)
+      return false;
+    return expectEndOfStatement("the output");
+  case TokenKind::Identifier:
+    if (peek().is(TokenKind::Equal)) {
+      if (!parseStmt(cell.body))
+        return false;
+      return expectEndOfStatement("the statement");
+    }
+    [[fallthrough]];
+  default:
+    errorExpected("a member of cell '" + cell.name +
+                  "' ('param', 'state', an assignment like 'h = tanh(...)' "
+                  "or 'out h')");
+    return false;
+  }
+}
+
 bool Parser::parseDimDecls(BlockDecl &block) {
   SMLoc openLoc = tok.loc();
   consume(); // '('
@@ -379,8 +464,7 @@ bool Parser::parseMember(BlockDecl &block) {
   case TokenKind::KwState:
   case TokenKind::KwOut:
     error(tok.loc(), spell(tok.kind) +
-                         " is only allowed in a cell (cells are not "
-                         "supported yet)");
+                         " is only allowed in a cell");
     return false;
   case TokenKind::Identifier:
     if (peek().is(TokenKind::LParen)) {

@@ -414,6 +414,7 @@ private:
   std::set<std::pair<const char *, std::string>> reported;
 
   llvm::StringMap<const ast::BlockDecl *> blocks; // layers and models
+  llvm::StringMap<const ast::CellDecl *> cells;
   std::vector<const ast::TrainDecl *> trains;
   /// File-level functions (`fn` outside a layer), called from anywhere. Their
   /// bodies see their arguments, builtins and each other: they run in an
@@ -471,6 +472,15 @@ void Sema::collectGlobals(bool checkBlocks) {
         }
         if (checkBlocks)
           checkBlock(*block);
+      } else if (const auto *cell = llvm::dyn_cast<ast::CellDecl>(decl.get())) {
+        auto [it, inserted] = cells.try_emplace(cell->name, cell);
+        if (!inserted) {
+          if (checkBlocks)
+            duplicate("cell", cell->name, cell->loc, it->second->loc);
+          continue;
+        }
+        if (checkBlocks)
+          sema::checkCell(*cell, *this);
       } else if (const auto *train =
                      llvm::dyn_cast<ast::TrainDecl>(decl.get())) {
         trains.push_back(train);
@@ -1022,6 +1032,14 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
   StringRef layerName = call.calleeName();
   const Expr &callee = *call.lhs;
   auto it = blocks.find(layerName);
+  if (it == blocks.end() && cells.count(layerName)) {
+    error(callee.loc(),
+          "cell '" + layerName +
+              "' cannot be instantiated yet: applying cells to sequences is "
+              "not supported yet",
+          callee.range);
+    return false;
+  }
   if (it == blocks.end()) {
     std::vector<std::string> layers;
     for (const auto &entry : blocks)

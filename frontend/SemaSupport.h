@@ -63,6 +63,13 @@ struct TrainCheck {
 TrainCheck checkTrainSettings(const ast::TrainDecl &train, TrainSpec &spec,
                               Reporter &reporter);
 
+/// Checks what a cell's definition must satisfy on its own (SemaCells.cpp):
+/// distinct names; time indices only `t` and `t-1`; `x` (the input) only at
+/// `t`; a state read at `t-1` has an initial value, one read at `t` (or
+/// without an index) is assigned before; every state is assigned; `out` is
+/// present. Shapes are not checked here. Returns false after reporting.
+bool checkCell(const ast::CellDecl &cell, Reporter &reporter);
+
 /// Kinds of data dimensions (`In: features`), in documentation order.
 llvm::ArrayRef<std::string> dataDimKindNames();
 

@@ -108,7 +108,7 @@ struct Stmt {
 
 class Decl {
 public:
-  enum class Kind { Use, Layer, Model, Train, Param, Instance, Func };
+  enum class Kind { Use, Layer, Model, Train, Param, Instance, Func, Cell };
 
   Decl(Kind kind, std::string name, llvm::SMLoc loc)
       : kind(kind), name(std::move(name)), loc(loc) {}
@@ -198,6 +198,32 @@ public:
 
   std::vector<DimDecl> dims;
   std::vector<std::unique_ptr<Decl>> members; // Param, Instance, Func
+};
+
+/// `state h: [H] = 0` (one per name of a `state a: ..., b: ...`); a state
+/// without an initial value must not be read at `t-1`.
+struct StateSpec {
+  std::string name;
+  llvm::SMLoc loc;
+  TypeExpr type;
+  std::unique_ptr<Expr> init; // null: no initial value
+};
+
+/// `cell Name(dims) { param ...  state ...  name = expr ...  out expr }`:
+/// one time step of a recurrence. `x` is the current input (`x[t]`), a
+/// state's previous value is `h[t-1]`. The dimensions and the params live in
+/// the BlockDecl part (members holds only ParamDecls).
+class CellDecl : public BlockDecl {
+public:
+  CellDecl(std::string name, llvm::SMLoc loc)
+      : BlockDecl(Kind::Cell, std::move(name), loc) {}
+  static bool classof(const Decl *d) { return d->getKind() == Kind::Cell; }
+
+  std::vector<StateSpec> states;
+  std::vector<Stmt> body;        // Assign statements, in order
+  std::unique_ptr<Expr> out;     // null: `out` is missing (sema reports it)
+  llvm::SMLoc outLoc;            // the `out` keyword
+  llvm::SMLoc bodyEnd;           // the closing `}`
 };
 
 /// `key = value` in a train block.
