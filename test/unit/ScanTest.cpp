@@ -36,6 +36,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -64,6 +65,8 @@ struct CellSpec {
   /// A dynamic batch axis (needs a static time axis: the runtime checks
   /// that dynamic leading axes of the inputs agree).
   bool dynamicBatch = false;
+  /// Sizes: the reference loop and the checks use H, P and N.
+  int64_t hidden = H, input = P, batch = N;
 };
 
 std::string dim(int64_t size) { return size < 0 ? "?" : std::to_string(size); }
@@ -71,6 +74,7 @@ std::string dim(int64_t size) { return size < 0 ? "?" : std::to_string(size); }
 /// `@loss` = sum(hs * w) + sum(hT * v) of the scanned cell, and `@forward`
 /// returning (hT, hs); `!T` is the float type.
 std::string cellModule(const CellSpec &spec) {
+  const int64_t H = spec.hidden, P = spec.input, N = spec.batch;
   std::string n = spec.dynamicBatch ? "?" : std::to_string(N);
   std::string t = dim(spec.time);
   std::string state = fmt::format("tensor<{}x{}x!T>", n, H);
@@ -632,6 +636,62 @@ TEST_F(ScanSizeTest, LoweredIRDoesNotGrowWithT) {
       std::cout << fmt::format("  {}: T = 50: {} ops, {:.3f} s; T = 500: {} "
                                "ops, {:.3f} s\n",
                                spec.name, ops50, seconds50, ops500, seconds500);
+  }
+}
+
+/// Not run by default (--gtest_also_run_disabled_tests): the time of the
+/// compiled forward and of the gradient (forward and BPTT) per step of an f32
+/// Elman cell with N = 32, P = 64, H = 128, for growing T.
+TEST_F(ScanSizeTest, DISABLED_TimePerStep) {
+  CellSpec spec{"bench"};
+  spec.hidden = 128;
+  spec.input = 64;
+  spec.batch = 32;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(
+          withFloatType(cellModule(spec), "f32"), &context);
+  ASSERT_TRUE(module);
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  pm.addPass(seqc::createSeqcAutodiff());
+  pm.addPass(mlir::createCanonicalizerPass());
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
+  Rng rng(3);
+  auto random = [&](llvm::ArrayRef<int64_t> shape, double scale) {
+    Tensor tensor(DType::F32, shape);
+    for (int64_t i = 0; i < tensor.numElements(); ++i)
+      tensor.setDouble(i, rng.uniform(-scale, scale));
+    return tensor;
+  };
+  SEQC_ASSERT_OK(session->setParam("W", random({128, 128}, 0.1)));
+  SEQC_ASSERT_OK(session->setParam("U", random({128, 64}, 0.1)));
+  SEQC_ASSERT_OK(session->setParam("b", random({128}, 0.1)));
+  for (int64_t steps : {16, 64, 256, 1024}) {
+    Tensor h0 = random({32, 128}, 0.5), xs = random({steps, 32, 64}, 1.0);
+    Tensor w = random({steps, 32, 128}, 1.0), v = random({32, 128}, 1.0);
+    auto median = [&](llvm::StringRef entry, std::vector<Tensor> inputs) {
+      std::vector<double> times;
+      for (int i = 0; i < 5; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        auto outputs = session->run(entry, inputs);
+        times.push_back(std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
+        if (!outputs) {
+          ADD_FAILURE() << llvm::toString(outputs.takeError());
+          return 0.0;
+        }
+      }
+      std::sort(times.begin(), times.end());
+      return times[times.size() / 2];
+    };
+    double forward = median("forward", {h0, xs});
+    double gradient = median("loss_grad", {h0, xs, w, v});
+    std::cout << fmt::format(
+        "  T = {:>4}: forward {:8.3f} ms ({:6.1f} us/step), "
+        "gradient {:8.3f} ms ({:6.1f} us/step)\n",
+        steps, forward * 1e3, forward * 1e6 / steps, gradient * 1e3,
+        gradient * 1e6 / steps);
   }
 }
 
