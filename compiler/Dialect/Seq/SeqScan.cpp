@@ -291,9 +291,12 @@ struct DropUnusedScanResults : OpRewritePattern<ScanOp> {
     llvm::SetVector<Operation *> toErase;
     for (auto &ops : deadOps)
       toErase.insert(ops.begin(), ops.end());
-    for (Operation &op : llvm::reverse(body.without_terminator()))
+    SmallVector<Operation *> erased;
+    for (Operation &op : body.without_terminator())
       if (toErase.contains(&op))
-        rewriter.eraseOp(&op);
+        erased.push_back(&op);
+    for (Operation *op : llvm::reverse(erased))
+      rewriter.eraseOp(op);
 
     rewriter.setInsertionPoint(scan);
     ScanOp newScan =
