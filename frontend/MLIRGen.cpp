@@ -17,6 +17,7 @@
 #include "mlir/IR/Verifier.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 using namespace seqc;
@@ -65,6 +66,8 @@ private:
   /// leading dynamic batch axis when it depends on an input.
   RankedTensorType tensorType(const tir::Type &type) {
     SmallVector<int64_t> shape;
+    if (type.sequence) // time-major: [T, N, ...]
+      shape.push_back(ShapedType::kDynamic);
     if (type.batched)
       shape.push_back(ShapedType::kDynamic);
     llvm::append_range(shape, type.sizes());
@@ -245,8 +248,139 @@ private:
   }
 
   Value matmul(const tir::Node &node);
+  Value emitScan(const tir::Node &node);
   Value emitNode(const tir::Node &node);
+
+  /// A Scan's value at its last step (for Last).
+  llvm::DenseMap<const tir::Node *, Value> lastValues;
 };
+
+/// A cell applied to a sequence: one seq.scan. Its inits are the states'
+/// initial values broadcast to [N] ++ shape (N taken from the sequence), its
+/// captures the parameters its step reads, its body the step. When `out` is
+/// not one of the states, an extra state carries it so that Last reads the
+/// final output (zeros when T = 0).
+Value Generator::emitScan(const tir::Node &node) {
+  const tir::ScanStep &step = *node.scan;
+  Location loc = location(node.loc);
+  Value xs = emit(node.operands[0]);
+  if (!xs)
+    return nullptr;
+  auto xsType = cast<RankedTensorType>(xs.getType());
+
+  // [N]: the batch size as a tensor to broadcast against (a sum over the
+  // sequence, whose values do not matter).
+  SmallVector<int64_t> axes = {0};
+  for (int64_t i = 2; i < xsType.getRank(); ++i)
+    axes.push_back(i);
+  Value batch = builder.create<seq::ReduceSumOp>(
+      loc, RankedTensorType::get({ShapedType::kDynamic}, elemType), xs,
+      builder.getDenseI64ArrayAttr(axes));
+  auto initValue = [&](double value, const tir::Type &type) -> Value {
+    auto scalarType = RankedTensorType::get({}, elemType);
+    Value c = builder.create<arith::ConstantOp>(
+        loc, scalarType,
+        DenseElementsAttr::get(scalarType,
+                               builder.getFloatAttr(elemType, value)));
+    Value v = builder.create<seq::BroadcastLikeOp>(loc, batch.getType(), c,
+                                                   batch);
+    if (type.rank() == 0)
+      return v;
+    for (size_t r = 0; r < type.rank(); ++r)
+      v = expandDims(v, 1, loc);
+    tir::Type unbatched = type;
+    unbatched.batched = false;
+    auto zerosType = tensorType(unbatched);
+    Value zeros = builder.create<arith::ConstantOp>(
+        loc, zerosType,
+        DenseElementsAttr::get(zerosType, builder.getFloatAttr(elemType, 0)));
+    return builder.create<seq::AddOp>(loc, tensorType(type), v, zeros);
+  };
+
+  SmallVector<const tir::Node *> stateArgs(step.stateArgs.begin(),
+                                           step.stateArgs.end());
+  SmallVector<const tir::Node *> newStates(step.newStates.begin(),
+                                           step.newStates.end());
+  SmallVector<Value> inits;
+  for (size_t i = 0; i < stateArgs.size(); ++i)
+    inits.push_back(initValue(step.stateInits[i], stateArgs[i]->type));
+  int lastIndex = -1;
+  for (size_t i = 0; i < newStates.size(); ++i)
+    if (newStates[i] == step.out)
+      lastIndex = i;
+  bool extraState = lastIndex < 0;
+  if (extraState) {
+    lastIndex = newStates.size();
+    inits.push_back(initValue(0.0, step.out->type));
+  }
+
+  // The parameters the step reads, in the order of the program's params.
+  std::vector<const tir::Node *> params;
+  llvm::DenseSet<const tir::Node *> seen;
+  std::vector<const tir::Node *> work(newStates.begin(), newStates.end());
+  work.push_back(step.out);
+  while (!work.empty()) {
+    const tir::Node *n = work.back();
+    work.pop_back();
+    if (!seen.insert(n).second)
+      continue;
+    if (n->kind == tir::NodeKind::Param)
+      params.push_back(n);
+    for (const tir::Node *operand : n->operands)
+      work.push_back(operand);
+  }
+  llvm::sort(params, [](const tir::Node *a, const tir::Node *b) {
+    return a->paramIndex < b->paramIndex;
+  });
+  SmallVector<Value> captures;
+  for (const tir::Node *param : params)
+    captures.push_back(emit(param));
+
+  SmallVector<Type> resultTypes;
+  for (Value init : inits)
+    resultTypes.push_back(init.getType());
+  resultTypes.push_back(seq::ScanOp::stackedType(
+      ShapedType::kDynamic, tensorType(step.out->type)));
+  auto scan = seq::ScanOp::createWithBody(builder, loc, resultTypes, inits,
+                                          ValueRange{xs}, captures);
+
+  // The body is isolated from above: every value it reads is a block
+  // argument or is built inside it.
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&scan.getBodyBlock());
+  llvm::DenseMap<const tir::Node *, Value> outer = std::move(values);
+  values.clear();
+  auto stateBlockArgs = scan.getStateArgs();
+  for (size_t i = 0; i < stateArgs.size(); ++i)
+    values[stateArgs[i]] = stateBlockArgs[i];
+  values[step.sequenceArgs.front()] = scan.getSliceArgs()[0];
+  for (size_t i = 0; i < params.size(); ++i)
+    values[params[i]] = scan.getCaptureArgs()[i];
+
+  SmallVector<Value> yielded;
+  bool ok = true;
+  auto emitState = [&](const tir::Node *n, Value like) -> Value {
+    Value v = emit(n);
+    if (v && v.getType() != like.getType())
+      v = builder.create<seq::BroadcastLikeOp>(loc, like.getType(), v, like);
+    return v;
+  };
+  for (size_t i = 0; i < newStates.size(); ++i) {
+    Value v = emitState(newStates[i], stateBlockArgs[i]);
+    ok = ok && v;
+    yielded.push_back(v);
+  }
+  Value out = emit(step.out);
+  ok = ok && out;
+  if (extraState && ok)
+    yielded.push_back(out);
+  values = std::move(outer);
+  if (!ok)
+    return nullptr;
+  builder.create<seq::YieldOp>(loc, yielded, ValueRange{out});
+  lastValues[&node] = scan.getFinals()[lastIndex];
+  return scan.getOutputs()[0];
+}
 
 Value Generator::matmul(const tir::Node &node) {
   const tir::Node &a = *node.operands[0], &b = *node.operands[1];
@@ -412,6 +546,16 @@ Value Generator::emitNode(const tir::Node &node) {
     return builder.create<seq::OneHotOp>(loc, tensorType(node.type), input,
                                          builder.getI64IntegerAttr(node.k));
   }
+  case tir::NodeKind::Scan:
+    return emitScan(node);
+  case tir::NodeKind::Last: {
+    if (!emit(node.operands[0]))
+      return nullptr;
+    return lastValues.lookup(node.operands[0]);
+  }
+  case tir::NodeKind::StepArg:
+    return fail(node, "internal error: a cell's step argument outside its "
+                      "scan");
   case tir::NodeKind::BatchMean: {
     // The loss of a batch: the mean of the per-instance values.
     Value input = emit(node.operands[0]);

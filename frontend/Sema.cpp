@@ -274,6 +274,8 @@ struct Scope {
   const ast::FuncDecl *func;
   llvm::StringMap<Local> locals;
   LossTarget *target = nullptr; // only in the loss expression itself
+  /// In a cell's step: each state's value at t-1.
+  const llvm::StringMap<const tir::Node *> *cellPrev = nullptr;
 };
 
 class Sema : public Reporter {
@@ -341,8 +343,10 @@ private:
   enum class IntUse { Dim, Index, Attribute };
   std::optional<tir::Dim> evalInt(const Expr &expr, Instance &inst, IntUse use);
   std::optional<double> evalNumber(const Expr &expr, Instance &inst);
+  /// With `sequence`, also accepts `seq<[...]>` (setting *sequence) and
+  /// returns the shape of one step.
   std::optional<Shape> evalType(const ast::TypeExpr &type, Instance &inst,
-                                StringRef what);
+                                StringRef what, bool *sequence = nullptr);
   void unsizedDimError(SMLoc loc, SMRange range, StringRef name,
                        const DimBinding &binding);
 
@@ -367,6 +371,10 @@ private:
                                Scope &scope);
   const tir::Node *callFunc(const ast::FuncDecl &func, Instance &inst,
                             const Expr &call, Scope &callerScope);
+  // Cells (a cell instance applied to a sequence is a Scan).
+  const tir::Node *callCell(const ast::CellDecl &cell, Instance &inst,
+                            const Expr &call, Scope &callerScope);
+  const tir::Node *evalTimeIndex(const Expr &expr, Scope &scope);
   const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope);
   std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
                                        size_t rank, const Expr *axisExpr,
@@ -477,6 +485,13 @@ void Sema::collectGlobals(bool checkBlocks) {
         if (!inserted) {
           if (checkBlocks)
             duplicate("cell", cell->name, cell->loc, it->second->loc);
+          continue;
+        }
+        // A cell is instantiated like a layer: it shares their names.
+        auto [block, fresh] = blocks.try_emplace(cell->name, cell);
+        if (!fresh) {
+          if (checkBlocks)
+            duplicate("cell", cell->name, cell->loc, block->second->loc);
           continue;
         }
         if (checkBlocks)
@@ -736,7 +751,14 @@ std::optional<double> Sema::evalNumber(const Expr &expr, Instance &inst) {
 }
 
 std::optional<Shape> Sema::evalType(const ast::TypeExpr &type, Instance &inst,
-                                    StringRef what) {
+                                    StringRef what, bool *sequence) {
+  if (sequence)
+    *sequence = false;
+  if (sequence && type.kind == ast::TypeExpr::Kind::Seq && type.element &&
+      type.element->kind == ast::TypeExpr::Kind::Shape) {
+    *sequence = true;
+    return evalType(*type.element, inst, what);
+  }
   if (type.kind != ast::TypeExpr::Kind::Shape) {
     error(type.range.Start,
           "sequence types are not supported yet: " + what +
@@ -1032,14 +1054,6 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
   StringRef layerName = call.calleeName();
   const Expr &callee = *call.lhs;
   auto it = blocks.find(layerName);
-  if (it == blocks.end() && cells.count(layerName)) {
-    error(callee.loc(),
-          "cell '" + layerName +
-              "' cannot be instantiated yet: applying cells to sequences is "
-              "not supported yet",
-          callee.range);
-    return false;
-  }
   if (it == blocks.end()) {
     std::vector<std::string> layers;
     for (const auto &entry : blocks)
@@ -1241,6 +1255,13 @@ tir::Node *Sema::make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
     tooLarge = true;
     return nullptr;
   }
+  if (kind != tir::NodeKind::Scan && kind != tir::NodeKind::Last)
+    for (const tir::Node *operand : operands)
+      if (operand->type.sequence) {
+        error(loc, "this operation on a sequence is not supported yet: apply "
+                   "a cell to it, or take its last step with 'last(...)'");
+        return nullptr;
+      }
   tir::Node *node = program.newNode(kind);
   nodeDepth[node] = depth;
   node->type.dims = std::move(dims);
@@ -1315,6 +1336,9 @@ const tir::Node *Sema::evalExpr(const Expr &expr, Scope &scope) {
   case Expr::Kind::Binary:
     return evalBinary(expr, scope);
   case Expr::Kind::Index:
+    if (scope.cellPrev)
+      if (const tir::Node *step = evalTimeIndex(expr, scope))
+        return step;
     return evalIndex(expr, scope);
   case Expr::Kind::Call:
     return evalCall(expr, scope);
@@ -1647,6 +1671,8 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
   auto child = inst.children.find(name);
   if (child != inst.children.end()) {
     Instance &childInst = *child->second;
+    if (const auto *cell = llvm::dyn_cast<ast::CellDecl>(childInst.decl))
+      return callCell(*cell, childInst, expr, scope);
     auto forward = childInst.funcs.find("forward");
     if (forward == childInst.funcs.end())
       return nullptr; // "has no forward" was reported with the layer
@@ -1658,6 +1684,25 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
   auto fileFunc = fileFuncs.find(name);
   if (fileFunc != fileFuncs.end())
     return callFunc(*fileFunc->second, fileScope, expr, scope);
+  if (name == "last") {
+    if (expr.args.size() != 1 || !expr.args[0].keyword.empty()) {
+      error(callee.loc(), "'last' takes one sequence: last(x)", expr.range);
+      return nullptr;
+    }
+    const Expr &argExpr = *expr.args[0].value;
+    const tir::Node *seqNode = evalExpr(argExpr, scope);
+    if (!seqNode)
+      return nullptr;
+    if (!seqNode->type.sequence || seqNode->kind != tir::NodeKind::Scan) {
+      error(argExpr.loc(),
+            "'last' takes the outputs of a cell applied to a sequence, got " +
+                formatShape(seqNode->type.dims),
+            argExpr.range);
+      return nullptr;
+    }
+    return make(tir::NodeKind::Last, seqNode->type.dims, true, expr.loc(),
+                {seqNode});
+  }
   if (const Builtin *builtin = lookupBuiltin(name))
     return evalBuiltin(*builtin, expr, scope);
   if (lookupLossBuiltin(name))
@@ -1967,6 +2012,144 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
   return result;
 }
 
+/// `rnn(xs)` with `rnn` an instance of a cell: the cell's step runs over
+/// the time axis of `xs`. The states at t-1 and `x[t]` are StepArg nodes;
+/// the assignments are evaluated in order (a state assigned is its new
+/// value from there on); the result is the sequence of `out`s.
+const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
+                                const Expr &call, Scope &callerScope) {
+  const Expr &callee = *call.lhs;
+  if (call.args.size() != 1 || !call.args[0].keyword.empty()) {
+    error(callee.loc(),
+          "'" + callee.text + "' (a cell) takes one sequence, like '" +
+              callee.text + "(x)'",
+          call.range);
+    return nullptr;
+  }
+  const Expr &argExpr = *call.args[0].value;
+  const tir::Node *xs = evalExpr(argExpr, callerScope);
+  if (!xs)
+    return nullptr;
+  if (!xs->type.sequence || xs->type.elem != tir::ElemKind::Float) {
+    error(argExpr.loc(),
+          "'" + callee.text + "' (cell '" + cell.name +
+              "') runs over a sequence: expected seq<[...]>, got " +
+              formatShape(xs->type.dims),
+          argExpr.range);
+    return nullptr;
+  }
+
+  auto step = std::make_shared<tir::ScanStep>();
+  llvm::StringMap<const tir::Node *> prev;
+  Scope scope{&inst, nullptr, {}};
+  scope.cellPrev = &prev;
+  bool ok = true;
+  for (size_t i = 0; i < cell.states.size(); ++i) {
+    const ast::StateSpec &state = cell.states[i];
+    std::optional<Shape> shape =
+        evalType(state.type, inst, "state '" + state.name + "'");
+    if (!shape) {
+      ok = false;
+      continue;
+    }
+    double init = 0.0;
+    if (state.init) {
+      std::optional<double> value = evalNumber(*state.init, inst);
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      init = *value;
+    }
+    tir::Node *arg = make(tir::NodeKind::StepArg, *shape, true, state.loc);
+    if (!arg)
+      return nullptr;
+    arg->inputIndex = i;
+    step->stateArgs.push_back(arg);
+    step->stateInits.push_back(init);
+    prev[state.name] = arg;
+  }
+  if (!ok)
+    return nullptr;
+  tir::Node *x =
+      make(tir::NodeKind::StepArg, xs->type.dims, true, argExpr.loc());
+  if (!x)
+    return nullptr;
+  x->inputIndex = cell.states.size();
+  step->sequenceArgs.push_back(x);
+  scope.locals["x"] = Local{x, argExpr.loc()};
+
+  unsigned errorsBefore = errorCount;
+  for (const ast::Stmt &stmt : cell.body) {
+    const tir::Node *value = evalExpr(*stmt.value, scope);
+    if (!value) {
+      ok = false;
+      break;
+    }
+    if (const tir::Node *old = prev.lookup(stmt.name)) {
+      if (!sameSizes(old->type.dims, value->type.dims)) {
+        error(stmt.value->loc(),
+              "shape mismatch: state '" + stmt.name + "' of cell '" +
+                  cell.name + "' is " + formatShape(old->type.dims) +
+                  ", but its new value is " + formatShape(value->type.dims),
+              stmt.value->range);
+        ok = false;
+        break;
+      }
+    }
+    scope.locals[stmt.name] = Local{value, stmt.nameLoc};
+  }
+  const tir::Node *out = nullptr;
+  if (ok && cell.out) {
+    out = evalExpr(*cell.out, scope);
+    if (out && !out->type.batched) {
+      error(cell.out->loc(),
+            "the output of cell '" + cell.name +
+                "' does not depend on its input or its states",
+            cell.out->range);
+      out = nullptr;
+    }
+  }
+  contextNote(errorsBefore, call.loc(),
+              "in the application of '" + callee.text + "' here", call.range);
+  if (!out)
+    return nullptr;
+  for (const ast::StateSpec &state : cell.states)
+    step->newStates.push_back(scope.locals[state.name].node);
+  step->out = out;
+  tir::Node *node =
+      make(tir::NodeKind::Scan, out->type.dims, true, call.loc(), {xs});
+  if (!node)
+    return nullptr;
+  node->type.sequence = true;
+  node->scan = std::move(step);
+  return node;
+}
+
+/// `x[t]`, `h[t]` and `h[t-1]` in a cell's step; nullptr for any other index.
+const tir::Node *Sema::evalTimeIndex(const Expr &expr, Scope &scope) {
+  if (expr.lhs->kind != Expr::Kind::Ident || expr.indices.size() != 1 ||
+      expr.indices[0].isSlice || !expr.indices[0].start)
+    return nullptr;
+  const Expr &index = *expr.indices[0].start;
+  bool now = index.kind == Expr::Kind::Ident && index.text == "t";
+  bool before = index.kind == Expr::Kind::Binary &&
+                index.op == ast::BinaryOp::Sub &&
+                index.lhs->kind == Expr::Kind::Ident &&
+                index.lhs->text == "t" &&
+                index.rhs->kind == Expr::Kind::Number &&
+                index.rhs->isInteger && index.rhs->integer == 1;
+  StringRef name = expr.lhs->text;
+  if (before)
+    return scope.cellPrev->lookup(name);
+  if (now) {
+    auto local = scope.locals.find(name);
+    if (local != scope.locals.end())
+      return local->second.node;
+  }
+  return nullptr;
+}
+
 const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope) {
   Instance &inst = *scope.inst;
   const tir::Node *result = nullptr;
@@ -2033,16 +2216,22 @@ const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope) {
     return nullptr;
 
   if (func.resultType) {
+    bool sequence = false;
     std::optional<Shape> declared =
-        evalType(*func.resultType, inst, "the result of '" + func.name + "'");
+        evalType(*func.resultType, inst, "the result of '" + func.name + "'",
+                 &sequence);
     if (!declared)
       return nullptr;
-    if (!sameSizes(*declared, result->type.dims)) {
+    if (!sameSizes(*declared, result->type.dims) ||
+        sequence != result->type.sequence) {
       const Expr &value = *returnStmt->value;
+      auto show = [](const Shape &shape, bool seq) {
+        return seq ? "seq<" + formatShape(shape) + ">" : formatShape(shape);
+      };
       error(value.loc(),
             "return type mismatch: '" + func.name + "' is declared to return " +
-                formatShape(*declared) + " but its body gives " +
-                formatShape(result->type.dims),
+                show(*declared, sequence) + " but its body gives " +
+                show(result->type.dims, result->type.sequence),
             value.range);
       note(func.resultType->range.Start, "the result type is declared here",
            func.resultType->range);
@@ -2072,8 +2261,9 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
       ok = false;
       continue;
     }
+    bool sequence = false;
     std::optional<Shape> shape =
-        evalType(*param.type, model, "input '" + param.name + "'");
+        evalType(*param.type, model, "input '" + param.name + "'", &sequence);
     if (!shape) {
       ok = false;
       continue;
@@ -2081,6 +2271,7 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
     tir::Node *node = make(tir::NodeKind::Input, *shape, true, param.loc);
     if (!node)
       return;
+    node->type.sequence = sequence;
     node->inputIndex = entry.inputs.size();
     tir::Input input;
     input.name = param.name;
@@ -2606,13 +2797,15 @@ void Sema::elaborateLoss(Instance &model) {
   entry.loc = toLoc(trainCheck.loss->keyLoc);
   Scope scope{&model, nullptr, {}};
   for (const ast::ParamSpec &param : forward->params) {
+    bool sequence = false;
     std::optional<Shape> shape =
-        evalType(*param.type, model, "input '" + param.name + "'");
+        evalType(*param.type, model, "input '" + param.name + "'", &sequence);
     if (!shape)
       return;
     tir::Node *node = make(tir::NodeKind::Input, *shape, true, param.loc);
     if (!node)
       return;
+    node->type.sequence = sequence;
     node->inputIndex = entry.inputs.size();
     tir::Input input;
     input.name = param.name;

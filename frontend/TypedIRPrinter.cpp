@@ -79,6 +79,12 @@ static llvm::StringRef kindName(tir::NodeKind kind) {
     return "one_hot";
   case K::BatchMean:
     return "batch_mean";
+  case K::Scan:
+    return "scan";
+  case K::StepArg:
+    return "step_arg";
+  case K::Last:
+    return "last";
   }
   return "?";
 }
@@ -225,6 +231,17 @@ public:
     std::vector<unsigned> operandIds;
     for (const tir::Node *operand : node->operands)
       operandIds.push_back(print(operand));
+    // A scan's step first: its arguments, then what it computes.
+    std::vector<unsigned> stepIds;
+    if (node->scan) {
+      for (const tir::Node *arg : node->scan->stateArgs)
+        print(arg);
+      for (const tir::Node *arg : node->scan->sequenceArgs)
+        print(arg);
+      for (const tir::Node *state : node->scan->newStates)
+        stepIds.push_back(print(state));
+      stepIds.push_back(print(node->scan->out));
+    }
     unsigned id = ids.size();
     ids[node] = id;
 
@@ -275,11 +292,29 @@ public:
     case K::Index:
       os << " {axis = " << node->axis << ", index = " << node->start << "}";
       break;
+    case K::StepArg:
+      os << " {index = " << node->inputIndex << "}";
+      break;
+    case K::Scan: {
+      const tir::ScanStep &step = *node->scan;
+      os << " {inits = [";
+      for (size_t i = 0; i < step.stateInits.size(); ++i)
+        os << (i ? ", " : "") << llvm::format("%g", step.stateInits[i]);
+      os << "], states = [";
+      for (size_t i = 0; i + 1 < stepIds.size(); ++i)
+        os << (i ? ", %" : "%") << stepIds[i];
+      os << "], out = %" << stepIds.back() << "}";
+      break;
+    }
     default:
       break;
     }
     os << " : ";
+    if (node->type.sequence)
+      os << "seq<";
     printType(node->type, os);
+    if (node->type.sequence)
+      os << ">";
     if (node->type.batched)
       os << " batched";
     os << "\n";

@@ -164,8 +164,10 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       grads.push_back(mapping.lookup(gradReturn.getOperand(1 + k)));
 
     UpdateBuilder u(b, loc, elem);
+    // The global-norm clipping factor: clip / max(norm, clip), with
+    // max(a, b) = b + relu(a - b); 1 without clipping.
+    Value scale = u.scalar(1.0);
     if (clipNorm > 0.0) {
-      // scale = clip / max(norm, clip), with max(a, b) = b + relu(a - b).
       Value sumSquares;
       for (Value g : grads) {
         Value s = u.sumAll(u.mul(g, g));
@@ -173,27 +175,32 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       }
       Value clip = u.scalar(clipNorm);
       Value norm = u.sqrt(sumSquares);
-      Value scale = u.div(clip, u.add(clip, u.relu(u.sub(norm, clip))));
-      for (Value &g : grads)
-        g = u.mul(g, scale);
+      scale = u.div(clip, u.add(clip, u.relu(u.sub(norm, clip))));
     }
 
     SmallVector<Value> newParams, newState(kinds.size() * numParams);
+    Value bias1, bias2;
+    if (optimizer == "adam") {
+      bias1 = u.sub(u.scalar(1.0), u.power(beta1, t));
+      bias2 = u.sub(u.scalar(1.0), u.power(beta2, t));
+    }
     for (size_t k = 0; k < numParams; ++k) {
       Value p = arg(k), g = grads[k];
       if (optimizer == "adam") {
-        Value m = arg(stateBase + k), v = arg(stateBase + numParams + k);
-        Value b1 = u.scalar(beta1), b2 = u.scalar(beta2);
-        Value m1 = u.add(u.mul(b1, m), u.mul(u.scalar(1 - beta1), g));
-        Value v1 = u.add(u.mul(b2, v), u.mul(u.scalar(1 - beta2), u.mul(g, g)));
-        Value bc1 = u.sub(u.scalar(1.0), u.power(beta1, t));
-        Value bc2 = u.sub(u.scalar(1.0), u.power(beta2, t));
-        Value denom = u.add(u.sqrt(u.div(v1, bc2)), u.scalar(epsilon));
-        Value update = u.div(u.mul(u.div(lr, bc1), m1), denom);
-        newParams.push_back(u.sub(p, update));
-        newState[k] = m1;
-        newState[numParams + k] = v1;
-      } else if (momentum != 0.0) {
+        // One op per parameter: it lowers to one loop that writes the
+        // parameter and both moments.
+        auto update = b.create<seq::AdamUpdateOp>(
+            loc, p.getType(), p.getType(), p.getType(), p, g, arg(stateBase + k),
+            arg(stateBase + numParams + k), lr, bias1, bias2, scale,
+            b.getF64FloatAttr(beta1), b.getF64FloatAttr(beta2),
+            b.getF64FloatAttr(epsilon));
+        newParams.push_back(update.getNewParam());
+        newState[k] = update.getNewM();
+        newState[numParams + k] = update.getNewV();
+        continue;
+      }
+      g = u.mul(g, scale);
+      if (momentum != 0.0) {
         Value velocity = u.add(u.mul(u.scalar(momentum), arg(stateBase + k)), g);
         newParams.push_back(u.sub(p, u.mul(lr, velocity)));
         newState[k] = velocity;

@@ -124,3 +124,10 @@ func.func @derivative_ops(%x: tensor<?x4xf32>, %b: tensor<4xf32>, %ids: tensor<?
   %6 = seq.one_hot %ids depth = 5 : tensor<?xi64> -> tensor<?x5xf32>
   return %0, %1, %2, %3, %4, %5, %6 : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x7xf32>, tensor<10x4xf32>, tensor<?x5xf32>
 }
+
+// CHECK-LABEL: func.func @adam_update
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = seq.adam_update %arg0, %arg1, %arg2, %arg3 lr %arg4 bias(%arg4, %arg4) scale %arg4 {beta1 = 9.000000e-01 : f64, beta2 = 5.000000e-01 : f64, epsilon = 1.000000e-08 : f64} : tensor<3x4xf32>, tensor<f32>
+func.func @adam_update(%p: tensor<3x4xf32>, %g: tensor<3x4xf32>, %m: tensor<3x4xf32>, %v: tensor<3x4xf32>, %s: tensor<f32>) -> tensor<3x4xf32> {
+  %0:3 = seq.adam_update %p, %g, %m, %v lr %s bias(%s, %s) scale %s {beta1 = 0.9 : f64, beta2 = 0.5 : f64, epsilon = 1.0e-8 : f64} : tensor<3x4xf32>, tensor<f32>
+  return %0#0 : tensor<3x4xf32>
+}

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Conversion/Passes.h"
+#include "seqc/Conversion/OptimizerToLinalg.h"
 #include "seqc/Conversion/ScanToSCF.h"
 
 #include "seqc/Dialect/Seq/SeqDialect.h"
@@ -1235,6 +1236,7 @@ struct ConvertSeqToLinalgPass
                  OneHotOpLowering, UnaryOpLowering<seq::StepOp>,
                  UnaryOpLowering<seq::SignOp>, EqualOpLowering>(ctx);
     seqc::populateScanToSCFPatterns(patterns);
+    seqc::populateOptimizerToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

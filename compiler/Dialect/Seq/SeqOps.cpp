@@ -433,5 +433,14 @@ LogicalResult OneHotOp::verify() {
   return verifyResultShape(*this, expected);
 }
 
+LogicalResult AdamUpdateOp::verify() {
+  if (getLr().getType().getRank() != 0)
+    return emitOpError() << "expects 0-d tensors for lr, bias and scale";
+  if (getLr().getType().getElementType() !=
+      getParam().getType().getElementType())
+    return emitOpError() << "mixes element types";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "seqc/Dialect/Seq/SeqOps.cpp.inc"

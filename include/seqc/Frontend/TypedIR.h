@@ -48,6 +48,10 @@ enum class ElemKind { Float, Token };
 struct Type {
   std::vector<Dim> dims; // per-instance shape; empty = scalar
   bool batched = false;  // depends on an input: gets a leading batch axis
+  /// A sequence (`seq<[P]>`): `dims` is the shape of one step; in MLIR the
+  /// value is time-major, [T, N] ++ dims (the runtime feeds time-major
+  /// inputs).
+  bool sequence = false;
   ElemKind elem = ElemKind::Float;
 
   std::vector<int64_t> sizes() const {
@@ -96,6 +100,25 @@ enum class NodeKind {
   OneHot,    // k = depth: a Token scalar (class index) -> a Float [k] 0/1
   BatchMean, // mean over the batch of a batched value: the result has the
              // operand's per-instance shape and is not batched
+  // Recurrences (cells applied to sequences).
+  Scan,    // operands: the sequences; `scan` holds the step; the type is the
+           // sequence of per-step outputs
+  StepArg, // a block argument of a Scan's step: inputIndex = the state's
+           // index, or the number of states + the sequence's index
+  Last,    // the last step of a Scan (many-to-one); zeros when T = 0
+};
+
+struct Node;
+
+/// One step of a Scan: the states at t-1 and the inputs at t are StepArg
+/// nodes; `newStates` and `out` are computed from them, from parameters and
+/// from constants (the parameters become the scan's captures).
+struct ScanStep {
+  std::vector<const Node *> stateArgs;
+  std::vector<double> stateInits; // broadcast to each state's shape
+  std::vector<const Node *> sequenceArgs;
+  std::vector<const Node *> newStates;
+  const Node *out = nullptr;
 };
 
 struct Node {
@@ -110,6 +133,7 @@ struct Node {
   int64_t start = 0;
   int64_t size = 0;
   int64_t k = 0;
+  std::shared_ptr<const ScanStep> scan; // Scan
 };
 
 enum class InitKind { Zeros, Constant, Uniform, Normal, Xavier, He };

@@ -1,6 +1,7 @@
 // RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=adam clip-norm=5" | FileCheck %s
 // RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=sgd momentum=0.9" | FileCheck %s --check-prefix=MOMENTUM
 // RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=sgd" | FileCheck %s --check-prefix=SGD
+// RUN: seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=adam clip-norm=5" --symbol-dce --canonicalize --cse --seqc-lower-to-linalg | FileCheck %s --check-prefix=LOWERED
 // RUN: not seqc-opt %s --seqc-autodiff --seqc-train-step="optimizer=rmsprop" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not seqc-opt %s --seqc-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
 
@@ -21,13 +22,17 @@
 // CHECK: %[[NORM:.*]] = seq.sqrt
 // CHECK: seq.relu
 // CHECK: %[[SCALE:.*]] = seq.div
-// CHECK: %[[GC:.*]] = seq.mul %[[G]], %[[SCALE]]
-// Moments and the bias-corrected update.
-// CHECK: %[[M1:.*]] = seq.add
-// CHECK: %[[V1:.*]] = seq.add
+// Bias corrections 1 - beta^t, then one update op per parameter.
 // CHECK: seq.exp
-// CHECK: %[[NEW:.*]] = seq.sub %[[W]], %{{.*}}
-// CHECK: return %{{.*}}, %[[NEW]], %[[M1]], %[[V1]]
+// CHECK: %[[P1:.*]], %[[M1:.*]], %[[V1:.*]] = seq.adam_update %[[W]], %[[G]], %[[M]], %[[V]] lr %[[LR]] bias(%{{.*}}, %{{.*}}) scale %[[SCALE]] {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, epsilon = 1.000000e-08 : f64}
+// CHECK: return %{{.*}}, %[[P1]], %[[M1]], %[[V1]]
+
+// The update lowers to one loop per parameter, writing it and its moments.
+// LOWERED-LABEL: func.func @train_step
+// LOWERED: linalg.generic {{.*}} ins(%arg0, %{{.*}}, %arg1, %arg2, %arg4
+// LOWERED-SAME: outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+// LOWERED: math.sqrt
+// LOWERED: linalg.yield
 
 // MOMENTUM-LABEL: func.func @train_step
 // MOMENTUM-SAME: {seq.state = "sgd.velocity.W"}

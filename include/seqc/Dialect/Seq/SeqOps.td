@@ -398,4 +398,34 @@ def Seq_YieldOp : Seq_Op<"yield", [Pure, Terminator,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+def Seq_AdamUpdateOp : Seq_Op<"adam_update", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>,
+    AllTypesMatch<["lr", "bias1", "bias2", "scale"]>]> {
+  let summary = "one Adam step of a parameter, in one pass over its elements";
+  let description = [{
+    With g = scale * grad (scale: the global-norm clipping factor):
+    m' = beta1 m + (1 - beta1) g, v' = beta2 v + (1 - beta2) g^2,
+    param' = param - lr (m' / bias1) / (sqrt(v' / bias2) + epsilon), where
+    bias1 = 1 - beta1^t and bias2 = 1 - beta2^t are 0-d tensors like lr and
+    scale. One op, so that the update of each parameter lowers to one loop
+    writing the parameter and both moments.
+  }];
+  let arguments = (ins Seq_FloatTensor:$param, Seq_FloatTensor:$grad,
+                       Seq_FloatTensor:$m, Seq_FloatTensor:$v,
+                       Seq_FloatTensor:$lr, Seq_FloatTensor:$bias1,
+                       Seq_FloatTensor:$bias2, Seq_FloatTensor:$scale,
+                       F64Attr:$beta1, F64Attr:$beta2, F64Attr:$epsilon);
+  let results = (outs Seq_FloatTensor:$new_param, Seq_FloatTensor:$new_m,
+                      Seq_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `lr` $lr `bias` `(` $bias1 `,` $bias2 `)`
+    `scale` $scale attr-dict `:` type($param) `,` type($lr)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // SEQC_DIALECT_SEQ_SEQOPS_TD
