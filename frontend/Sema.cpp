@@ -358,6 +358,25 @@ private:
                 llvm::ArrayRef<std::string> formals, unsigned required,
                 bool variadic, Binding &binding);
 
+  /// Declares `param` as the next input of `entry` and binds its name in
+  /// `scope`; false after an error.
+  bool addInput(tir::EntryPoint &entry, Scope &scope,
+                const ast::ParamSpec &param, const Shape &shape,
+                bool sequence) {
+    tir::Node *node = make(tir::NodeKind::Input, shape, true, param.loc);
+    if (!node)
+      return false;
+    node->type.sequence = sequence;
+    node->inputIndex = entry.inputs.size();
+    tir::Input input;
+    input.name = param.name;
+    input.type = node->type;
+    input.loc = toLoc(param.loc);
+    entry.inputs.push_back(std::move(input));
+    scope.locals[param.name] = Local{node, param.loc};
+    return true;
+  }
+
   // Expressions.
   tir::Node *make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
                   std::vector<const tir::Node *> operands = {});
@@ -2268,17 +2287,8 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
       ok = false;
       continue;
     }
-    tir::Node *node = make(tir::NodeKind::Input, *shape, true, param.loc);
-    if (!node)
+    if (!addInput(entry, scope, param, *shape, sequence))
       return;
-    node->type.sequence = sequence;
-    node->inputIndex = entry.inputs.size();
-    tir::Input input;
-    input.name = param.name;
-    input.type = node->type;
-    input.loc = toLoc(param.loc);
-    entry.inputs.push_back(std::move(input));
-    scope.locals[param.name] = Local{node, param.loc};
   }
   if (!ok)
     return;
@@ -2802,17 +2812,8 @@ void Sema::elaborateLoss(Instance &model) {
         evalType(*param.type, model, "input '" + param.name + "'", &sequence);
     if (!shape)
       return;
-    tir::Node *node = make(tir::NodeKind::Input, *shape, true, param.loc);
-    if (!node)
+    if (!addInput(entry, scope, param, *shape, sequence))
       return;
-    node->type.sequence = sequence;
-    node->inputIndex = entry.inputs.size();
-    tir::Input input;
-    input.name = param.name;
-    input.type = node->type;
-    input.loc = toLoc(param.loc);
-    entry.inputs.push_back(std::move(input));
-    scope.locals[param.name] = Local{node, param.loc};
   }
   LossTarget target;
   target.spec = trainSpec.get();
