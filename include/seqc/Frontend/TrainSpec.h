@@ -35,8 +35,26 @@ enum class TargetKind {
   MultiLabel, // `labels = ["a", "b"]`: y is a 0/1 vector [K]
 };
 
+/// What a data source yields per instance.
+///   csv/tsv    a row of features [F] and its target (above).
+///   text       windows of `window` units of one text: x = units t..t+W-1,
+///              y = units t+1..t+W (next-unit prediction); x and y are
+///              seq<token>. `split` cuts the text by position: the first
+///              part trains, the rest validates.
+///   sequences  labeled sequences: x = the units of one text (seq<token>),
+///              y = its class index. From a TSV file with a header row
+///              `label<TAB>text` (text escaped as \\ \t \n \r), or from
+///              `classes = ["a.txt", "b.txt"]`: one text per line, the
+///              class named by the file's stem.
+///   series     a numeric table read as one series, in row order: x[t] =
+///              the feature columns at row t, y[t] = the target column at
+///              row t + 1 (one step ahead); cut into windows of `window`
+///              rows. `split` cuts by position.
+/// Sequence batches are time-major and padded; the mask (1 for a real
+/// step, 0 for padding, real steps first) is an input of its own.
 struct DataSpec {
-  std::string kind = "csv"; // csv (tsv is csv with a tab separator)
+  std::string kind = "csv"; // csv | text | sequences | series (tsv is csv
+                            // with a tab separator)
   tir::Loc loc;
   /// Either one file split by `split` (a seeded shuffle), or explicit files.
   /// Paths are as written in the source; empty `path` and `trainPath` mean
@@ -50,7 +68,21 @@ struct DataSpec {
   TargetKind targetKind = TargetKind::None;
   std::vector<std::string> targets; // one column for ClassIndex and Scalar
   bool standardize = false;         // with mean/std of the training split
+
+  // Text units (text, sequences).
+  std::string unit = "char";   // char | word (words: split at whitespace)
+  int64_t window = 0;          // text, series: steps per window
+  int64_t maxLength = 0;       // sequences: longer texts are cut to their
+                               // first maxLength units (0: no limit)
+  int64_t minCount = 1;        // a unit seen fewer times in the training
+                               // split is <unk>
+  std::vector<std::string> classFiles; // sequences: classes = [...]
 };
+
+/// The fixed ids of a vocabulary; the units of the training split follow,
+/// ordered by decreasing count, then by their text.
+constexpr int64_t kPadToken = 0;
+constexpr int64_t kUnknownToken = 1;
 
 struct OptimizerSpec {
   std::string name = "adam"; // adam | sgd
