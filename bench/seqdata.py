@@ -15,7 +15,7 @@ decreasing count, ties by the unit's bytes (memcmp order, shorter prefix
 first). Any other unit, in either split, is <unk>. V = 2 + that number.
 
 text(file, unit, window = W, split = s): the file's units u[0..n-1]; the
-first floor(s * n) units are the training text, the rest the validation
+first floor(s * n + 1e-9) units are the training text, the rest the validation
 text (cut by position). Each part on its own is cut into windows
 x = u[i .. i+W-1], y = u[i+1 .. i+W] for i = 0, W, 2W, ... while i + W
 < the part's length: floor((m - 1) / W) windows for a part of m units; the
@@ -26,13 +26,14 @@ sequences(train = a.tsv, valid = b.tsv, unit, max_len, min_count): a TSV
 file with a header line `label<TAB>text`, one instance a line (lines end in
 \\n; the text is everything after the first TAB, unescaped: \\\\ -> \\,
 \\t -> TAB, \\n -> LF, \\r -> CR). Classes: the distinct labels of the
-training file in byte order, ids 0..C-1. Texts longer than max_len units are
+training file in byte order (numeric order if every label is a number), ids
+0..C-1. Texts longer than max_len units are
 cut to their first max_len units (0: no limit); the vocabulary counts the
 units after the cut. Batches pad to the longest member; padded steps change
 no state (packed sequences).
 
 series(csv, features, target, window = W, split = s, standardize): the
-table in row order; the first floor(s * rows) rows train, the rest
+table in row order; the first floor(s * rows + 1e-9) rows train, the rest
 validate. Every feature and target column is standardized with the mean and
 the population standard deviation (ddof 0) of the training rows (std 0:
 only centered). In each part of m rows, x[t] = features of row t and
@@ -72,6 +73,11 @@ def read_bytes(p):
         raise SystemExit(f"{p}: not found; run scripts/fetch-data.sh first")
     with open(p, "rb") as f:
         return f.read()
+
+
+def train_count(split, count):
+    """The units/rows that train when `split` cuts `count` by position."""
+    return math.floor(split * count + 1e-9)
 
 
 # --- units and vocabulary ---------------------------------------------------
@@ -125,7 +131,7 @@ def load_text(file, unit="char", window=64, split=0.9, min_count=1):
     data = read_bytes(file)
     if unit == "char":
         arr = np.frombuffer(data, dtype=np.uint8)
-        cut = math.floor(split * arr.size)
+        cut = train_count(split, arr.size)
         train_counts = np.bincount(arr[:cut], minlength=256)
         vocab = Vocab({bytes([b]): int(c) for b, c in enumerate(train_counts) if c > 0}, min_count)
         table = np.full(256, UNK, dtype=np.int64)
@@ -135,7 +141,7 @@ def load_text(file, unit="char", window=64, split=0.9, min_count=1):
         train_ids, valid_ids = ids[:cut], ids[cut:]
     else:
         units = split_units(data, unit)
-        cut = math.floor(split * len(units))
+        cut = train_count(split, len(units))
         vocab = Vocab(count_units([units[:cut]]), min_count)
         train_ids = torch.tensor(vocab.ids(units[:cut]), dtype=torch.long)
         valid_ids = torch.tensor(vocab.ids(units[cut:]), dtype=torch.long)
@@ -182,12 +188,22 @@ def read_tsv(file):
     return labels, texts
 
 
+def _number(label):
+    try:
+        float(label)
+        return True
+    except ValueError:
+        return False
+
+
 def load_sequences(train, valid, unit="char", max_len=0, min_count=1):
     """sequences(...): (train, valid, vocab, classes); train/valid = (list of
     1-D id tensors, label tensor)."""
     lt, tt = read_tsv(train)
     lv, tv = read_tsv(valid)
     classes = sorted(set(lt))
+    if all(_number(c) for c in classes):  # numeric labels in numeric order
+        classes.sort(key=float)
     unseen = set(lv) - set(classes)
     if unseen:
         raise SystemExit(f"{valid}: labels not in the training split: {sorted(unseen)}")
@@ -245,7 +261,7 @@ def load_series(file, features, target, window, split=0.8, standardize=True):
     fi = [header.index(f) for f in features]
     ti = [header.index(t) for t in target]
     rows = table.shape[0]
-    cut = math.floor(split * rows)
+    cut = train_count(split, rows)
     info = {"rows": rows, "train_rows": cut}
     if standardize:
         mean = table[:cut].mean(axis=0)
