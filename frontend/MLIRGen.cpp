@@ -155,20 +155,23 @@ private:
     return v;
   }
 
-  /// Leading axes before the per-instance ones: 1 for a batched value.
+  /// Leading axes before the per-instance ones: the time axis of a sequence
+  /// and the batch axis of a batched value.
   static int64_t offset(const tir::Node &node) {
-    return node.type.batched ? 1 : 0;
+    return (node.type.sequence ? 1 : 0) + (node.type.batched ? 1 : 0);
   }
 
-  /// Inserts unit axes after the batch axis of a batched operand so that its
-  /// per-instance rank is `rank`: numpy broadcasting aligns trailing axes, and
-  /// the batch axis must not line up with a per-instance one.
+  /// Inserts unit axes after the leading axes of a batched operand so that
+  /// its per-instance rank is `rank`: numpy broadcasting aligns trailing
+  /// axes, and the batch axis must not line up with a per-instance one. A
+  /// batched value next to a sequence ([N, ...] with [T, N, ...]) then
+  /// broadcasts over time.
   Value alignBatched(Value v, const tir::Node &node, size_t rank,
                      Location loc) {
     if (!node.type.batched)
       return v;
     for (size_t r = node.type.rank(); r < rank; ++r)
-      v = expandDims(v, 1, loc);
+      v = expandDims(v, offset(node), loc);
     return v;
   }
 
@@ -341,8 +344,15 @@ Value Generator::emitScan(const tir::Node &node) {
     resultTypes.push_back(init.getType());
   resultTypes.push_back(seq::ScanOp::stackedType(
       ShapedType::kDynamic, tensorType(step.out->type)));
+  SmallVector<Value> sequences = {xs};
+  if (node.operands.size() > 1) {
+    Value mask = emit(node.operands[1]);
+    if (!mask)
+      return nullptr;
+    sequences.push_back(mask);
+  }
   auto scan = seq::ScanOp::createWithBody(builder, loc, resultTypes, inits,
-                                          ValueRange{xs}, captures);
+                                          sequences, captures, step.reverse);
 
   // The body is isolated from above: every value it reads is a block
   // argument or is built inside it.
@@ -359,11 +369,23 @@ Value Generator::emitScan(const tir::Node &node) {
 
   SmallVector<Value> yielded;
   bool ok = true;
+  // On a padded step (mask 0) every state keeps its value:
+  // old + m * (new - old), with m [N] broadcast over the state's axes.
+  Value stepMask =
+      sequences.size() > 1 ? scan.getSliceArgs()[1] : Value();
   auto emitState = [&](const tir::Node *n, Value like) -> Value {
     Value v = emit(n);
     if (v && v.getType() != like.getType())
       v = builder.create<seq::BroadcastLikeOp>(loc, like.getType(), v, like);
-    return v;
+    if (!v || !stepMask)
+      return v;
+    Value m = stepMask;
+    auto stateType = cast<RankedTensorType>(like.getType());
+    for (int64_t r = 1; r < stateType.getRank(); ++r)
+      m = expandDims(m, 1, loc);
+    Value delta = builder.create<seq::SubOp>(loc, stateType, v, like);
+    Value kept = builder.create<seq::MulOp>(loc, stateType, delta, m);
+    return builder.create<seq::AddOp>(loc, stateType, like, kept);
   };
   for (size_t i = 0; i < newStates.size(); ++i) {
     Value v = emitState(newStates[i], stateBlockArgs[i]);
@@ -373,7 +395,7 @@ Value Generator::emitScan(const tir::Node &node) {
   Value out = emit(step.out);
   ok = ok && out;
   if (extraState && ok)
-    yielded.push_back(out);
+    yielded.push_back(emitState(step.out, scan.getStateArgs()[lastIndex]));
   values = std::move(outer);
   if (!ok)
     return nullptr;
@@ -405,10 +427,13 @@ Value Generator::matmul(const tir::Node &node) {
     tir::Type productType = a.type.batched ? a.type : b.type;
     Value product =
         builder.create<seq::MulOp>(loc, tensorType(productType), lhs, rhs);
-    int64_t axis = productType.batched ? 1 : 0;
+    int64_t axis = (a.type.batched ? offset(a) : offset(b));
     return builder.create<seq::ReduceSumOp>(
         loc, resultType, product, builder.getDenseI64ArrayAttr({axis}));
   }
+  if (a.type.sequence || b.type.sequence)
+    return fail(node, "this matrix product over a sequence is not supported "
+                      "yet: per step, a weight matrix times a vector");
   // General case: vectors become a one-row (lhs) or one-column (rhs) matrix,
   // the product is a plain, batched, or broadcast-batched matmul, and the
   // added axis is removed again.
@@ -483,8 +508,11 @@ Value Generator::emitNode(const tir::Node &node) {
     Value input = emit(node.operands[0]);
     if (!input)
       return nullptr;
-    SmallVector<int64_t> perm = offset(node) ? SmallVector<int64_t>{0, 2, 1}
-                                             : SmallVector<int64_t>{1, 0};
+    SmallVector<int64_t> perm;
+    for (int64_t i = 0; i < offset(node); ++i)
+      perm.push_back(i);
+    perm.push_back(offset(node) + 1);
+    perm.push_back(offset(node));
     return builder.create<seq::TransposeOp>(loc, tensorType(node.type), input,
                                             builder.getDenseI64ArrayAttr(perm));
   }
@@ -502,9 +530,11 @@ Value Generator::emitNode(const tir::Node &node) {
   case tir::NodeKind::Concat: {
     SmallVector<Value> inputs;
     for (const tir::Node *operand : node.operands) {
-      if (operand->type.batched != node.type.batched)
+      if (operand->type.batched != node.type.batched ||
+          operand->type.sequence != node.type.sequence)
         return fail(node, "concatenating input-dependent values with "
-                          "parameters or constants is not supported yet");
+                          "parameters or constants, or sequences with "
+                          "values of one step, is not supported yet");
       Value v = emit(operand);
       if (!v)
         return nullptr;
@@ -557,12 +587,33 @@ Value Generator::emitNode(const tir::Node &node) {
     return fail(node, "internal error: a cell's step argument outside its "
                       "scan");
   case tir::NodeKind::BatchMean: {
-    // The loss of a batch: the mean of the per-instance values.
+    // The loss of a batch: the mean of the per-instance values. A per-step
+    // loss [T, N] is first summed over each instance's real steps.
     Value input = emit(node.operands[0]);
     if (!input || !node.operands[0]->type.batched)
       return input;
+    if (node.operands[0]->type.sequence) {
+      Value mask = emit(node.operands[1]);
+      if (!mask)
+        return nullptr;
+      if (node.type.rank() != 0)
+        return fail(node, "internal error: a per-step loss must be a scalar");
+      input = builder.create<seq::MulOp>(loc, input.getType(), input, mask);
+      tir::Type perInstance = node.type;
+      perInstance.batched = true;
+      input = builder.create<seq::ReduceSumOp>(
+          loc, tensorType(perInstance), input,
+          builder.getDenseI64ArrayAttr({0}));
+    }
     return builder.create<seq::ReduceMeanOp>(loc, tensorType(node.type), input,
                                              builder.getDenseI64ArrayAttr({0}));
+  }
+  case tir::NodeKind::Gather: {
+    Value table = emit(node.operands[0]), indices = emit(node.operands[1]);
+    if (!table || !indices)
+      return nullptr;
+    return builder.create<seq::GatherOp>(loc, tensorType(node.type), table,
+                                         indices);
   }
   }
   return fail(node, "internal error: unhandled typed-IR node");

@@ -239,6 +239,9 @@ struct Instance {
   llvm::StringMap<std::unique_ptr<Instance>> children;
   llvm::StringMap<const ast::InstanceDecl *> childDecls;
   llvm::StringMap<const ast::FuncDecl *> funcs; // fn and entry points
+  /// `bidir(Cell(...))`: the children "fwd" and "bwd" are the two
+  /// directions' cells; `decl` is the cell's.
+  bool bidirectional = false;
 
   std::string describe() const {
     if (decl->name.empty())
@@ -335,6 +338,9 @@ private:
   bool bindModelDims(Instance &model);
   bool instantiate(Instance &inst);
   bool instantiateChild(Instance &parent, const ast::InstanceDecl &decl);
+  bool instantiateBidir(Instance &parent, const ast::InstanceDecl &decl);
+  bool instantiateLayer(Instance &owner, const Expr &call, StringRef name,
+                        const std::string &prefix, Instance &parent);
   void addParam(Instance &inst, const ast::ParamDecl &decl);
   std::optional<tir::InitSpec> evalInit(const ast::ParamDecl &decl,
                                         Instance &inst, const Shape &shape);
@@ -344,9 +350,11 @@ private:
   std::optional<tir::Dim> evalInt(const Expr &expr, Instance &inst, IntUse use);
   std::optional<double> evalNumber(const Expr &expr, Instance &inst);
   /// With `sequence`, also accepts `seq<[...]>` (setting *sequence) and
-  /// returns the shape of one step.
+  /// returns the shape of one step; with `token`, also `token` (a scalar
+  /// class or vocabulary index, setting *token) and `seq<token>`.
   std::optional<Shape> evalType(const ast::TypeExpr &type, Instance &inst,
-                                StringRef what, bool *sequence = nullptr);
+                                StringRef what, bool *sequence = nullptr,
+                                bool *token = nullptr);
   void unsizedDimError(SMLoc loc, SMRange range, StringRef name,
                        const DimBinding &binding);
 
@@ -361,12 +369,22 @@ private:
   /// Declares `param` as the next input of `entry` and binds its name in
   /// `scope`; false after an error.
   bool addInput(tir::EntryPoint &entry, Scope &scope,
-                const ast::ParamSpec &param, const Shape &shape,
-                bool sequence) {
+                const ast::ParamSpec &param, const Shape &shape, bool sequence,
+                bool token) {
     tir::Node *node = make(tir::NodeKind::Input, shape, true, param.loc);
     if (!node)
       return false;
     node->type.sequence = sequence;
+    if (token)
+      node->type.elem = tir::ElemKind::Token;
+    if (sequence && !sequenceMask) {
+      // The padding mask of the entry's sequences: an input [T, N] that is
+      // declared last, once the loss has bound its target.
+      sequenceMask = make(tir::NodeKind::Input, {}, true, param.loc);
+      if (!sequenceMask)
+        return false;
+      sequenceMask->type.sequence = true;
+    }
     node->inputIndex = entry.inputs.size();
     tir::Input input;
     input.name = param.name;
@@ -392,9 +410,18 @@ private:
                             const Expr &call, Scope &callerScope);
   // Cells (a cell instance applied to a sequence is a Scan).
   const tir::Node *callCell(const ast::CellDecl &cell, Instance &inst,
-                            const Expr &call, Scope &callerScope);
+                            const Expr &call, Scope &callerScope,
+                            bool reverse = false);
+  const tir::Node *callBidir(Instance &inst, const Expr &call,
+                             Scope &callerScope);
+  const tir::Node *lastStep(const tir::Node *seqNode, const Expr &argExpr,
+                            SMLoc loc);
   const tir::Node *evalTimeIndex(const Expr &expr, Scope &scope);
-  const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope);
+  /// `lifted`: the call maps the function over time (a sequence argument
+  /// for a per-step parameter), so its declared per-step result type holds
+  /// at every step.
+  const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope,
+                              bool lifted = false);
   std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
                                        size_t rank, const Expr *axisExpr,
                                        const Expr &call, StringRef callee);
@@ -459,6 +486,23 @@ private:
   std::vector<const ast::BlockDecl *> instantiating; // recursion check
   std::vector<const ast::FuncDecl *> calling;        // recursion check
   std::map<int, const tir::Node *> paramNodes;       // per entry point
+  /// The padding mask of the entry point being elaborated, once it has a
+  /// sequence input: [T, N], 1 for a real step and 0 for padding.
+  tir::Node *sequenceMask = nullptr;
+
+  /// Adds the mask (when the entry has sequences) as the entry's last input
+  /// and the entry to the program.
+  void finishEntry(tir::EntryPoint &entry) {
+    if (sequenceMask) {
+      sequenceMask->inputIndex = entry.inputs.size();
+      tir::Input input;
+      input.name = "mask";
+      input.type = sequenceMask->type;
+      input.loc = entry.loc;
+      entry.inputs.push_back(std::move(input));
+    }
+    program.entries.push_back(std::move(entry));
+  }
   llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
 };
 
@@ -770,18 +814,30 @@ std::optional<double> Sema::evalNumber(const Expr &expr, Instance &inst) {
 }
 
 std::optional<Shape> Sema::evalType(const ast::TypeExpr &type, Instance &inst,
-                                    StringRef what, bool *sequence) {
+                                    StringRef what, bool *sequence,
+                                    bool *token) {
   if (sequence)
     *sequence = false;
+  if (token)
+    *token = false;
   if (sequence && type.kind == ast::TypeExpr::Kind::Seq && type.element &&
-      type.element->kind == ast::TypeExpr::Kind::Shape) {
+      type.element->kind != ast::TypeExpr::Kind::Seq) {
     *sequence = true;
-    return evalType(*type.element, inst, what);
+    return evalType(*type.element, inst, what, nullptr, token);
+  }
+  if (token && type.kind == ast::TypeExpr::Kind::Token) {
+    *token = true;
+    return Shape{};
   }
   if (type.kind != ast::TypeExpr::Kind::Shape) {
+    bool nested = type.kind == ast::TypeExpr::Kind::Seq && sequence;
     error(type.range.Start,
-          "sequence types are not supported yet: " + what +
-              " must have a shape like '[H]'",
+          nested ? "a sequence of sequences is not supported: " + what +
+                       " must be seq<[...]> or seq<token>"
+                 : (type.kind == ast::TypeExpr::Kind::Seq
+                        ? "a sequence type is not allowed here: "
+                        : "'token' is not allowed here: ") +
+                       what + " must have a shape like '[H]'",
           type.range);
     return std::nullopt;
   }
@@ -1070,6 +1126,55 @@ Sema::evalInit(const ast::ParamDecl &decl, Instance &inst, const Shape &shape) {
 
 bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
   const Expr &call = *decl.call;
+  parent.childDecls[decl.name] = &decl;
+  if (call.calleeName() == "bidir" && !blocks.count("bidir"))
+    return instantiateBidir(parent, decl);
+  return instantiateLayer(parent, call, decl.name, parent.prefix + decl.name,
+                          parent);
+}
+
+/// `rnn = bidir(GRU(E, H))`: two instances of the cell, "rnn.fwd" and
+/// "rnn.bwd", under one that `rnn(x)` applies in both directions.
+bool Sema::instantiateBidir(Instance &parent, const ast::InstanceDecl &decl) {
+  const Expr &call = *decl.call;
+  const Expr &callee = *call.lhs;
+  if (call.args.size() != 1 || !call.args[0].keyword.empty() ||
+      call.args[0].value->kind != Expr::Kind::Call) {
+    error(callee.loc(),
+          "'bidir' takes one cell instantiation, like 'bidir(GRU(E, H))'",
+          call.range);
+    return false;
+  }
+  const Expr &inner = *call.args[0].value;
+  auto it = blocks.find(inner.calleeName());
+  if (it != blocks.end() && !llvm::isa<ast::CellDecl>(it->second)) {
+    error(inner.lhs->loc(),
+          "'bidir' runs a cell in both directions, but '" +
+              inner.calleeName() + "' is not a cell",
+          inner.lhs->range);
+    note(it->second->loc, "'" + inner.calleeName() + "' is defined here");
+    return false;
+  }
+  auto wrapper = std::make_unique<Instance>();
+  wrapper->name = decl.name;
+  wrapper->prefix = parent.prefix + decl.name + ".";
+  wrapper->parent = &parent;
+  wrapper->bidirectional = true;
+  Instance &wrapperRef = *wrapper;
+  parent.children[decl.name] = std::move(wrapper);
+  for (StringRef direction : {"fwd", "bwd"})
+    if (!instantiateLayer(wrapperRef, inner, direction,
+                          wrapperRef.prefix + direction.str(), parent))
+      return false;
+  wrapperRef.decl = wrapperRef.children["fwd"]->decl;
+  return true;
+}
+
+/// Instantiates the layer or cell `call` names as child `name` of `owner`,
+/// its parameters prefixed by `prefix`; the sizes in `call` are evaluated
+/// in `parent`.
+bool Sema::instantiateLayer(Instance &owner, const Expr &call, StringRef name,
+                            const std::string &prefix, Instance &parent) {
   StringRef layerName = call.calleeName();
   const Expr &callee = *call.lhs;
   auto it = blocks.find(layerName);
@@ -1122,9 +1227,9 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
 
   auto child = std::make_unique<Instance>();
   child->decl = &layer;
-  child->name = decl.name;
-  child->prefix = parent.prefix + decl.name + ".";
-  child->parent = &parent;
+  child->name = name.str();
+  child->prefix = prefix + ".";
+  child->parent = &owner;
   for (size_t i = 0; i < layer.dims.size(); ++i) {
     const ast::DimDecl &dimDecl = layer.dims[i];
     if (child->dims.count(dimDecl.name))
@@ -1158,8 +1263,7 @@ bool Sema::instantiateChild(Instance &parent, const ast::InstanceDecl &decl) {
   }
 
   Instance &childRef = *child;
-  parent.children[decl.name] = std::move(child);
-  parent.childDecls[decl.name] = &decl;
+  owner.children[name] = std::move(child);
   unsigned errorsBefore = errorCount;
   bool ok = instantiate(childRef);
   std::string dims;
@@ -1274,17 +1378,15 @@ tir::Node *Sema::make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
     tooLarge = true;
     return nullptr;
   }
-  if (kind != tir::NodeKind::Scan && kind != tir::NodeKind::Last)
-    for (const tir::Node *operand : operands)
-      if (operand->type.sequence) {
-        error(loc, "this operation on a sequence is not supported yet: apply "
-                   "a cell to it, or take its last step with 'last(...)'");
-        return nullptr;
-      }
   tir::Node *node = program.newNode(kind);
   nodeDepth[node] = depth;
   node->type.dims = std::move(dims);
   node->type.batched = batched;
+  // An operation on a sequence applies at every step (a per-step map): its
+  // result is a sequence too. Scan, Last and BatchMean say otherwise.
+  if (kind != tir::NodeKind::Last && kind != tir::NodeKind::BatchMean)
+    for (const tir::Node *operand : operands)
+      node->type.sequence |= operand->type.sequence;
   node->loc = toLoc(loc);
   node->operands = std::move(operands);
   return node;
@@ -1476,6 +1578,8 @@ const tir::Node *Sema::bindTarget(const Expr &expr, Scope &scope) {
     return nullptr;
   if (data.targetKind == TargetKind::ClassIndex)
     node->type.elem = tir::ElemKind::Token;
+  // Text and series give a target per step: the next token, the next value.
+  node->type.sequence = data.kind == "text" || data.kind == "series";
   node->inputIndex = target.entry->inputs.size();
   tir::Input input;
   input.name = name.str();
@@ -1578,6 +1682,36 @@ const tir::Node *Sema::evalIndex(const Expr &expr, Scope &scope) {
   if (!value || !requireFloat(value, *expr.lhs))
     return nullptr;
   const Shape &shape = value->type.dims;
+  // `table[i]` with `i` a token (a value, not a compile-time integer) is a
+  // lookup of row i: an embedding.
+  if (expr.indices.size() == 1 && !expr.indices[0].isSlice &&
+      expr.indices[0].start &&
+      expr.indices[0].start->kind == Expr::Kind::Ident &&
+      scope.locals.count(expr.indices[0].start->text)) {
+    const Expr &indexExpr = *expr.indices[0].start;
+    const tir::Node *index = evalExpr(indexExpr, scope);
+    if (!index)
+      return nullptr;
+    if (index->type.elem != tir::ElemKind::Token || index->type.rank() != 0) {
+      error(indexExpr.loc(),
+            "an index must be a compile-time integer or a token, got '" +
+                indexExpr.text + "' of shape " +
+                formatShape(index->type.dims),
+            indexExpr.range);
+      return nullptr;
+    }
+    if (value->type.batched || value->type.rank() != 2) {
+      error(expr.lhs->loc(),
+            "a token selects a row of a parameter matrix [V, E], got " +
+                formatShape(value->type.dims) +
+                (value->type.batched ? " that depends on the input" : ""),
+            expr.lhs->range);
+      return nullptr;
+    }
+    Shape row(shape.begin() + 1, shape.end());
+    return make(tir::NodeKind::Gather, row, index->type.batched, expr.loc(),
+                {value, index});
+  }
   if (expr.indices.size() > shape.size()) {
     error(expr.indices[shape.size()].range.Start,
           "too many indices: " + Twine(expr.indices.size()) +
@@ -1690,6 +1824,8 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
   auto child = inst.children.find(name);
   if (child != inst.children.end()) {
     Instance &childInst = *child->second;
+    if (childInst.bidirectional)
+      return callBidir(childInst, expr, scope);
     if (const auto *cell = llvm::dyn_cast<ast::CellDecl>(childInst.decl))
       return callCell(*cell, childInst, expr, scope);
     auto forward = childInst.funcs.find("forward");
@@ -1712,15 +1848,7 @@ const tir::Node *Sema::evalCall(const Expr &expr, Scope &scope) {
     const tir::Node *seqNode = evalExpr(argExpr, scope);
     if (!seqNode)
       return nullptr;
-    if (!seqNode->type.sequence || seqNode->kind != tir::NodeKind::Scan) {
-      error(argExpr.loc(),
-            "'last' takes the outputs of a cell applied to a sequence, got " +
-                formatShape(seqNode->type.dims),
-            argExpr.range);
-      return nullptr;
-    }
-    return make(tir::NodeKind::Last, seqNode->type.dims, true, expr.loc(),
-                {seqNode});
+    return lastStep(seqNode, argExpr, expr.loc());
   }
   if (const Builtin *builtin = lookupBuiltin(name))
     return evalBuiltin(*builtin, expr, scope);
@@ -1957,6 +2085,10 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
 // Functions and entry points
 //===----------------------------------------------------------------------===//
 
+static bool isSequenceType(const ast::TypeExpr &type) {
+  return type.kind == ast::TypeExpr::Kind::Seq;
+}
+
 const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
                                 const Expr &call, Scope &callerScope) {
   const Expr &callee = *call.lhs;
@@ -1990,7 +2122,7 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
     return nullptr;
 
   Scope scope{&inst, &func, {}};
-  bool ok = true;
+  bool ok = true, lifted = false;
   for (size_t i = 0; i < func.params.size(); ++i) {
     const ast::ParamSpec &param = func.params[i];
     const Expr &argExpr = *binding.values[i].front();
@@ -2000,9 +2132,29 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
       continue;
     }
     if (param.type) {
+      // A sequence argument for a per-step parameter maps the function
+      // over time; a seq<...> parameter needs a sequence.
+      bool sequence = false, token = false;
       std::optional<Shape> expected =
-          evalType(*param.type, inst, "argument '" + param.name + "'");
+          evalType(*param.type, inst, "argument '" + param.name + "'",
+                   &sequence, &token);
       if (!expected) {
+        ok = false;
+        continue;
+      }
+      bool argToken = arg->type.elem == tir::ElemKind::Token;
+      if (token != argToken || (sequence && !arg->type.sequence)) {
+        std::string expectedText = token ? "token" : formatShape(*expected);
+        if (sequence)
+          expectedText = "seq<" + expectedText + ">";
+        std::string got = argToken ? "token" : formatShape(arg->type.dims);
+        if (arg->type.sequence)
+          got = "seq<" + got + ">";
+        error(argExpr.loc(),
+              "type mismatch: argument '" + param.name + "' of '" + func.name +
+                  "' expects " + expectedText + ", got " + got,
+              argExpr.range);
+        note(param.loc, "'" + param.name + "' is declared here");
         ok = false;
         continue;
       }
@@ -2017,6 +2169,8 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
         continue;
       }
     }
+    if (arg->type.sequence && !(param.type && isSequenceType(*param.type)))
+      lifted = true;
     scope.locals[param.name] = Local{arg, param.loc};
   }
   if (!ok)
@@ -2024,7 +2178,7 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
 
   calling.push_back(&func);
   unsigned errorsBefore = errorCount;
-  const tir::Node *result = inlineBody(func, scope);
+  const tir::Node *result = inlineBody(func, scope, lifted);
   calling.pop_back();
   contextNote(errorsBefore, call.loc(),
               "in the call of '" + callee.text + "' here", call.range);
@@ -2036,7 +2190,8 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
 /// the assignments are evaluated in order (a state assigned is its new
 /// value from there on); the result is the sequence of `out`s.
 const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
-                                const Expr &call, Scope &callerScope) {
+                                const Expr &call, Scope &callerScope,
+                                bool reverse) {
   const Expr &callee = *call.lhs;
   if (call.args.size() != 1 || !call.args[0].keyword.empty()) {
     error(callee.loc(),
@@ -2136,13 +2291,81 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
   for (const ast::StateSpec &state : cell.states)
     step->newStates.push_back(scope.locals[state.name].node);
   step->out = out;
+  step->reverse = reverse;
+  std::vector<const tir::Node *> operands = {xs};
+  if (sequenceMask)
+    operands.push_back(sequenceMask);
   tir::Node *node =
-      make(tir::NodeKind::Scan, out->type.dims, true, call.loc(), {xs});
+      make(tir::NodeKind::Scan, out->type.dims, true, call.loc(), operands);
   if (!node)
     return nullptr;
   node->type.sequence = true;
   node->scan = std::move(step);
   return node;
+}
+
+/// `rnn(x)` with `rnn = bidir(Cell(...))`: the forward cell over x and the
+/// backward cell over x from its last real step to its first; at every step
+/// the two outputs are concatenated (Schuster & Paliwal).
+const tir::Node *Sema::callBidir(Instance &inst, const Expr &call,
+                                 Scope &callerScope) {
+  const auto &cell = llvm::cast<ast::CellDecl>(*inst.decl);
+  const tir::Node *forward =
+      callCell(cell, *inst.children["fwd"], call, callerScope);
+  if (!forward)
+    return nullptr;
+  const tir::Node *backward = callCell(cell, *inst.children["bwd"], call,
+                                       callerScope, /*reverse=*/true);
+  if (!backward)
+    return nullptr;
+  if (forward->type.rank() != 1) {
+    error(call.loc(),
+          "'bidir' concatenates the two directions' outputs, which must be "
+          "vectors; cell '" +
+              cell.name + "' gives " + formatShape(forward->type.dims),
+          call.range);
+    return nullptr;
+  }
+  Shape dims = {tir::Dim{"", forward->type.dims[0].size * 2}};
+  tir::Node *node = make(tir::NodeKind::Concat, dims, true, call.loc(),
+                         {forward, backward});
+  if (node)
+    node->axis = 0;
+  return node;
+}
+
+/// `last(s)`: the output at the last real step of a cell applied to a
+/// sequence. For a bidirectional application, the final outputs of both
+/// directions (the backward one's is at the first step).
+const tir::Node *Sema::lastStep(const tir::Node *seqNode, const Expr &argExpr,
+                                SMLoc loc) {
+  if (seqNode->kind == tir::NodeKind::Scan)
+    return make(tir::NodeKind::Last, seqNode->type.dims, true, loc,
+                {seqNode});
+  if (seqNode->kind == tir::NodeKind::Concat && seqNode->type.sequence &&
+      llvm::all_of(seqNode->operands, [](const tir::Node *operand) {
+        return operand->kind == tir::NodeKind::Scan;
+      })) {
+    std::vector<const tir::Node *> lasts;
+    for (const tir::Node *operand : seqNode->operands)
+      lasts.push_back(lastStep(operand, argExpr, loc));
+    if (llvm::is_contained(lasts, nullptr))
+      return nullptr;
+    tir::Node *node =
+        make(tir::NodeKind::Concat, seqNode->type.dims, true, loc, lasts);
+    if (node)
+      node->axis = seqNode->axis;
+    return node;
+  }
+  error(argExpr.loc(),
+        seqNode->type.sequence
+            ? std::string("'last' takes the outputs of a cell applied to a "
+                          "sequence; apply it before per-step operations, "
+                          "like head(last(rnn(x)))")
+            : "'last' takes a sequence, got " +
+                  formatShape(seqNode->type.dims),
+        argExpr.range);
+  return nullptr;
 }
 
 /// `x[t]`, `h[t]` and `h[t-1]` in a cell's step; nullptr for any other index.
@@ -2169,7 +2392,8 @@ const tir::Node *Sema::evalTimeIndex(const Expr &expr, Scope &scope) {
   return nullptr;
 }
 
-const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope) {
+const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope,
+                                  bool lifted) {
   Instance &inst = *scope.inst;
   const tir::Node *result = nullptr;
   const ast::Stmt *returnStmt = nullptr;
@@ -2242,7 +2466,7 @@ const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope) {
     if (!declared)
       return nullptr;
     if (!sameSizes(*declared, result->type.dims) ||
-        sequence != result->type.sequence) {
+        (sequence != result->type.sequence && !(lifted && !sequence))) {
       const Expr &value = *returnStmt->value;
       auto show = [](const Shape &shape, bool seq) {
         return seq ? "seq<" + formatShape(shape) + ">" : formatShape(shape);
@@ -2262,6 +2486,7 @@ const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope) {
 
 void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
   paramNodes.clear();
+  sequenceMask = nullptr;
   tir::EntryPoint entry;
   entry.name = func.name;
   entry.loc = toLoc(func.loc);
@@ -2280,14 +2505,15 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
       ok = false;
       continue;
     }
-    bool sequence = false;
+    bool sequence = false, token = false;
     std::optional<Shape> shape =
-        evalType(*param.type, model, "input '" + param.name + "'", &sequence);
+        evalType(*param.type, model, "input '" + param.name + "'", &sequence,
+                 &token);
     if (!shape) {
       ok = false;
       continue;
     }
-    if (!addInput(entry, scope, param, *shape, sequence))
+    if (!addInput(entry, scope, param, *shape, sequence, token))
       return;
   }
   if (!ok)
@@ -2296,7 +2522,7 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
   entry.result = inlineBody(func, scope);
   calling.pop_back();
   if (entry.result)
-    program.entries.push_back(std::move(entry));
+    finishEntry(entry);
 }
 
 //===----------------------------------------------------------------------===//
@@ -2724,7 +2950,11 @@ const tir::Node *Sema::batchMean(const tir::Node *node) {
   default:
     break;
   }
-  tir::Node *out = make(K::BatchMean, node->type.dims, false, loc, {node});
+  // A per-step loss is summed over the real steps of each instance.
+  std::vector<const tir::Node *> operands = {node};
+  if (node->type.sequence && sequenceMask)
+    operands.push_back(sequenceMask);
+  tir::Node *out = make(K::BatchMean, node->type.dims, false, loc, operands);
   if (out)
     out->loc = node->loc;
   return out;
@@ -2746,6 +2976,40 @@ void Sema::checkDataAgainstForward(Instance &model) {
     return;
   }
   const ast::ParamSpec &input = forward->params.front();
+  const DataSpec &dataSpec = trainSpec->data;
+  if (dataSpec.kind != "csv") {
+    // Text gives a sequence of tokens per instance, a series a sequence of
+    // feature vectors.
+    bool sequence = false, token = false;
+    std::optional<Shape> shape =
+        evalType(*input.type, model, "input '" + input.name + "'", &sequence,
+                 &token);
+    if (!shape)
+      return;
+    bool tokens = dataSpec.kind != "series";
+    int64_t features = int64_t(dataSpec.features.size());
+    for (const auto &[kind, value] : options.dataDims)
+      if (kind == "features")
+        features = value;
+    std::string expected =
+        tokens ? "seq<token>"
+               : "seq<[F]> with F = " + std::to_string(features) +
+                     " feature" + (features == 1 ? "" : "s");
+    bool matches = sequence && token == tokens &&
+                   (tokens || (shape->size() == 1 &&
+                               (features == 0 ||
+                                shape->front().size == features)));
+    if (!matches) {
+      error(input.type->range.Start,
+            "the data gives " + Twine(tokens ? "a sequence of tokens" :
+                                              "a sequence of feature vectors") +
+                " per instance, so 'forward' must take " + input.name + ": " +
+                expected,
+            input.type->range);
+      note(data.loc(), "the data is given here", data.range);
+    }
+    return;
+  }
   std::optional<Shape> shape =
       evalType(*input.type, model, "input '" + input.name + "'");
   if (!shape)
@@ -2802,17 +3066,18 @@ void Sema::elaborateLoss(Instance &model) {
   const Expr &lossExpr = *trainCheck.loss->value;
 
   paramNodes.clear();
+  sequenceMask = nullptr;
   tir::EntryPoint entry;
   entry.name = "loss";
   entry.loc = toLoc(trainCheck.loss->keyLoc);
   Scope scope{&model, nullptr, {}};
   for (const ast::ParamSpec &param : forward->params) {
-    bool sequence = false;
-    std::optional<Shape> shape =
-        evalType(*param.type, model, "input '" + param.name + "'", &sequence);
+    bool sequence = false, token = false;
+    std::optional<Shape> shape = evalType(
+        *param.type, model, "input '" + param.name + "'", &sequence, &token);
     if (!shape)
       return;
-    if (!addInput(entry, scope, param, *shape, sequence))
+    if (!addInput(entry, scope, param, *shape, sequence, token))
       return;
   }
   LossTarget target;
@@ -2852,7 +3117,7 @@ void Sema::elaborateLoss(Instance &model) {
   }
   entry.result = batchMean(value);
   if (entry.result)
-    program.entries.push_back(std::move(entry));
+    finishEntry(entry);
 }
 
 //===----------------------------------------------------------------------===//

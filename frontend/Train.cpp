@@ -76,6 +76,10 @@ const std::vector<MetricInfo> &metricInfos() {
        false,
        {T::ClassIndex},
        "class indices (label = \"column\")"},
+      {"nats_per_step",
+       false,
+       {T::ClassIndex, T::Scalar, T::Vector},
+       "sequence data (text(...) or series(...))"},
       {"mse",
        false,
        {T::Scalar, T::Vector, T::MultiLabel},
@@ -138,6 +142,9 @@ private:
                 CallArgs &args);
 
   void checkData(const Expr &value);
+  void checkSequenceData(const Expr &value, StringRef kind);
+  void checkDataFiles(const Expr &value, StringRef kind, const CallArgs &args,
+                      int file, int train, int valid, int split);
   void checkOptimizer(const Expr &value);
   void checkMetrics(const Expr &value);
   void checkMetricTargets();
@@ -314,16 +321,20 @@ bool TrainChecker::bindCall(const Expr &call, StringRef signature,
 void TrainChecker::checkData(const Expr &value) {
   StringRef kind = value.kind == Expr::Kind::Ident ? StringRef(value.text)
                                                    : value.calleeName();
+  if (kind == "text" || kind == "sequences" || kind == "series")
+    return checkSequenceData(value, kind);
   if (kind != "csv" && kind != "tsv") {
+    static const char *sources =
+        "csv(\"file.csv\", ...), tsv(\"file.tsv\", ...), text(...), "
+        "sequences(...) or series(...)";
     if (kind.empty())
-      errorAt(value, "expected a data source, csv(\"file.csv\", ...) or "
-                     "tsv(\"file.tsv\", ...), got '" +
+      errorAt(value, "expected a data source, " + Twine(sources) + ", got '" +
                          sourceText(value) + "'");
     else
-      errorAt(value, "unknown data source '" + kind +
-                         "': expected csv(\"file.csv\", ...) or "
-                         "tsv(\"file.tsv\", ...)" +
-                         suggest(kind, {"csv", "tsv"}));
+      errorAt(value, "unknown data source '" + kind + "': expected " +
+                         sources +
+                         suggest(kind, {"csv", "tsv", "text", "sequences",
+                                        "series"}));
     return;
   }
   DataSpec &data = spec.data;
@@ -451,6 +462,166 @@ void TrainChecker::checkData(const Expr &value) {
   if (given(Standardize))
     if (auto flag = boolean(*given(Standardize), "standardize"))
       data.standardize = *flag;
+}
+
+//===----------------------------------------------------------------------===//
+// data = text(...) | sequences(...) | series(...)
+//===----------------------------------------------------------------------===//
+
+/// One file (split by `split`) or a training and a validation file.
+void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
+                                  const CallArgs &args, int file, int train,
+                                  int valid, int split) {
+  DataSpec &data = spec.data;
+  std::string example = kind == "series" ? "\"data.csv\"" : "\"data.txt\"";
+  auto given = [&](int f) { return f < 0 ? nullptr : args.values[f]; };
+  if (given(file)) {
+    if (auto path = string(*given(file), "file", example))
+      data.path = *path;
+    for (int f : {train, valid})
+      if (given(f))
+        error(args.locs[f],
+              "'" + Twine(f == train ? "train" : "valid") +
+                  "' cannot be given with a single file: give either the "
+                  "file or train = and valid =",
+              given(f)->range);
+  } else if (given(train) || given(valid)) {
+    for (int f : {train, valid}) {
+      StringRef name = f == train ? "train" : "valid";
+      if (!given(f)) {
+        int other = f == train ? valid : train;
+        error(args.locs[other],
+              "'" + Twine(other == train ? "train" : "valid") + "' needs '" +
+                  name + "' too: " + kind +
+                  "(train = \"a.tsv\", valid = \"b.tsv\")",
+              given(other)->range);
+        continue;
+      }
+      if (auto path = string(*given(f), name, example))
+        (f == train ? data.trainPath : data.validPath) = *path;
+    }
+    if (given(split))
+      error(args.locs[split],
+            "'split' divides a single file: with train = and valid = there "
+            "is nothing to split",
+            given(split)->range);
+  } else if (data.classFiles.empty()) {
+    errorAt(value, kind + "(...) needs a file: " + kind + "(" + example +
+                       ", ...)");
+  }
+  if (given(split))
+    if (auto fraction = inRange(*given(split), "split", 0, true, 1, true,
+                                "the training fraction"))
+      data.split = *fraction;
+}
+
+void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
+  DataSpec &data = spec.data;
+  data.kind = kind.str();
+  data.loc = reporter.toLoc(value.loc());
+  hasData = true;
+  CallArgs args;
+  const Expr *windowExpr = nullptr;
+  auto index = [](llvm::ArrayRef<std::string> formals, StringRef name) {
+    auto it = llvm::find(formals, name);
+    return it == formals.end() ? -1 : int(it - formals.begin());
+  };
+  auto given = [&](llvm::ArrayRef<std::string> formals,
+                   StringRef name) -> const Expr * {
+    int i = index(formals, name);
+    return i < 0 ? nullptr : args.values[i];
+  };
+
+  if (kind == "series") {
+    static const std::vector<std::string> formals = {
+        "file",     "train",  "valid",      "split",
+        "features", "target", "standardize", "window"};
+    if (!bindCall(value,
+                  "series(file, split, features, target, standardize, "
+                  "window)",
+                  formals, 1, args))
+      return;
+    checkDataFiles(value, kind, args, 0, 1, 2, 3);
+    windowExpr = given(formals, "window");
+    if (const Expr *features = given(formals, "features")) {
+      if (auto names = stringList(*features, "features", "[\"a\", \"b\"]"))
+        data.features = *names;
+    }
+    if (const Expr *target = given(formals, "target")) {
+      if (target->kind == Expr::Kind::List) {
+        if (auto names = stringList(*target, "target", "[\"a\", \"b\"]")) {
+          data.targetKind = TargetKind::Vector;
+          data.targets = *names;
+        }
+      } else if (auto name = string(*target, "target",
+                                    "target = \"births\"")) {
+        data.targetKind = TargetKind::Scalar;
+        data.targets = {*name};
+      }
+    } else {
+      errorAt(value, "series(...) needs the column to forecast: target = "
+                     "\"column\" or target = [\"a\", \"b\"]");
+    }
+    if (const Expr *flag = given(formals, "standardize"))
+      if (auto v = boolean(*flag, "standardize"))
+        data.standardize = *v;
+  } else {
+    static const std::vector<std::string> textFormals = {
+        "file", "split", "unit", "window", "min_count"};
+    static const std::vector<std::string> sequenceFormals = {
+        "file",  "train", "valid",   "classes",
+        "split", "unit",  "max_len", "min_count"};
+    bool text = kind == "text";
+    const auto &formals = text ? textFormals : sequenceFormals;
+    if (!bindCall(value,
+                  text ? "text(file, split, unit, window, min_count)"
+                       : "sequences(file | train, valid | classes, split, "
+                         "unit, max_len, min_count)",
+                  formals, 1, args))
+      return;
+    data.targetKind = TargetKind::ClassIndex;
+    if (text)
+      windowExpr = given(formals, "window");
+    if (const Expr *classes = given(formals, "classes")) {
+      if (auto files = stringList(*classes, "classes",
+                                  "[\"female.txt\", \"male.txt\"]")) {
+        data.classFiles = *files;
+        if (files->size() < 2)
+          errorAt(*classes, "'classes' lists one file per class: at least "
+                            "two files");
+      }
+      if (given(formals, "file") || given(formals, "train"))
+        errorAt(*classes, "'classes' gives the files: no file or train = "
+                          "with it");
+    }
+    checkDataFiles(value, kind, args, index(formals, "file"),
+                   index(formals, "train"), index(formals, "valid"),
+                   index(formals, "split"));
+    if (const Expr *unit = given(formals, "unit")) {
+      if (auto name = string(*unit, "unit", "unit = \"char\"")) {
+        if (*name == "char" || *name == "word")
+          data.unit = *name;
+        else
+          errorAt(*unit, "unknown unit '" + *name +
+                             "': expected \"char\" or \"word\"");
+      }
+    }
+    if (const Expr *count = given(formals, "min_count"))
+      if (auto v = integer(*count, "min_count", true))
+        data.minCount = *v;
+    if (const Expr *length = given(formals, "max_len"))
+      if (auto v = integer(*length, "max_len", true))
+        data.maxLength = *v;
+  }
+  if (kind != "sequences") {
+    if (windowExpr) {
+      if (auto v = integer(*windowExpr, "window", true))
+        data.window = *v;
+    } else {
+      errorAt(value, kind + "(...) needs the length of its windows: window "
+                            "= 64");
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -79,6 +79,8 @@ static llvm::StringRef kindName(tir::NodeKind kind) {
     return "one_hot";
   case K::BatchMean:
     return "batch_mean";
+  case K::Gather:
+    return "gather";
   case K::Scan:
     return "scan";
   case K::StepArg:
@@ -102,8 +104,18 @@ static void printDims(const std::vector<tir::Dim> &dims,
   os << "]";
 }
 
-/// A shape, or `token` for a class index.
+/// A shape, or `token` for a class index; `seq<...>` for a sequence.
+static void printStepType(const tir::Type &type, llvm::raw_ostream &os);
 static void printType(const tir::Type &type, llvm::raw_ostream &os) {
+  if (type.sequence) {
+    os << "seq<";
+    printStepType(type, os);
+    os << ">";
+    return;
+  }
+  printStepType(type, os);
+}
+static void printStepType(const tir::Type &type, llvm::raw_ostream &os) {
   if (type.elem == tir::ElemKind::Token) {
     os << "token";
     if (type.dims.empty())
@@ -304,17 +316,15 @@ public:
       for (size_t i = 0; i + 1 < stepIds.size(); ++i)
         os << (i ? ", %" : "%") << stepIds[i];
       os << "], out = %" << stepIds.back() << "}";
+      if (step.reverse)
+        os << " reverse";
       break;
     }
     default:
       break;
     }
     os << " : ";
-    if (node->type.sequence)
-      os << "seq<";
     printType(node->type, os);
-    if (node->type.sequence)
-      os << ">";
     if (node->type.batched)
       os << " batched";
     os << "\n";

@@ -99,10 +99,14 @@ enum class NodeKind {
   // Losses are desugared into the nodes above and these.
   OneHot,    // k = depth: a Token scalar (class index) -> a Float [k] 0/1
   BatchMean, // mean over the batch of a batched value: the result has the
-             // operand's per-instance shape and is not batched
+             // operand's per-instance shape and is not batched. For a
+             // sequence (a per-step loss), the sum over its real steps (the
+             // mask is operand 1) averaged over the batch.
+  Gather,    // operands: a [V, E] table and a Token index: row index, [E]
   // Recurrences (cells applied to sequences).
-  Scan,    // operands: the sequences; `scan` holds the step; the type is the
-           // sequence of per-step outputs
+  Scan,    // operands: the sequence, then its padding mask; `scan` holds the
+           // step; the type is the sequence of per-step outputs. On padded
+           // steps the states keep their values.
   StepArg, // a block argument of a Scan's step: inputIndex = the state's
            // index, or the number of states + the sequence's index
   Last,    // the last step of a Scan (many-to-one); zeros when T = 0
@@ -119,6 +123,7 @@ struct ScanStep {
   std::vector<const Node *> sequenceArgs;
   std::vector<const Node *> newStates;
   const Node *out = nullptr;
+  bool reverse = false; // runs from the last step to the first
 };
 
 struct Node {
