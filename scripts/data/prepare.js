@@ -163,11 +163,25 @@ function writeSplits(dir, header, rows) {
   write('moby-dick.txt', parts.join('\n'));
 }
 
-// --- First names (English), one a line, as in the package.
-for (const sex of ['female', 'male']) {
-  const t = readText(`${sex}-first-names-en/data/names.txt`);
-  const names = t.split(/\r?\n/).filter((n) => n.length > 0);
-  write(`names/${sex}.txt`, names.map((n) => n + '\n').join(''));
+// --- First names (English), one a line, as in the package. Then the same
+// names as labeled sequences, `label<TAB>text` after a header line (labels
+// `female` and `male`; all female names, then all male ones, each list in
+// its order): every 5th name of a list (0-based index % 5 == 4) goes to
+// valid.tsv, the others to train.tsv. Names hold no TAB or backslash; they
+// are escaped as the spam texts are all the same.
+{
+  const escape = (s) => s.replace(/[\\\t\n\r]/g,
+    (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]);
+  const header = 'label\ttext\n';
+  const train = [], valid = [];
+  for (const sex of ['female', 'male']) {
+    const t = readText(`${sex}-first-names-en/data/names.txt`);
+    const names = t.split(/\r?\n/).filter((n) => n.length > 0);
+    write(`names/${sex}.txt`, names.map((n) => n + '\n').join(''));
+    names.forEach((n, i) => (i % 5 === 4 ? valid : train).push(`${sex}\t${escape(n)}\n`));
+  }
+  write('names/train.tsv', header + train.join(''));
+  write('names/valid.tsv', header + valid.join(''));
 }
 
 // --- SpamAssassin public corpus: 6046 messages (headers and body), in the
