@@ -3,6 +3,7 @@
 #include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Random.h"
+#include "seqc/Runtime/SequenceData.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -41,8 +42,8 @@ llvm::Error seqc::rt::makeLocatedError(llvm::StringRef file, int64_t line,
   return llvm::make_error<LocatedError>(file.str(), line, column, message);
 }
 
-/// An error at a train block setting, or a plain one if it has no position.
-static llvm::Error errorAtLoc(const tir::Loc &loc, const std::string &message) {
+llvm::Error seqc::rt::errorAtLoc(const tir::Loc &loc,
+                                 const std::string &message) {
   if (loc.file.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   return makeLocatedError(loc.file, loc.line, loc.col, message);
@@ -279,6 +280,12 @@ int64_t DataSchema::targetWidth() const {
 
 std::vector<std::pair<std::string, int64_t>> DataSchema::dataDims() const {
   std::vector<std::pair<std::string, int64_t>> dims;
+  if (kind == "text" || kind == "sequences") {
+    dims.emplace_back("vocab", static_cast<int64_t>(vocabulary.size()));
+    if (kind == "sequences")
+      dims.emplace_back("classes", static_cast<int64_t>(classes.size()));
+    return dims;
+  }
   dims.emplace_back("features", static_cast<int64_t>(features.size()));
   switch (targetKind) {
   case TargetKind::None:
@@ -340,6 +347,15 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.mean"] = jsonDoubles(mean);
   metadata["seqc.data.std"] = jsonDoubles(stddev);
   metadata["seqc.data.split"] = fmt::format("{:.17g}", split);
+  if (!isSequence())
+    return;
+  metadata["seqc.data.kind"] = kind;
+  metadata["seqc.data.unit"] = unit;
+  metadata["seqc.data.window"] = std::to_string(window);
+  metadata["seqc.data.max_length"] = std::to_string(maxLength);
+  metadata["seqc.data.vocabulary"] = jsonStrings(vocabulary);
+  metadata["seqc.data.target_mean"] = jsonDoubles(targetMean);
+  metadata["seqc.data.target_std"] = jsonDoubles(targetStddev);
 }
 
 llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
@@ -421,6 +437,41 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
       (!schema.mean.empty() && schema.mean.size() != schema.features.size()))
     return corrupt("seqc.data.mean",
                    "does not match the features and their deviations");
+
+  // Sequence data; checkpoints of tables have none of these keys.
+  auto kindText = metadata.find("seqc.data.kind");
+  if (kindText == metadata.end())
+    return schema;
+  schema.kind = kindText->second;
+  if (!schema.isSequence())
+    return corrupt("seqc.data.kind", "is not a kind of sequence data");
+  auto unit = metadata.find("seqc.data.unit");
+  if (unit == metadata.end())
+    return corrupt("seqc.data.unit", "is missing");
+  schema.unit = unit->second;
+  for (auto [key, field] : {std::pair<llvm::StringRef, int64_t *>{
+                                "seqc.data.window", &schema.window},
+                            {"seqc.data.max_length", &schema.maxLength}}) {
+    auto it = metadata.find(key);
+    if (it == metadata.end() ||
+        llvm::StringRef(it->second).getAsInteger(10, *field) || *field < 0)
+      return corrupt(key, "is missing or not a count");
+  }
+  if (llvm::Error error = getStrings("seqc.data.vocabulary", schema.vocabulary))
+    return std::move(error);
+  if (llvm::Error error =
+          getDoubles("seqc.data.target_mean", schema.targetMean))
+    return std::move(error);
+  if (llvm::Error error =
+          getDoubles("seqc.data.target_std", schema.targetStddev))
+    return std::move(error);
+  if (schema.kind != "series" && schema.vocabulary.size() < 2)
+    return corrupt("seqc.data.vocabulary", "lacks <pad> and <unk>");
+  if (schema.targetMean.size() != schema.targetStddev.size() ||
+      (!schema.targetMean.empty() &&
+       schema.targetMean.size() != schema.targets.size()))
+    return corrupt("seqc.data.target_mean",
+                   "does not match the targets and their deviations");
   return schema;
 }
 
@@ -447,6 +498,50 @@ struct LabelKeys {
   }
 };
 } // namespace
+
+LabelClasses LabelClasses::fromLabels(llvm::ArrayRef<llvm::StringRef> labels) {
+  LabelClasses classes;
+  for (llvm::StringRef label : labels) {
+    std::optional<double> value = parseNumber(label);
+    classes.numeric &= value && std::isfinite(*value);
+  }
+  std::map<double, std::string> numeric;
+  std::map<std::string, int, std::less<>> textual;
+  for (llvm::StringRef label : labels) {
+    if (classes.numeric)
+      numeric.emplace(*parseNumber(label), classes.key(label));
+    else
+      textual.emplace(label.str(), 0);
+  }
+  for (const auto &entry : numeric)
+    classes.classNames.push_back(entry.second);
+  for (const auto &entry : textual)
+    classes.classNames.push_back(entry.first);
+  for (auto [index, name] : llvm::enumerate(classes.classNames))
+    classes.byKey[name] = static_cast<int64_t>(index);
+  return classes;
+}
+
+LabelClasses LabelClasses::fromNames(llvm::ArrayRef<std::string> names) {
+  LabelClasses classes;
+  for (const std::string &name : names)
+    classes.numeric &= parseNumber(name).has_value();
+  classes.classNames = names.vec();
+  for (auto [index, name] : llvm::enumerate(classes.classNames))
+    classes.byKey[name] = static_cast<int64_t>(index);
+  return classes;
+}
+
+std::string LabelClasses::key(llvm::StringRef label) const {
+  return LabelKeys{numeric}.key(label);
+}
+
+int64_t LabelClasses::index(llvm::StringRef label) const {
+  auto it = byKey.find(key(label));
+  if (it == byKey.end())
+    it = byKey.find(label);
+  return it == byKey.end() ? -1 : it->second;
+}
 
 static llvm::Expected<ColumnMap>
 mapColumns(const TextTable &table, llvm::ArrayRef<std::string> features,
@@ -759,13 +854,13 @@ static std::unique_ptr<TextTable> tableFromText(llvm::StringRef text,
   return table;
 }
 
-static llvm::Expected<std::unique_ptr<TextTable>>
-readTable(const DataSpec &spec, const std::string &path,
-          const DataOptions &options) {
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+seqc::rt::readDataFile(const DataSpec &spec, const std::string &path,
+                       const DataOptions &options, std::string &resolved) {
   // Relative paths: the model file's folder, the working directory, then
   // the model file's parent folders (examples/m.seq naming "data/x.csv"
   // finds the project's data/ from anywhere).
-  std::string resolved = path;
+  resolved = path;
   if (!options.baseDir.empty() && !llvm::sys::path::is_absolute(path)) {
     llvm::SmallString<256> candidate(options.baseDir);
     llvm::sys::path::append(candidate, path);
@@ -789,6 +884,16 @@ readTable(const DataSpec &spec, const std::string &path,
   if (!buffer)
     return errorAtLoc(spec.loc, fmt::format("cannot read data file '{}': {}",
                                             path, buffer.getError().message()));
+  return std::move(*buffer);
+}
+
+static llvm::Expected<std::unique_ptr<TextTable>>
+readTable(const DataSpec &spec, const std::string &path,
+          const DataOptions &options) {
+  std::string resolved;
+  auto buffer = readDataFile(spec, path, options, resolved);
+  if (!buffer)
+    return buffer.takeError();
   auto table = std::make_unique<TextTable>();
   table->fileName = resolved;
   table->buffer = std::move(*buffer);
@@ -799,6 +904,13 @@ llvm::Expected<LoadedData>
 seqc::rt::parseData(const DataSpec &spec, llvm::StringRef trainText,
                     llvm::StringRef trainName, llvm::StringRef validText,
                     llvm::StringRef validName, const DataOptions &options) {
+  if (spec.kind == "text" || spec.kind == "sequences" ||
+      spec.kind == "series") {
+    std::vector<DataFile> files{{trainName.str(), trainText}};
+    if (!validName.empty())
+      files.push_back({validName.str(), validText});
+    return parseSequenceData(spec, files, options);
+  }
   auto first = tableFromText(trainText, trainName);
   if (llvm::Error error = parseTable(*first, spec.separator))
     return std::move(error);
@@ -813,6 +925,8 @@ seqc::rt::parseData(const DataSpec &spec, llvm::StringRef trainText,
 
 llvm::Expected<LoadedData> seqc::rt::loadData(const DataSpec &spec,
                                               const DataOptions &options) {
+  if (spec.kind == "text" || spec.kind == "sequences" || spec.kind == "series")
+    return loadSequenceData(spec, options);
   if (spec.targetKind == TargetKind::None)
     return errorAtLoc(spec.loc, "the data names no target: add label = "
                                 "\"col\", target = \"col\" or labels = [...]");

@@ -25,8 +25,11 @@
 #include "seqc/Runtime/Tensor.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,8 +58,12 @@ llvm::Error makeLocatedError(llvm::StringRef file, int64_t line, int64_t column,
                              const std::string &message);
 
 /// How to read a data set that a model was trained on: the columns, the
-/// classes of a `label` column and the standardization statistics.
+/// classes of a `label` column and the standardization statistics; for
+/// sequence data (SequenceData.h) also the kind, the text unit and the
+/// vocabulary.
 struct DataSchema {
+  /// csv | text | sequences | series (DataSpec::kind; tsv is csv).
+  std::string kind = "csv";
   std::vector<std::string> features;
   TargetKind targetKind = TargetKind::None;
   std::vector<std::string> targets;
@@ -68,11 +75,28 @@ struct DataSchema {
   /// split is reproduced when resuming or evaluating).
   double split = 1.0;
 
+  // Sequence data.
+  std::string unit;      // text, sequences: char | word
+  int64_t window = 0;    // text, series: steps per window
+  int64_t maxLength = 0; // sequences: units kept per text (0: all)
+  /// text, sequences: every unit in id order, "<pad>" and "<unk>" first
+  /// (kPadToken, kUnknownToken); its size is the "vocab" dimension.
+  std::vector<std::string> vocabulary;
+  /// series with `standardize`: per target column, like mean and stddev.
+  std::vector<double> targetMean, targetStddev;
+
+  /// Whether the data are sequences (text, sequences, series).
+  bool isSequence() const {
+    return kind == "text" || kind == "sequences" || kind == "series";
+  }
+
   /// Values per instance of the target: 1 for a class index or a scalar,
   /// the number of columns for vectors and multi-labels, 0 without one.
   int64_t targetWidth() const;
   /// The sizes that bind a model's data dimensions (FrontendOptions::
-  /// dataDims): "features", and "classes" and "targets" where they apply.
+  /// dataDims): "features", and "classes" and "targets" where they apply;
+  /// for text "vocab", for sequences "vocab" and "classes", for series
+  /// "features" and "targets".
   std::vector<std::pair<std::string, int64_t>> dataDims() const;
 
   /// Stores the schema as "seqc.data.*" metadata (JSON strings).
@@ -85,6 +109,13 @@ struct DataSchema {
 /// Rows of features (standardized where the schema says so) and targets,
 /// row-major, in double precision; batches convert them to the model's
 /// element type.
+///
+/// Sequence data (SequenceData.h) keep every row's steps in flat arrays:
+/// row r is steps offsets[r] .. offsets[r + 1] - 1. Token steps (text,
+/// sequences) are ids in `tokens`; numeric steps (series) are numFeatures
+/// values each in `features`. Targets are per row (sequences: a class
+/// index) or, with `stepTargets`, per step (text: the next token's id;
+/// series: the next row's target values).
 struct Dataset {
   /// The file the rows come from, for messages ("iris.csv", or
   /// "iris.csv (validation split)").
@@ -96,12 +127,22 @@ struct Dataset {
   std::vector<double> features; // rows * numFeatures
   std::vector<double> targets;  // rows * targetWidth; class indices for labels
 
+  bool sequential = false;      // rows are sequences (offsets)
+  bool stepTargets = false;     // targets per step, not per row
+  std::vector<int64_t> offsets; // sequential: rows + 1 step offsets
+  std::vector<int64_t> tokens;  // token steps: one id per step
+
   const double *featureRow(int64_t row) const {
     return features.data() + row * numFeatures;
   }
   const double *targetRow(int64_t row) const {
     return targets.data() + row * targetWidth;
   }
+  /// Sequential: the number of steps of `row`, and of all rows.
+  int64_t length(int64_t row) const { return offsets[row + 1] - offsets[row]; }
+  int64_t steps() const { return offsets.empty() ? 0 : offsets.back(); }
+  /// Token steps (ids) rather than numeric ones.
+  bool tokenSteps() const { return sequential && numFeatures == 0; }
 };
 
 struct LoadedData {
@@ -123,17 +164,50 @@ struct DataOptions {
   const DataSchema *schema = nullptr;
 };
 
-/// Reads and splits the data `spec` describes.
+/// Reads and splits the data `spec` describes (sequence kinds through
+/// loadSequenceData).
 llvm::Expected<LoadedData> loadData(const DataSpec &spec,
                                     const DataOptions &options = {});
 
 /// Same for text already in memory: `trainText` is the single file (or the
 /// training file), `validText` the validation file or empty; the names are
-/// used in messages. For tests.
+/// used in messages. For tests. Sequence kinds go to parseSequenceData
+/// (without class files).
 llvm::Expected<LoadedData>
 parseData(const DataSpec &spec, llvm::StringRef trainText,
           llvm::StringRef trainName, llvm::StringRef validText,
           llvm::StringRef validName, const DataOptions &options = {});
+
+/// The contents of data file `path` (a train block's, as written), looked up
+/// as DataOptions::baseDir says; `resolved` receives the path read. An
+/// unreadable file is an error at `spec.loc`.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readDataFile(const DataSpec &spec, const std::string &path,
+             const DataOptions &options, std::string &resolved);
+
+/// An error at a train block setting (`loc`), or a plain one without a
+/// position.
+llvm::Error errorAtLoc(const tir::Loc &loc, const std::string &message);
+
+/// Classes named by label texts, in the order of a `label` column: numeric
+/// when every label is a number ("1" and "1.0" are one class), else
+/// lexicographic.
+class LabelClasses {
+public:
+  /// The classes of the distinct `labels`.
+  static LabelClasses fromLabels(llvm::ArrayRef<llvm::StringRef> labels);
+  /// The classes a checkpoint names, in its order.
+  static LabelClasses fromNames(llvm::ArrayRef<std::string> names);
+  /// The class of `label`, or -1 if it is none of them.
+  int64_t index(llvm::StringRef label) const;
+  const std::vector<std::string> &names() const { return classNames; }
+
+private:
+  std::string key(llvm::StringRef label) const;
+  std::vector<std::string> classNames;
+  std::map<std::string, int64_t, std::less<>> byKey;
+  bool numeric = true;
+};
 
 /// The features of `rows` as an input of type `type` (leading batch axis,
 /// the row's values in row-major order on the others).

@@ -1,0 +1,142 @@
+//===- SequenceData.h - Text, labeled sequences and series ------*- C++ -*-===//
+//
+// Reads the sequence data a train block describes (DataSpec kinds `text`,
+// `sequences` and `series` in seqc/Frontend/TrainSpec.h) into a Dataset
+// whose rows are sequences, and turns rows into time-major, padded batches.
+//
+// Units. Files are read as bytes, never decoded. `unit = "char"`: one unit
+// per byte (an em dash, U+2014, is the three units E2 80 94; the model
+// learns the encoding); `unit = "word"`: the maximal runs of bytes that are
+// not ASCII whitespace (space, \t, \n, \v, \f, \r). bench/seqdata.py
+// reads the data by the same rules.
+//
+// Vocabulary. Built from the training split only: id 0 is <pad>
+// (kPadToken), 1 is <unk> (kUnknownToken), then the units by decreasing
+// count, ties by their bytes. A unit seen fewer than `min_count` times in
+// the training split, and any unit the training split lacks (in the
+// validation split, in a prompt), is <unk>.
+//
+//   text       one file; its units cut by position: the first `split` of
+//              them train, the rest validate. Each part is cut into windows
+//              of `window` units with stride `window`: x = units i..i+W-1,
+//              y = units i+1..i+W (so W + 1 units make a window; a shorter
+//              tail is dropped). Targets are per step.
+//   sequences  a TSV file with a header row naming the columns `label` and
+//              `text` (text escaped as \\ \t \n \r), one or split by a
+//              seeded shuffle, or train and valid files; or class files
+//              (`classes = [...]`): one text per line, blank lines skipped,
+//              the class named by the file's stem, split by a seeded
+//              shuffle. Classes are ordered as a `label` column's (numeric
+//              when every label is a number, else lexicographic). Texts
+//              longer than `max_len` units keep their first max_len units.
+//              Targets are per row (the class index).
+//   series     a numeric CSV table read in row order: x[t] = the feature
+//              columns at row t, y[t] = the target columns at row t + 1.
+//              The rows are cut by position (the first `split` train), each
+//              part into windows of `window` steps (W + 1 rows), stride W.
+//              With `standardize`, features and targets are standardized
+//              with the mean and deviation of the training rows (targets
+//              with their own statistics; mse and rmse are then in
+//              standardized units).
+//
+// Batches are time-major: T = the longest row of the batch, shorter rows are
+// padded at the end with kPadToken (ids) or 0 (values), and the mask [T, N]
+// is 1 at a real step and 0 at padding.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_SEQUENCEDATA_H
+#define SEQC_RUNTIME_SEQUENCEDATA_H
+
+#include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/Random.h"
+
+#include "llvm/ADT/StringMap.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seqc::rt {
+
+/// The spellings of the two reserved vocabulary entries.
+inline constexpr llvm::StringLiteral kPadUnit = "<pad>";
+inline constexpr llvm::StringLiteral kUnknownUnit = "<unk>";
+
+/// The units of `text` for `unit` ("char" or "word"), pointing into it.
+std::vector<llvm::StringRef> splitUnits(llvm::StringRef text,
+                                        llvm::StringRef unit);
+
+/// Units and their ids, as a DataSchema's vocabulary lists them.
+class Vocabulary {
+public:
+  /// `units` in id order, <pad> and <unk> first.
+  explicit Vocabulary(llvm::ArrayRef<std::string> units);
+  /// The id of `unit`; kUnknownToken for one it does not have.
+  int64_t id(llvm::StringRef unit) const;
+  int64_t size() const { return static_cast<int64_t>(units.size()); }
+
+private:
+  std::vector<std::string> units;
+  llvm::StringMap<int64_t> ids;
+};
+
+/// The ids of the units of `text` in the schema's vocabulary and unit.
+std::vector<int64_t> encodeText(const DataSchema &schema, llvm::StringRef text);
+/// The text of `ids`: char units concatenated, word units joined by a
+/// space. <pad> gives nothing; <unk> gives U+FFFD for chars and "<unk>" for
+/// words; an id outside the vocabulary is <unk>. Char units are bytes, so a
+/// sampled text need not be valid UTF-8.
+std::string decodeTokens(const DataSchema &schema, llvm::ArrayRef<int64_t> ids);
+
+/// A data file's name (for messages) and contents.
+struct DataFile {
+  std::string name;
+  llvm::StringRef text;
+};
+
+/// Reads sequence data already in memory: the class files of
+/// `spec.classFiles` in their order, else the single file, or the training
+/// and the validation file. For tests.
+llvm::Expected<LoadedData> parseSequenceData(const DataSpec &spec,
+                                             llvm::ArrayRef<DataFile> files,
+                                             const DataOptions &options = {});
+/// Reads the files `spec` names and parses them.
+llvm::Expected<LoadedData> loadSequenceData(const DataSpec &spec,
+                                            const DataOptions &options = {});
+
+/// The steps of the longest of `rows`.
+int64_t batchLength(const Dataset &data, llvm::ArrayRef<int64_t> rows);
+
+/// The steps of `rows` as an input [T, N] (ids; an integer type) or
+/// [T, N, F] (values; a float type), T = batchLength, right-padded.
+llvm::Expected<Tensor> gatherSteps(const Dataset &data,
+                                   llvm::ArrayRef<int64_t> rows,
+                                   const TensorType &type,
+                                   llvm::StringRef inputName);
+/// The per-step targets of `rows` as [T, N] (ids) or [T, N, K] / [T, N]
+/// (values), right-padded.
+llvm::Expected<Tensor> gatherStepTargets(const Dataset &data,
+                                         llvm::ArrayRef<int64_t> rows,
+                                         const TensorType &type,
+                                         llvm::StringRef inputName);
+/// The mask [T, N] of `rows` (a float type): 1 at a real step, else 0.
+llvm::Expected<Tensor> gatherMask(const Dataset &data,
+                                  llvm::ArrayRef<int64_t> rows,
+                                  const TensorType &type,
+                                  llvm::StringRef inputName);
+
+/// The batches of a training epoch of sequences of the given lengths,
+/// grouped by length so that little of a batch is padding. With `shuffle`:
+/// the rows are shuffled, every run of kBucketBatches * batch of them is
+/// sorted by length (a stable sort, so the shuffle breaks ties), cut into
+/// batches (only the very last one may be partial), and the batches are
+/// shuffled; every draw comes from `rng`. Without: the rows in order, cut
+/// into batches, and `rng` is not used.
+std::vector<std::vector<int64_t>>
+bucketedBatches(llvm::ArrayRef<int64_t> lengths, int64_t batch, bool shuffle,
+                Rng &rng);
+inline constexpr int64_t kBucketBatches = 50;
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_SEQUENCEDATA_H
