@@ -735,20 +735,33 @@ JitSession::call(size_t index, llvm::ArrayRef<Tensor> inputs,
                      entry.inputs.size(), entry.inputs.size() == 1 ? "" : "s",
                      llvm::join(expected, ", "), inputs.size());
   }
-  std::optional<int64_t> batchSize;
-  std::string batchInput;
+  std::optional<int64_t> batchSize, steps;
+  std::string batchInput, stepsInput;
   for (auto [input, tensor] : llvm::zip(entry.inputs, inputs)) {
     if (!input.type.accepts(tensor))
       return makeError("input '{}' of @{} must be {}, got {}", input.name,
                        entry.name, input.type.str(), describe(tensor));
     if (input.type.shape.empty() || input.type.shape[0] != kDynamicSize)
       continue;
-    if (batchSize && *batchSize != tensor.dim(0))
+    // Two dynamic leading axes: a time-major sequence [T, N, ...], whose
+    // batch axis is the second; the sequences must agree on T too.
+    bool timeMajor =
+        input.type.shape.size() >= 2 && input.type.shape[1] == kDynamicSize;
+    if (timeMajor) {
+      if (steps && *steps != tensor.dim(0))
+        return makeError("sequences '{}' and '{}' of @{} disagree on the "
+                         "number of steps: {} vs {}",
+                         stepsInput, input.name, entry.name, *steps,
+                         tensor.dim(0));
+      steps = tensor.dim(0);
+      stepsInput = input.name;
+    }
+    int64_t size = tensor.dim(timeMajor ? 1 : 0);
+    if (batchSize && *batchSize != size)
       return makeError("inputs '{}' and '{}' of @{} disagree on the batch "
                        "size: {} vs {}",
-                       batchInput, input.name, entry.name, *batchSize,
-                       tensor.dim(0));
-    batchSize = tensor.dim(0);
+                       batchInput, input.name, entry.name, *batchSize, size);
+    batchSize = size;
     batchInput = input.name;
   }
   for (const HyperValue &hyper : hypers)

@@ -23,8 +23,10 @@ static llvm::Error metricError(const MetricSpec &spec,
 
 llvm::Expected<MetricAccumulator>
 MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
-                          int64_t outputWidth, int64_t targetWidth) {
+                          int64_t outputWidth, int64_t targetWidth,
+                          bool stepTargets) {
   MetricAccumulator metric;
+  metric.stepTargets = stepTargets;
   metric.targetKind = targetKind;
   metric.outputWidth = outputWidth;
   metric.targetWidth = targetWidth;
@@ -61,10 +63,15 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
     metric.kind = Kind::Perplexity;
   } else if (spec.name == "loss") {
     metric.kind = Kind::Loss;
+  } else if (spec.name == "nats_per_step") {
+    metric.kind = Kind::NatsPerStep;
+    if (!stepTargets)
+      return metricError(spec, "nats_per_step needs a target at every step "
+                               "(text or series data)");
   } else {
     return metricError(spec, fmt::format("unknown metric '{}' (known: "
                                          "accuracy, precision_at, mse, rmse, "
-                                         "perplexity, loss)",
+                                         "perplexity, nats_per_step, loss)",
                                          spec.name));
   }
 
@@ -135,14 +142,18 @@ void MetricAccumulator::add(const Tensor &outputs, const double *targets) {
       break;
     case Kind::Perplexity:
     case Kind::Loss:
+    case Kind::NatsPerStep:
       break;
     }
   }
 }
 
-void MetricAccumulator::addLoss(double meanLoss, int64_t rows) {
+void MetricAccumulator::addLoss(double meanLoss, int64_t rows, int64_t steps) {
+  // The loss of a batch is its per-instance mean: rows times it is the sum
+  // over instances (and, with per-step targets, over their real steps).
   sum += meanLoss * static_cast<double>(rows);
-  count += static_cast<double>(rows);
+  bool perStep = stepTargets && kind != Kind::Loss;
+  count += static_cast<double>(perStep ? steps : rows);
 }
 
 double MetricAccumulator::value() const {

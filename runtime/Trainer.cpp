@@ -2,6 +2,7 @@
 #include "seqc/Runtime/Trainer.h"
 #include "seqc/Runtime/Error.h"
 
+#include "seqc/Runtime/SequenceData.h"
 #include "seqc/Runtime/TrainingModule.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -131,6 +132,45 @@ Trainer::create(JitSession &session, const Dataset &train, const Dataset *valid,
   return trainer;
 }
 
+/// Whether every row of `data` has the same number of steps.
+static bool sameLengths(const Dataset &data) {
+  for (int64_t row = 1; row < data.rows; ++row)
+    if (data.length(row) != data.length(0))
+      return false;
+  return true;
+}
+
+llvm::Error Trainer::checkInputs(const EntryPoint &entry, size_t positional) {
+  bool hasMask = false;
+  size_t others = 0;
+  for (const EntryArgument &input : entry.inputs) {
+    if (input.name == kMaskInput)
+      hasMask = true;
+    else
+      ++others;
+  }
+  llvm::StringRef expected = positional == 1 ? "the features"
+                                             : "the features "
+                                               "and the target";
+  if (trainData.sequential)
+    expected = positional == 1 ? "the sequence (and a 'mask')"
+                               : "the sequence and the target (and a 'mask')";
+  if (others != positional)
+    return makeError("@{} takes {} input{}{}; expected {}", entry.name, others,
+                     others == 1 ? "" : "s", hasMask ? " besides the mask" : "",
+                     expected.str());
+  if (hasMask && !trainData.sequential)
+    return makeError("@{} takes a '{}' input, but the data are a table, not "
+                     "sequences",
+                     entry.name, kMaskInput.str());
+  if (!hasMask && trainData.sequential &&
+      (!sameLengths(trainData) || (validData && !sameLengths(*validData))))
+    return makeError("@{} takes no '{}' input, but the sequences differ in "
+                     "length: padded steps would count as real ones",
+                     entry.name, kMaskInput.str());
+  return llvm::Error::success();
+}
+
 llvm::Error Trainer::checkEntries() {
   const EntryPoint *forward = session.entryPoint(kForwardEntry);
   const EntryPoint *loss = session.entryPoint(kLossEntry);
@@ -139,25 +179,35 @@ llvm::Error Trainer::checkEntries() {
                      "@forward and @loss",
                      session.modelName().str(),
                      forward ? kLossEntry.str() : kForwardEntry.str());
-  if (forward->inputs.size() != 1)
-    return makeError("@forward takes {} inputs; a table of data feeds one, "
-                     "the features",
-                     forward->inputs.size());
-  if (loss->inputs.size() != 2)
-    return makeError("@loss takes {} inputs; expected the features and the "
-                     "target",
-                     loss->inputs.size());
+  if (llvm::Error error = checkInputs(*forward, 1))
+    return error;
+  if (llvm::Error error = checkInputs(*loss, 2))
+    return error;
   if (forward->results.empty() || forward->results[0].shape.empty() ||
       forward->results[0].shape[0] != kDynamicSize)
     return makeError("@forward must return a batch of outputs");
-  int64_t outputWidth = perInstance(forward->results[0]);
+  const TensorType &result = forward->results[0];
+  perStepOutputs = trainData.sequential && result.shape.size() >= 2 &&
+                   result.shape[1] == kDynamicSize;
+  outputWidth = perStepOutputs
+                    ? numElementsOf(llvm::ArrayRef(result.shape).drop_front(2))
+                    : perInstance(result);
+  bool outputMetrics = false;
   for (const MetricSpec &spec : options.metrics) {
-    auto metric = MetricAccumulator::create(spec, trainData.targetKind,
-                                            outputWidth, trainData.targetWidth);
+    auto metric =
+        MetricAccumulator::create(spec, trainData.targetKind, outputWidth,
+                                  trainData.targetWidth, trainData.stepTargets);
     if (!metric)
       return metric.takeError();
+    outputMetrics |= !metric->fromLoss();
     metrics.push_back(std::move(*metric));
   }
+  if (outputMetrics && perStepOutputs != trainData.stepTargets)
+    return makeError("@forward returns {} ({}), but the data have a target "
+                     "{}; the metrics compare the two",
+                     perStepOutputs ? "an output per step" : "one output",
+                     result.str(),
+                     trainData.stepTargets ? "per step" : "per sequence");
   return llvm::Error::success();
 }
 
@@ -165,19 +215,74 @@ llvm::Expected<std::vector<Tensor>>
 Trainer::batchInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
                      const EntryPoint &entry) {
   std::vector<Tensor> inputs;
-  auto x =
-      gatherFeatures(data, rows, entry.inputs[0].type, entry.inputs[0].name);
-  if (!x)
-    return x.takeError();
-  inputs.push_back(std::move(*x));
-  if (entry.inputs.size() > 1) {
-    auto y =
-        gatherTargets(data, rows, entry.inputs[1].type, entry.inputs[1].name);
-    if (!y)
-      return y.takeError();
-    inputs.push_back(std::move(*y));
+  size_t positional = 0;
+  for (const EntryArgument &input : entry.inputs) {
+    llvm::Expected<Tensor> tensor = Tensor();
+    if (input.name == kMaskInput)
+      tensor = gatherMask(data, rows, input.type, input.name);
+    else if (positional++ == 0)
+      tensor = data.sequential
+                   ? gatherSteps(data, rows, input.type, input.name)
+                   : gatherFeatures(data, rows, input.type, input.name);
+    else
+      tensor = data.stepTargets
+                   ? gatherStepTargets(data, rows, input.type, input.name)
+                   : gatherTargets(data, rows, input.type, input.name);
+    if (!tensor)
+      return tensor.takeError();
+    inputs.push_back(std::move(*tensor));
   }
   return inputs;
+}
+
+std::vector<std::vector<int64_t>> Trainer::epochBatches() {
+  std::vector<std::vector<int64_t>> batches;
+  if (trainData.sequential) {
+    std::vector<int64_t> lengths(trainData.rows);
+    for (int64_t row = 0; row < trainData.rows; ++row)
+      lengths[row] = trainData.length(row);
+    return bucketedBatches(lengths, options.batch, options.shuffle, rng);
+  }
+  std::vector<int64_t> order = epochOrder(trainData.rows, options.shuffle, rng);
+  for (int64_t begin = 0; begin < trainData.rows; begin += options.batch)
+    batches.emplace_back(order.begin() + begin,
+                         order.begin() +
+                             std::min(trainData.rows, begin + options.batch));
+  return batches;
+}
+
+void Trainer::addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
+                         const Tensor &outputs) {
+  int64_t width = data.targetWidth;
+  std::vector<double> targets;
+  if (!perStepOutputs) {
+    for (int64_t row : rows)
+      targets.insert(targets.end(), data.targetRow(row),
+                     data.targetRow(row) + width);
+    for (MetricAccumulator &metric : metrics)
+      if (!metric.fromLoss())
+        metric.add(outputs, targets.data());
+    return;
+  }
+  // [T, N, ...] outputs: the real steps become the instances.
+  int64_t batch = static_cast<int64_t>(rows.size());
+  int64_t steps = 0;
+  for (int64_t row : rows)
+    steps += data.length(row);
+  Tensor real(DType::F64, {steps, outputWidth});
+  double *out = real.data<double>();
+  for (auto [n, row] : llvm::enumerate(rows))
+    for (int64_t t = 0; t < data.length(row); ++t) {
+      int64_t from = (t * batch + static_cast<int64_t>(n)) * outputWidth;
+      for (int64_t j = 0; j < outputWidth; ++j)
+        *out++ = outputs.getDouble(from + j);
+      const double *target =
+          data.targets.data() + (data.offsets[row] + t) * width;
+      targets.insert(targets.end(), target, target + width);
+    }
+  for (MetricAccumulator &metric : metrics)
+    if (!metric.fromLoss())
+      metric.add(real, targets.data());
 }
 
 static llvm::Expected<int64_t> readCount(const MetadataMap &metadata,
@@ -239,32 +344,45 @@ llvm::Expected<EvalResult> Trainer::evaluate(const Dataset &data) {
   for (MetricAccumulator &metric : metrics)
     metric.reset();
 
+  // Sequences of similar length share batches (less padding); the sums do
+  // not depend on the order.
+  std::vector<int64_t> order(data.rows);
+  std::iota(order.begin(), order.end(), 0);
+  if (data.sequential)
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return data.length(a) < data.length(b);
+    });
+
   EvalResult result;
   result.rows = data.rows;
   double lossSum = 0.0;
-  std::vector<int64_t> rows;
   for (int64_t begin = 0; begin < data.rows; begin += options.batch) {
     int64_t end = std::min(data.rows, begin + options.batch);
-    rows.resize(end - begin);
-    std::iota(rows.begin(), rows.end(), begin);
+    llvm::ArrayRef<int64_t> rows(order.data() + begin, order.data() + end);
     auto inputs = batchInputs(data, rows, loss);
     if (!inputs)
       return inputs.takeError();
     auto batchLoss = session.evalLoss(*inputs, kLossEntry);
     if (!batchLoss)
       return batchLoss.takeError();
-    lossSum += *batchLoss * static_cast<double>(rows.size());
+    auto count = static_cast<int64_t>(rows.size());
+    int64_t steps = 0;
+    if (data.sequential)
+      for (int64_t row : rows)
+        steps += data.length(row);
+    lossSum += *batchLoss * static_cast<double>(count);
     for (MetricAccumulator &metric : metrics)
       if (metric.fromLoss())
-        metric.addLoss(*batchLoss, static_cast<int64_t>(rows.size()));
+        metric.addLoss(*batchLoss, count, steps);
     if (!needOutputs)
       continue;
-    auto outputs = session.run(forward.name, llvm::ArrayRef((*inputs)[0]));
+    auto forwardInputs = batchInputs(data, rows, forward);
+    if (!forwardInputs)
+      return forwardInputs.takeError();
+    auto outputs = session.run(forward.name, *forwardInputs);
     if (!outputs)
       return outputs.takeError();
-    for (MetricAccumulator &metric : metrics)
-      if (!metric.fromLoss())
-        metric.add(outputs->front(), data.targetRow(begin));
+    addOutputs(data, rows, outputs->front());
   }
   result.loss = data.rows ? lossSum / static_cast<double>(data.rows) : 0.0;
   for (const MetricAccumulator &metric : metrics)
@@ -292,10 +410,8 @@ llvm::Expected<TrainSummary> Trainer::train() {
   if (!step || !step->isUpdateStep)
     return makeError("model '{}' has no @{} update step to train with",
                      session.modelName().str(), kTrainStepEntry.str());
-  if (step->inputs.size() != 2)
-    return makeError("@{} takes {} inputs; expected the features and the "
-                     "target",
-                     kTrainStepEntry.str(), step->inputs.size());
+  if (llvm::Error error = checkInputs(*step, 2))
+    return std::move(error);
   if (trainData.rows == 0)
     return makeError("no training rows");
 
@@ -324,16 +440,14 @@ llvm::Expected<TrainSummary> Trainer::train() {
   summary.firstEpoch = firstEpoch;
   auto runStart = Clock::now();
 
-  std::vector<int64_t> order, batchRows;
   for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
     auto epochStart = Clock::now();
-    order = epochOrder(rows, options.shuffle, rng);
+    std::vector<std::vector<int64_t>> epochRows = epochBatches();
 
     double lossSum = 0.0;
+    int64_t rowsDone = 0;
     for (int64_t batch = 0; batch < batches; ++batch) {
-      int64_t begin = batch * options.batch;
-      int64_t end = std::min(rows, begin + options.batch);
-      batchRows.assign(order.begin() + begin, order.begin() + end);
+      const std::vector<int64_t> &batchRows = epochRows[batch];
       auto inputs = batchInputs(trainData, batchRows, *step);
       if (!inputs)
         return inputs.takeError();
@@ -358,10 +472,11 @@ llvm::Expected<TrainSummary> Trainer::train() {
       }
       ++stepsDone;
       ++summary.steps;
-      lossSum += *loss * static_cast<double>(end - begin);
+      lossSum += *loss * static_cast<double>(batchRows.size());
+      rowsDone += static_cast<int64_t>(batchRows.size());
       if (mode == ProgressMode::Bar)
         bar.update(epoch, lastEpoch, batch + 1, batches, summary.steps,
-                   lossSum / static_cast<double>(end));
+                   lossSum / static_cast<double>(rowsDone));
     }
 
     EpochRecord record;

@@ -97,6 +97,26 @@ TEST(MetricsTest, PerplexityAndLossComeFromTheLoss) {
   EXPECT_DOUBLE_EQ(perplexity.value(), std::exp(5.0 / 4.0));
 }
 
+TEST(MetricsTest, PerStepLossMetricsDivideByTheRealSteps) {
+  auto create = [](const char *name) {
+    return MetricAccumulator::create(metric(name), TargetKind::ClassIndex, 5, 1,
+                                     /*stepTargets=*/true);
+  };
+  SEQC_ASSERT_OK_AND_ASSIGN(nats, create("nats_per_step"));
+  SEQC_ASSERT_OK_AND_ASSIGN(perplexity, create("perplexity"));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, create("loss"));
+  EXPECT_TRUE(nats.fromLoss());
+  // A batch of 2 instances with a mean loss of 3 over 4 real steps, and one
+  // of 1 instance with a loss of 6 over 2 steps: 12 nats over 6 steps.
+  for (MetricAccumulator *metric : {&nats, &perplexity, &loss}) {
+    metric->addLoss(3.0, 2, 4);
+    metric->addLoss(6.0, 1, 2);
+  }
+  EXPECT_DOUBLE_EQ(nats.value(), 2.0);
+  EXPECT_DOUBLE_EQ(perplexity.value(), std::exp(2.0));
+  EXPECT_DOUBLE_EQ(loss.value(), 4.0); // per instance
+}
+
 TEST(MetricsTest, MetricsThatDoNotApply) {
   EXPECT_EQ(errorOf(MetricAccumulator::create(metric("mse"),
                                               TargetKind::ClassIndex, 3, 1)),
@@ -115,7 +135,11 @@ TEST(MetricsTest, MetricsThatDoNotApply) {
   EXPECT_EQ(errorOf(MetricAccumulator::create(metric("f1"), TargetKind::Vector,
                                               3, 2)),
             "unknown metric 'f1' (known: accuracy, precision_at, mse, rmse, "
-            "perplexity, loss)");
+            "perplexity, nats_per_step, loss)");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("nats_per_step"),
+                                              TargetKind::ClassIndex, 3, 1)),
+            "nats_per_step needs a target at every step (text or series "
+            "data)");
   MetricSpec located = metric("mse");
   located.loc = {"m.seq", 4, 7};
   EXPECT_EQ(

@@ -177,7 +177,9 @@ public:
   /// Calls `entry` with the parameters, the state, `inputs` (in the entry's
   /// input order) and `hypers` (by name; every `seq.hyper` argument needs
   /// one). Checks every input's dtype and static sizes and that inputs with
-  /// a dynamic leading (batch) axis agree on its size.
+  /// a dynamic leading (batch) axis agree on its size; an input whose first
+  /// two axes are dynamic is a time-major sequence [T, N, ...], whose batch
+  /// axis is the second, and such sequences must agree on T.
   llvm::Expected<std::vector<Tensor>>
   run(llvm::StringRef entry, llvm::ArrayRef<Tensor> inputs,
       llvm::ArrayRef<HyperValue> hypers = {});

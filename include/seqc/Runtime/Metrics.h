@@ -14,6 +14,14 @@
 //                 outputs and numeric targets, over every value.
 //   perplexity    exp of the mean loss, and loss itself: from the `loss`
 //                 entry point, not from the outputs (see Trainer).
+//   nats_per_step the loss summed over instances over the number of real
+//                 steps: the mean loss per step (nats per character for a
+//                 character language model). Needs per-step targets (text,
+//                 series); perplexity is then exp(nats_per_step).
+//
+// With per-step targets (many-to-many sequence data) every real step is an
+// instance for accuracy, precision_at, mse and rmse: the Trainer passes the
+// outputs and targets of the real steps only.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_METRICS_H
@@ -33,30 +41,40 @@ class MetricAccumulator {
 public:
   /// Checks that `spec` applies to the targets (`targetWidth` values per
   /// instance; 1 for a class index) and to outputs of `outputWidth` values
-  /// per instance.
-  static llvm::Expected<MetricAccumulator> create(const MetricSpec &spec,
-                                                  TargetKind targetKind,
-                                                  int64_t outputWidth,
-                                                  int64_t targetWidth);
+  /// per instance; `stepTargets`: the data have a target at every step.
+  static llvm::Expected<MetricAccumulator>
+  create(const MetricSpec &spec, TargetKind targetKind, int64_t outputWidth,
+         int64_t targetWidth, bool stepTargets = false);
 
   /// The name as reports and logs show it: "accuracy", "precision@3".
   const std::string &name() const { return displayName; }
   /// Whether the metric is computed from the loss rather than the outputs.
   bool fromLoss() const {
-    return kind == Kind::Perplexity || kind == Kind::Loss;
+    return kind == Kind::Perplexity || kind == Kind::Loss ||
+           kind == Kind::NatsPerStep;
   }
 
   /// Adds a batch: `outputs` [B, ...] (outputWidth values per row) and
   /// `targets`, B rows of targetWidth values (class indices as doubles).
   void add(const Tensor &outputs, const double *targets);
-  /// Adds a batch's mean loss over `rows` instances (for fromLoss metrics).
-  void addLoss(double meanLoss, int64_t rows);
+  /// Adds a batch's mean loss over `rows` instances that have `steps` real
+  /// steps in all (for fromLoss metrics; steps count only with per-step
+  /// targets).
+  void addLoss(double meanLoss, int64_t rows, int64_t steps = 0);
   /// The value over everything added; NaN before anything was.
   double value() const;
   void reset();
 
 private:
-  enum class Kind { Accuracy, PrecisionAt, MSE, RMSE, Perplexity, Loss };
+  enum class Kind {
+    Accuracy,
+    PrecisionAt,
+    MSE,
+    RMSE,
+    Perplexity,
+    Loss,
+    NatsPerStep
+  };
   MetricAccumulator() = default;
 
   Kind kind = Kind::Accuracy;
@@ -65,6 +83,7 @@ private:
   int64_t k = 1;
   int64_t outputWidth = 0;
   int64_t targetWidth = 0;
+  bool stepTargets = false;
   double sum = 0.0;
   double count = 0.0;
 };

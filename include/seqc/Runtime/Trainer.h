@@ -14,6 +14,21 @@
 // The session must have @forward (the model), @loss (its inputs, then the
 // target) and, for training, @train_step (see TrainingModule.h).
 //
+// Sequence data (SequenceData.h) are fed time-major. An input named "mask"
+// (kMaskInput), the last one by convention, receives the mask [T, N] (f32 or
+// f64: 1 at a real step, 0 at padding; real steps first); the other inputs
+// are positional: @forward(x, mask), @loss(x, y, mask), @train_step(x, y,
+// mask). x is [T, N] token ids (i64) or [T, N, F] values; y is [N] class
+// indices (sequences), [T, N] next-token ids (text), or [T, N, K] / [T, N]
+// values (series). @loss returns the per-step losses summed over the real
+// steps and averaged over the N instances; batch losses are weighted by
+// their instances. @forward returns [N, ...] (many-to-one) or [T, N, ...]
+// (many-to-many: the metrics then count every real step as an instance).
+// Without a "mask" input, the sequences must all have one length (text
+// windows do). An epoch's batches group rows of similar length
+// (bucketedBatches), drawn from the same seeded generator, so resuming stays
+// exact; evaluation batches rows sorted by length.
+//
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_TRAINER_H
 #define SEQC_RUNTIME_TRAINER_H
@@ -35,6 +50,9 @@
 #include <vector>
 
 namespace seqc::rt {
+
+/// The name of the mask input of an entry point over sequences.
+inline constexpr llvm::StringLiteral kMaskInput = "mask";
 
 enum class ProgressMode {
   Auto,  // a bar when the output is a terminal, else lines
@@ -117,9 +135,17 @@ private:
   Trainer(JitSession &session, const Dataset &train, const Dataset *valid,
           TrainerOptions options, llvm::raw_ostream &out);
   llvm::Error checkEntries();
+  /// Checks that `entry` takes `positional` inputs besides a mask, and a
+  /// mask where the data need one.
+  llvm::Error checkInputs(const EntryPoint &entry, size_t positional);
   llvm::Expected<std::vector<Tensor>> batchInputs(const Dataset &data,
                                                   llvm::ArrayRef<int64_t> rows,
                                                   const EntryPoint &entry);
+  /// The training batches of the next epoch (draws from `rng`).
+  std::vector<std::vector<int64_t>> epochBatches();
+  /// Adds the outputs of @forward on `rows` to the output metrics.
+  void addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
+                  const Tensor &outputs);
 
   JitSession &session;
   const Dataset &trainData;
@@ -127,6 +153,9 @@ private:
   TrainerOptions options;
   llvm::raw_ostream &out;
   std::vector<MetricAccumulator> metrics;
+  /// @forward returns [T, N, ...] (a result per step).
+  bool perStepOutputs = false;
+  int64_t outputWidth = 0;
   Rng rng;
   int64_t epochsDone = 0;
   int64_t stepsDone = 0;
