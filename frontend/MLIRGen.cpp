@@ -19,6 +19,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace seqc;
 namespace seq = seqc::seq;
@@ -29,7 +31,7 @@ class Generator {
 public:
   Generator(MLIRContext &context, const tir::Program &program,
             const MLIRGenOptions &options)
-      : builder(&context), program(program) {
+      : builder(&context), program(program), options(options) {
     elemType = options.floatWidth == 64 ? (Type)builder.getF64Type()
                                         : (Type)builder.getF32Type();
   }
@@ -40,9 +42,15 @@ public:
     module->getOperation()->setAttr(seq::kModelAttr,
                                     builder.getStringAttr(program.modelName));
     builder.setInsertionPointToEnd(module->getBody());
-    for (const tir::EntryPoint &entry : program.entries)
-      if (failed(emitEntry(entry)))
+    for (const tir::EntryPoint &entry : program.entries) {
+      if (failed(emitEntry(entry, entry.name, StateMode::None)))
         return nullptr;
+      if (options.generation && entry.name == "forward" && generative(entry)) {
+        if (failed(emitEntry(entry, "forward_start", StateMode::Return)) ||
+            failed(emitEntry(entry, "forward_step", StateMode::Take)))
+          return nullptr;
+      }
+    }
     if (failed(verify(*module)))
       return nullptr;
     return module;
@@ -51,7 +59,55 @@ public:
 private:
   OpBuilder builder;
   const tir::Program &program;
+  const MLIRGenOptions &options;
   Type elemType;
+
+  /// How an entry's scans treat their states: start from the cells'
+  /// initial values, and also return the final states (Return), or start
+  /// from states given as inputs and return the final ones (Take).
+  enum class StateMode { None, Return, Take };
+  StateMode stateMode = StateMode::None;
+  SmallVector<Value> stateInputs; // Take: the state arguments, in order
+  size_t nextStateInput = 0;
+  SmallVector<Value> finalStates; // Return, Take: in the order scans run
+
+  /// The Scan nodes of `entry` in the order emit() reaches them (operands
+  /// first, left to right).
+  static std::vector<const tir::Node *> scansOf(const tir::EntryPoint &entry) {
+    std::vector<const tir::Node *> scans;
+    llvm::DenseSet<const tir::Node *> seen;
+    std::function<void(const tir::Node *)> visit = [&](const tir::Node *n) {
+      if (!seen.insert(n).second)
+        return;
+      for (const tir::Node *operand : n->operands)
+        visit(operand);
+      if (n->kind == tir::NodeKind::Scan)
+        scans.push_back(n);
+    };
+    visit(entry.result);
+    return scans;
+  }
+
+  /// A forward that can be run one step at a time: it has cells, and all
+  /// of them run forward in time.
+  static bool generative(const tir::EntryPoint &entry) {
+    std::vector<const tir::Node *> scans = scansOf(entry);
+    return !scans.empty() && llvm::none_of(scans, [](const tir::Node *n) {
+      return n->scan->reverse;
+    });
+  }
+
+  /// The carried states of a Scan: the cell's states, and its output when
+  /// that is not one of them (so that Last can read it).
+  SmallVector<RankedTensorType> scanStateTypes(const tir::Node &node) {
+    const tir::ScanStep &step = *node.scan;
+    SmallVector<RankedTensorType> types;
+    for (const tir::Node *state : step.stateArgs)
+      types.push_back(tensorType(state->type));
+    if (!llvm::is_contained(step.newStates, step.out))
+      types.push_back(tensorType(step.out->type));
+    return types;
+  }
   llvm::DenseMap<const tir::Node *, Value> values;
   SmallVector<Value> paramArgs, inputArgs;
 
@@ -106,7 +162,13 @@ private:
     return builder.getDictionaryAttr(fields);
   }
 
-  LogicalResult emitEntry(const tir::EntryPoint &entry) {
+  LogicalResult emitEntry(const tir::EntryPoint &entry, StringRef name,
+                          StateMode mode) {
+    stateMode = mode;
+    SmallVector<Type> stateTypes;
+    if (mode != StateMode::None)
+      for (const tir::Node *scan : scansOf(entry))
+        llvm::append_range(stateTypes, scanStateTypes(*scan));
     SmallVector<Type> argTypes;
     SmallVector<DictionaryAttr> argAttrs;
     for (const tir::Param &param : program.params) {
@@ -124,24 +186,42 @@ private:
       argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
           seq::kInputAttr, builder.getStringAttr(input.name))));
     }
-    Type resultType = tensorType(entry.result->type);
+    if (mode == StateMode::Take)
+      for (size_t i = 0; i < stateTypes.size(); ++i) {
+        argTypes.push_back(stateTypes[i]);
+        argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+            seq::kInputAttr,
+            builder.getStringAttr("state." + std::to_string(i)))));
+      }
+    SmallVector<Type> resultTypes = {tensorType(entry.result->type)};
+    if (mode != StateMode::None)
+      llvm::append_range(resultTypes, stateTypes);
     auto func = builder.create<func::FuncOp>(
-        location(entry.loc), entry.name,
-        builder.getFunctionType(argTypes, resultType));
+        location(entry.loc), name,
+        builder.getFunctionType(argTypes, resultTypes));
     func.setAllArgAttrs(argAttrs);
 
     OpBuilder::InsertionGuard guard(builder);
     Block *body = func.addEntryBlock();
     builder.setInsertionPointToStart(body);
     values.clear();
+    lastValues.clear();
     auto args = body->getArguments();
-    paramArgs.assign(args.begin(), args.begin() + program.params.size());
-    inputArgs.assign(args.begin() + program.params.size(), args.end());
+    size_t numParams = program.params.size();
+    size_t numInputs = entry.inputs.size();
+    paramArgs.assign(args.begin(), args.begin() + numParams);
+    inputArgs.assign(args.begin() + numParams,
+                     args.begin() + numParams + numInputs);
+    stateInputs.assign(args.begin() + numParams + numInputs, args.end());
+    nextStateInput = 0;
+    finalStates.clear();
 
     Value result = emit(entry.result);
     if (!result)
       return failure();
-    builder.create<func::ReturnOp>(location(entry.loc), result);
+    SmallVector<Value> results = {result};
+    llvm::append_range(results, finalStates);
+    builder.create<func::ReturnOp>(location(entry.loc), results);
     return success();
   }
 
@@ -285,8 +365,8 @@ Value Generator::emitScan(const tir::Node &node) {
         loc, scalarType,
         DenseElementsAttr::get(scalarType,
                                builder.getFloatAttr(elemType, value)));
-    Value v = builder.create<seq::BroadcastLikeOp>(loc, batch.getType(), c,
-                                                   batch);
+    Value v =
+        builder.create<seq::BroadcastLikeOp>(loc, batch.getType(), c, batch);
     if (type.rank() == 0)
       return v;
     for (size_t r = 0; r < type.rank(); ++r)
@@ -316,6 +396,14 @@ Value Generator::emitScan(const tir::Node &node) {
     lastIndex = newStates.size();
     inits.push_back(initValue(0.0, step.out->type));
   }
+  if (stateMode == StateMode::Take) {
+    // Continue from the given states (generation, one step at a time).
+    for (Value &init : inits) {
+      if (nextStateInput >= stateInputs.size())
+        return fail(node, "internal error: too few state inputs");
+      init = stateInputs[nextStateInput++];
+    }
+  }
 
   // The parameters the step reads, in the order of the program's params.
   std::vector<const tir::Node *> params;
@@ -342,8 +430,8 @@ Value Generator::emitScan(const tir::Node &node) {
   SmallVector<Type> resultTypes;
   for (Value init : inits)
     resultTypes.push_back(init.getType());
-  resultTypes.push_back(seq::ScanOp::stackedType(
-      ShapedType::kDynamic, tensorType(step.out->type)));
+  resultTypes.push_back(seq::ScanOp::stackedType(ShapedType::kDynamic,
+                                                 tensorType(step.out->type)));
   SmallVector<Value> sequences = {xs};
   if (node.operands.size() > 1) {
     Value mask = emit(node.operands[1]);
@@ -371,8 +459,7 @@ Value Generator::emitScan(const tir::Node &node) {
   bool ok = true;
   // On a padded step (mask 0) every state keeps its value:
   // old + m * (new - old), with m [N] broadcast over the state's axes.
-  Value stepMask =
-      sequences.size() > 1 ? scan.getSliceArgs()[1] : Value();
+  Value stepMask = sequences.size() > 1 ? scan.getSliceArgs()[1] : Value();
   auto emitState = [&](const tir::Node *n, Value like) -> Value {
     Value v = emit(n);
     if (v && v.getType() != like.getType())
@@ -401,6 +488,8 @@ Value Generator::emitScan(const tir::Node &node) {
     return nullptr;
   builder.create<seq::YieldOp>(loc, yielded, ValueRange{out});
   lastValues[&node] = scan.getFinals()[lastIndex];
+  if (stateMode != StateMode::None)
+    llvm::append_range(finalStates, scan.getFinals());
   return scan.getOutputs()[0];
 }
 
@@ -601,9 +690,9 @@ Value Generator::emitNode(const tir::Node &node) {
       input = builder.create<seq::MulOp>(loc, input.getType(), input, mask);
       tir::Type perInstance = node.type;
       perInstance.batched = true;
-      input = builder.create<seq::ReduceSumOp>(
-          loc, tensorType(perInstance), input,
-          builder.getDenseI64ArrayAttr({0}));
+      input =
+          builder.create<seq::ReduceSumOp>(loc, tensorType(perInstance), input,
+                                           builder.getDenseI64ArrayAttr({0}));
     }
     return builder.create<seq::ReduceMeanOp>(loc, tensorType(node.type), input,
                                              builder.getDenseI64ArrayAttr({0}));

@@ -1149,8 +1149,8 @@ bool Sema::instantiateBidir(Instance &parent, const ast::InstanceDecl &decl) {
   auto it = blocks.find(inner.calleeName());
   if (it != blocks.end() && !llvm::isa<ast::CellDecl>(it->second)) {
     error(inner.lhs->loc(),
-          "'bidir' runs a cell in both directions, but '" +
-              inner.calleeName() + "' is not a cell",
+          "'bidir' runs a cell in both directions, but '" + inner.calleeName() +
+              "' is not a cell",
           inner.lhs->range);
     note(it->second->loc, "'" + inner.calleeName() + "' is defined here");
     return false;
@@ -1695,8 +1695,7 @@ const tir::Node *Sema::evalIndex(const Expr &expr, Scope &scope) {
     if (index->type.elem != tir::ElemKind::Token || index->type.rank() != 0) {
       error(indexExpr.loc(),
             "an index must be a compile-time integer or a token, got '" +
-                indexExpr.text + "' of shape " +
-                formatShape(index->type.dims),
+                indexExpr.text + "' of shape " + formatShape(index->type.dims),
             indexExpr.range);
       return nullptr;
     }
@@ -2327,8 +2326,8 @@ const tir::Node *Sema::callBidir(Instance &inst, const Expr &call,
     return nullptr;
   }
   Shape dims = {tir::Dim{"", forward->type.dims[0].size * 2}};
-  tir::Node *node = make(tir::NodeKind::Concat, dims, true, call.loc(),
-                         {forward, backward});
+  tir::Node *node =
+      make(tir::NodeKind::Concat, dims, true, call.loc(), {forward, backward});
   if (node)
     node->axis = 0;
   return node;
@@ -2340,8 +2339,7 @@ const tir::Node *Sema::callBidir(Instance &inst, const Expr &call,
 const tir::Node *Sema::lastStep(const tir::Node *seqNode, const Expr &argExpr,
                                 SMLoc loc) {
   if (seqNode->kind == tir::NodeKind::Scan)
-    return make(tir::NodeKind::Last, seqNode->type.dims, true, loc,
-                {seqNode});
+    return make(tir::NodeKind::Last, seqNode->type.dims, true, loc, {seqNode});
   if (seqNode->kind == tir::NodeKind::Concat && seqNode->type.sequence &&
       llvm::all_of(seqNode->operands, [](const tir::Node *operand) {
         return operand->kind == tir::NodeKind::Scan;
@@ -2362,8 +2360,7 @@ const tir::Node *Sema::lastStep(const tir::Node *seqNode, const Expr &argExpr,
             ? std::string("'last' takes the outputs of a cell applied to a "
                           "sequence; apply it before per-step operations, "
                           "like head(last(rnn(x)))")
-            : "'last' takes a sequence, got " +
-                  formatShape(seqNode->type.dims),
+            : "'last' takes a sequence, got " + formatShape(seqNode->type.dims),
         argExpr.range);
   return nullptr;
 }
@@ -2375,12 +2372,11 @@ const tir::Node *Sema::evalTimeIndex(const Expr &expr, Scope &scope) {
     return nullptr;
   const Expr &index = *expr.indices[0].start;
   bool now = index.kind == Expr::Kind::Ident && index.text == "t";
-  bool before = index.kind == Expr::Kind::Binary &&
-                index.op == ast::BinaryOp::Sub &&
-                index.lhs->kind == Expr::Kind::Ident &&
-                index.lhs->text == "t" &&
-                index.rhs->kind == Expr::Kind::Number &&
-                index.rhs->isInteger && index.rhs->integer == 1;
+  bool before =
+      index.kind == Expr::Kind::Binary && index.op == ast::BinaryOp::Sub &&
+      index.lhs->kind == Expr::Kind::Ident && index.lhs->text == "t" &&
+      index.rhs->kind == Expr::Kind::Number && index.rhs->isInteger &&
+      index.rhs->integer == 1;
   StringRef name = expr.lhs->text;
   if (before)
     return scope.cellPrev->lookup(name);
@@ -2460,9 +2456,8 @@ const tir::Node *Sema::inlineBody(const ast::FuncDecl &func, Scope &scope,
 
   if (func.resultType) {
     bool sequence = false;
-    std::optional<Shape> declared =
-        evalType(*func.resultType, inst, "the result of '" + func.name + "'",
-                 &sequence);
+    std::optional<Shape> declared = evalType(
+        *func.resultType, inst, "the result of '" + func.name + "'", &sequence);
     if (!declared)
       return nullptr;
     if (!sameSizes(*declared, result->type.dims) ||
@@ -2506,9 +2501,8 @@ void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
       continue;
     }
     bool sequence = false, token = false;
-    std::optional<Shape> shape =
-        evalType(*param.type, model, "input '" + param.name + "'", &sequence,
-                 &token);
+    std::optional<Shape> shape = evalType(
+        *param.type, model, "input '" + param.name + "'", &sequence, &token);
     if (!shape) {
       ok = false;
       continue;
@@ -2981,9 +2975,8 @@ void Sema::checkDataAgainstForward(Instance &model) {
     // Text gives a sequence of tokens per instance, a series a sequence of
     // feature vectors.
     bool sequence = false, token = false;
-    std::optional<Shape> shape =
-        evalType(*input.type, model, "input '" + input.name + "'", &sequence,
-                 &token);
+    std::optional<Shape> shape = evalType(
+        *input.type, model, "input '" + input.name + "'", &sequence, &token);
     if (!shape)
       return;
     bool tokens = dataSpec.kind != "series";
@@ -2993,16 +2986,17 @@ void Sema::checkDataAgainstForward(Instance &model) {
         features = value;
     std::string expected =
         tokens ? "seq<token>"
-               : "seq<[F]> with F = " + std::to_string(features) +
-                     " feature" + (features == 1 ? "" : "s");
-    bool matches = sequence && token == tokens &&
-                   (tokens || (shape->size() == 1 &&
-                               (features == 0 ||
-                                shape->front().size == features)));
+               : "seq<[F]> with F = " + std::to_string(features) + " feature" +
+                     (features == 1 ? "" : "s");
+    bool matches =
+        sequence && token == tokens &&
+        (tokens || (shape->size() == 1 &&
+                    (features == 0 || shape->front().size == features)));
     if (!matches) {
       error(input.type->range.Start,
-            "the data gives " + Twine(tokens ? "a sequence of tokens" :
-                                              "a sequence of feature vectors") +
+            "the data gives " +
+                Twine(tokens ? "a sequence of tokens"
+                             : "a sequence of feature vectors") +
                 " per instance, so 'forward' must take " + input.name + ": " +
                 expected,
             input.type->range);

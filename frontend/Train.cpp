@@ -331,10 +331,9 @@ void TrainChecker::checkData(const Expr &value) {
       errorAt(value, "expected a data source, " + Twine(sources) + ", got '" +
                          sourceText(value) + "'");
     else
-      errorAt(value, "unknown data source '" + kind + "': expected " +
-                         sources +
-                         suggest(kind, {"csv", "tsv", "text", "sequences",
-                                        "series"}));
+      errorAt(value,
+              "unknown data source '" + kind + "': expected " + sources +
+                  suggest(kind, {"csv", "tsv", "text", "sequences", "series"}));
     return;
   }
   DataSpec &data = spec.data;
@@ -506,8 +505,8 @@ void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
             "is nothing to split",
             given(split)->range);
   } else if (data.classFiles.empty()) {
-    errorAt(value, kind + "(...) needs a file: " + kind + "(" + example +
-                       ", ...)");
+    errorAt(value,
+            kind + "(...) needs a file: " + kind + "(" + example + ", ...)");
   }
   if (given(split))
     if (auto fraction = inRange(*given(split), "split", 0, true, 1, true,
@@ -534,7 +533,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
 
   if (kind == "series") {
     static const std::vector<std::string> formals = {
-        "file",     "train",  "valid",      "split",
+        "file",     "train",  "valid",       "split",
         "features", "target", "standardize", "window"};
     if (!bindCall(value,
                   "series(file, split, features, target, standardize, "
@@ -553,8 +552,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
           data.targetKind = TargetKind::Vector;
           data.targets = *names;
         }
-      } else if (auto name = string(*target, "target",
-                                    "target = \"births\"")) {
+      } else if (auto name = string(*target, "target", "target = \"births\"")) {
         data.targetKind = TargetKind::Scalar;
         data.targets = {*name};
       }

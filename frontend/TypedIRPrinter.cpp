@@ -163,8 +163,35 @@ static void printStrings(const std::vector<std::string> &names,
 static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
   const DataSpec &data = spec.data;
   os << "  train data = ";
-  if (data.path.empty() && data.trainPath.empty()) {
+  if (data.path.empty() && data.trainPath.empty() && data.classFiles.empty()) {
     os << "none\n";
+  } else if (data.kind != "csv") {
+    os << data.kind << "(";
+    if (!data.classFiles.empty()) {
+      os << "classes = ";
+      printStrings(data.classFiles, os);
+    } else if (!data.path.empty()) {
+      os << "\"" << data.path << "\"";
+    } else {
+      os << "train = \"" << data.trainPath << "\", valid = \"" << data.validPath
+         << "\"";
+    }
+    if (data.trainPath.empty())
+      os << ", split = " << llvm::format("%g", data.split);
+    if (data.kind == "series") {
+      os << ", features = ";
+      printStrings(data.features, os);
+      os << ", target = ";
+      printStrings(data.targets, os);
+      os << ", standardize = " << (data.standardize ? "true" : "false");
+    } else {
+      os << ", unit = \"" << data.unit << "\", min_count = " << data.minCount;
+      if (data.maxLength)
+        os << ", max_len = " << data.maxLength;
+    }
+    if (data.window)
+      os << ", window = " << data.window;
+    os << ")\n";
   } else {
     os << (data.separator == '\t' ? "tsv(" : "csv(");
     if (!data.path.empty())

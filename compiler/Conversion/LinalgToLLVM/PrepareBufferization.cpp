@@ -5,11 +5,19 @@
 // the arguments are the runtime's parameter and input buffers, so they are
 // marked read-only and bufferization copies instead.
 //
+// It also rewrites the tensor.expand_shape ops that MLIR 19's one-shot
+// bufferization cannot handle, those splitting one axis into several of
+// dynamic size ([T*N, H] -> [T, N, H]: its memref.expand_shape builder infers
+// the sizes and crashes), into tensor.reshape with the sizes as a tensor.
+//
 //===----------------------------------------------------------------------===//
 #include "seqc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace seqc {
 #define GEN_PASS_DEF_SEQCPREPAREBUFFERIZATION
@@ -19,6 +27,33 @@ namespace seqc {
 using namespace mlir;
 
 namespace {
+/// Whether some group of `op` has more than one dynamic output size.
+bool hasAmbiguousGroup(tensor::ExpandShapeOp op) {
+  auto shape = op.getResultType().getShape();
+  for (const ReassociationIndices &group : op.getReassociationIndices())
+    if (llvm::count_if(group, [&](int64_t i) {
+          return ShapedType::isDynamic(shape[i]);
+        }) > 1)
+      return true;
+  return false;
+}
+
+void expandToReshape(tensor::ExpandShapeOp op) {
+  IRRewriter rewriter(op);
+  Location loc = op.getLoc();
+  // The static sizes, with the dynamic ones taken in order from the operands.
+  SmallVector<Value> sizes;
+  auto dynamicSizes = op.getOutputShape();
+  size_t next = 0;
+  for (int64_t size : op.getStaticOutputShape())
+    sizes.push_back(ShapedType::isDynamic(size)
+                        ? dynamicSizes[next++]
+                        : rewriter.create<arith::ConstantIndexOp>(loc, size));
+  Value shape = rewriter.create<tensor::FromElementsOp>(loc, sizes);
+  rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, op.getResultType(),
+                                                 op.getSrc(), shape);
+}
+
 struct PrepareBufferizationPass
     : seqc::impl::SeqcPrepareBufferizationBase<PrepareBufferizationPass> {
   void runOnOperation() override {
@@ -32,6 +67,13 @@ struct PrepareBufferizationPass
             !func.getArgAttr(i, writable))
           func.setArgAttr(i, writable, readOnly);
     }
+    SmallVector<tensor::ExpandShapeOp> ambiguous;
+    getOperation().walk([&](tensor::ExpandShapeOp op) {
+      if (hasAmbiguousGroup(op))
+        ambiguous.push_back(op);
+    });
+    for (tensor::ExpandShapeOp op : ambiguous)
+      expandToReshape(op);
   }
 };
 } // namespace
