@@ -12,5 +12,22 @@ echo
 echo "== examples/boston.seq: Boston house prices (MLP, MSE + ridge)"
 build/bin/seqc run examples/boston.seq
 echo
-echo "PyTorch baselines, same data, model and budget (median of 9 seeds):"
-echo "  wages accuracy 0.579, boston RMSE 4.44 (bench/README.md; rerun: /usr/bin/python3 bench/wages_torch.py)"
+echo
+echo "== examples/charlm.seq: a character-level LSTM language model of Moby Dick"
+build/bin/seqc train examples/charlm.seq --out ckpt/charlm
+echo "-- a sample (seqc generate, temperature 0.8):"
+build/bin/seqc generate examples/charlm.seq --from ckpt/charlm --prompt "Call me" \
+  --temperature 0.8 --length 300 --seed 1
+echo
+echo "== examples/names.seq: first name -> sex (bidirectional GRU over characters)"
+build/bin/seqc run examples/names.seq
+echo
+echo "== examples/spam.seq: spam or ham (LSTM over the first 200 words)"
+build/bin/seqc run examples/spam.seq
+echo
+echo "== examples/births.seq: next day's US births (GRU forecaster, MSE)"
+build/bin/seqc run examples/births.seq
+echo
+echo "PyTorch baselines, same data, model and budget (bench/README.md):"
+echo "  wages accuracy 0.579, boston RMSE 4.44 (median of 9 seeds)"
+echo "  the sequence examples: see the table in README.md (bench/*_torch.py)"
