@@ -18,14 +18,25 @@
 //                         pass (ReverseSweep.h) over it. Its stacked outputs
 //                         are the cotangents of the sequences.
 //
+// `tbptt = k` multiplies the state cotangents that the backward step passes
+// on by a per-step 0/1 sequence, 0 where a window of k steps starts.
+// `checkpoint = k` first splits the scan into an outer scan over segments of
+// k steps, whose body is the scan over one segment, and a scan over the
+// remaining T mod k steps; BPTT of the outer scan then saves only the state
+// entering each segment and recomputes a segment's states (the inner scan's
+// own BPTT, in the outer backward's step) just before it needs them.
+//
 //===----------------------------------------------------------------------===//
 #include "seqc/Dialect/Seq/ReverseSweep.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -117,6 +128,13 @@ LogicalResult ScanOp::verify() {
                            << getInits()[i].getType();
   if (getUnroll() < 1)
     return emitOpError() << "expects unroll >= 1, got " << getUnroll();
+  if (static_cast<int64_t>(getTbptt()) < 0)
+    return emitOpError() << "expects tbptt >= 0 (0: off), got "
+                         << static_cast<int64_t>(getTbptt());
+  if (static_cast<int64_t>(getCheckpoint()) < 0)
+    return emitOpError() << "expects checkpoint >= 0 (0: save every state), "
+                            "got "
+                         << static_cast<int64_t>(getCheckpoint());
   return success();
 }
 
@@ -194,7 +212,8 @@ ScanOp rebuildScan(PatternRewriter &rewriter, ScanOp scan, ValueRange inits,
                    ArrayRef<bool> keepOut) {
   auto newScan = rewriter.create<ScanOp>(
       scan.getLoc(), resultTypes, inits, scan.getSequences(),
-      scan.getCaptures(), scan.getReverse(), scan.getUnroll());
+      scan.getCaptures(), scan.getReverse(), scan.getUnroll(), scan.getTbptt(),
+      scan.getCheckpoint());
   rewriter.inlineRegionBefore(scan.getBody(), newScan.getBody(),
                               newScan.getBody().end());
   Block &body = newScan.getBodyBlock();
@@ -331,8 +350,66 @@ static bool isFloatTensor(Value v) {
   return isa<FloatType>(cast<ShapedType>(v.getType()).getElementType());
 }
 
+/// The factor of the state cotangents that step t passes on under `tbptt =
+/// k`: 0 where the step's index in processing order is a multiple of k, 1
+/// elsewhere; a [T] sequence of `elementType`, indexed by t. Generated rather
+/// than a dense constant even for a static T: a constant in a scan's body
+/// would become a global that the lowered loop reads.
+static Value truncationFactors(OpBuilder &b, Location loc, ScanOp scan,
+                               Type elementType, int64_t k) {
+  int64_t time = scan.getStaticTime();
+  bool reverse = scan.getReverse();
+  bool dynamic = ShapedType::isDynamic(time);
+  Value steps =
+      dynamic
+          ? b.create<tensor::DimOp>(loc, scan.getSequences()[0], 0).getResult()
+          : b.create<arith::ConstantIndexOp>(loc, time).getResult();
+  auto type = RankedTensorType::get({time}, elementType);
+  return b.create<tensor::GenerateOp>(
+      loc, type, dynamic ? ValueRange{steps} : ValueRange{},
+      [&](OpBuilder &nb, Location l, ValueRange ivs) {
+        Value p = ivs[0];
+        if (reverse)
+          p = nb.create<arith::SubIOp>(
+              l,
+              nb.create<arith::SubIOp>(l, steps,
+                                       nb.create<arith::ConstantIndexOp>(l, 1)),
+              p);
+        Value rem = nb.create<arith::RemUIOp>(
+            l, p, nb.create<arith::ConstantIndexOp>(l, k));
+        Value starts =
+            nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, rem,
+                                     nb.create<arith::ConstantIndexOp>(l, 0));
+        Value zero =
+            nb.create<arith::ConstantOp>(l, nb.getFloatAttr(elementType, 0.0));
+        Value one =
+            nb.create<arith::ConstantOp>(l, nb.getFloatAttr(elementType, 1.0));
+        nb.create<tensor::YieldOp>(
+            l, nb.create<arith::SelectOp>(l, starts, zero, one).getResult());
+      });
+}
+
+/// The segment length of `checkpoint` (0: off), a multiple of the `tbptt`
+/// window so that every segment starts a window.
+static int64_t segmentLength(ScanOp scan) {
+  int64_t k = scan.getCheckpoint(), window = scan.getTbptt();
+  if (k > 0 && window > 0)
+    k = llvm::divideCeil(k, window) * window;
+  return k;
+}
+
 LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
                                SmallVectorImpl<Value> &operandGrads) {
+  // Checkpointing pays when there is a state to save and more than one
+  // segment.
+  int64_t k = segmentLength(*this), time = getStaticTime();
+  if (k > 0 && getNumStates() > 0 && (ShapedType::isDynamic(time) || time > k))
+    return buildCheckpointedBPTT(b, resultGrads, operandGrads);
+  return buildBPTT(b, resultGrads, operandGrads);
+}
+
+LogicalResult ScanOp::buildBPTT(OpBuilder &b, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
   Location loc = getLoc();
   unsigned m = getNumStates(), k = getSequences().size(),
            c = getCaptures().size(), o = getNumOutputs();
@@ -394,6 +471,17 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   llvm::append_range(sequences, getSequences());
   for (unsigned j : givenOutputs)
     sequences.push_back(resultGrads[m + j]);
+  // With tbptt, the factors of the state cotangents, one per element type.
+  int64_t window = getTbptt();
+  SmallVector<Type> factorTypes;
+  if (window > 0)
+    for (Value init : getInits()) {
+      Type type = getElementTypeOrSelf(init.getType());
+      if (!llvm::is_contained(factorTypes, type)) {
+        factorTypes.push_back(type);
+        sequences.push_back(truncationFactors(b, loc, *this, type, window));
+      }
+    }
   SmallVector<Type> types(ValueRange(inits).getTypes());
   for (unsigned j : diffSequences)
     types.push_back(stackedType(time, sliceType(getSequences()[j].getType())));
@@ -408,6 +496,8 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
   auto slices = body.getArguments().slice(m + numCaps + m, k);
   auto outCots =
       body.getArguments().slice(m + numCaps + m + k, givenOutputs.size());
+  auto factors = body.getArguments().slice(
+      m + numCaps + m + k + givenOutputs.size(), factorTypes.size());
   auto captures = body.getArguments().take_back(c);
 
   {
@@ -443,8 +533,16 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
       return g ? g : zerosLike(b, loc, v);
     };
     SmallVector<Value> newStates, outs;
-    for (Value s : savedStates)
-      newStates.push_back(cotangentOf(s));
+    for (Value s : savedStates) {
+      Value g = cotangentOf(s);
+      if (window > 0) {
+        // A window starts here: nothing flows into the state before it.
+        auto *it = llvm::find(factorTypes, getElementTypeOrSelf(g.getType()));
+        g = b.create<MulOp>(loc, g.getType(), factors[it - factorTypes.begin()],
+                            g);
+      }
+      newStates.push_back(g);
+    }
     for (auto [n, j] : llvm::enumerate(diffCaptures)) {
       Value g = sweep.cotangent(captures[j]);
       newStates.push_back(
@@ -468,6 +566,221 @@ LogicalResult ScanOp::buildVJP(OpBuilder &b, ValueRange resultGrads,
     Type type = getSequences()[j].getType();
     operandGrads[m + j] =
         g.getType() == type ? g : b.create<tensor::CastOp>(loc, type, g);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Derivative with checkpoints: segments recomputed from their first state
+//===----------------------------------------------------------------------===//
+
+/// A copy of `from`'s body (its terminator included) into the empty body of
+/// `to`, whose block arguments stand for `from`'s.
+static void cloneBodyInto(OpBuilder &b, ScanOp from, ScanOp to) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&to.getBodyBlock());
+  IRMapping map;
+  map.map(from.getBodyBlock().getArguments(), to.getBodyBlock().getArguments());
+  for (Operation &op : from.getBodyBlock())
+    b.clone(op, map);
+}
+
+namespace {
+/// The split of T steps into S segments of k and r = T - S k remaining steps
+/// (static sizes as attributes). The segments are the S k steps processed
+/// first: t in [0, S k) forward, [r, T) with `reverse`.
+struct Segments {
+  int64_t k;
+  OpFoldResult steps, count, covered, rest, mainOffset, restOffset;
+  int64_t staticCount, staticRest; // or ShapedType::kDynamic
+  bool hasRest;
+
+  Segments(OpBuilder &b, Location loc, ScanOp scan, int64_t k) : k(k) {
+    int64_t time = scan.getStaticTime();
+    Value t = ShapedType::isDynamic(time)
+                  ? b.create<tensor::DimOp>(loc, scan.getSequences()[0], 0)
+                        .getResult()
+                  : b.create<arith::ConstantIndexOp>(loc, time).getResult();
+    Value kv = b.create<arith::ConstantIndexOp>(loc, k);
+    Value s = b.createOrFold<arith::DivUIOp>(loc, t, kv);
+    Value sk = b.createOrFold<arith::MulIOp>(loc, s, kv);
+    Value r = b.createOrFold<arith::SubIOp>(loc, t, sk);
+    steps = getAsOpFoldResult(t);
+    count = getAsOpFoldResult(s);
+    covered = getAsOpFoldResult(sk);
+    rest = getAsOpFoldResult(r);
+    mainOffset = scan.getReverse() ? rest : b.getIndexAttr(0);
+    restOffset = scan.getReverse() ? OpFoldResult(b.getIndexAttr(0)) : covered;
+    staticCount = getConstantIntValue(count).value_or(ShapedType::kDynamic);
+    staticRest = getConstantIntValue(rest).value_or(ShapedType::kDynamic);
+    hasRest = staticRest != 0;
+  }
+
+  /// `value[offset : offset + length]` along the time axis.
+  Value slice(OpBuilder &b, Location loc, Value value, OpFoldResult offset,
+              OpFoldResult length) const {
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = offset;
+    sizes[0] = length;
+    return b.create<tensor::ExtractSliceOp>(loc, value, offsets, sizes,
+                                            strides);
+  }
+
+  /// The segments' part of a [T, ...] value as [S, k, ...].
+  Value segmented(OpBuilder &b, Location loc, Value value) const {
+    Value part = slice(b, loc, value, mainOffset, covered);
+    auto type = cast<RankedTensorType>(part.getType());
+    SmallVector<int64_t> shape{staticCount, k};
+    llvm::append_range(shape, type.getShape().drop_front());
+    SmallVector<ReassociationIndices> groups{{0, 1}};
+    SmallVector<OpFoldResult> sizes{count, b.getIndexAttr(k)};
+    for (int64_t axis = 1; axis < type.getRank(); ++axis) {
+      groups.push_back({axis + 1});
+      sizes.push_back(tensor::getMixedSizes(b, loc, part)[axis]);
+    }
+    return b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(shape, type.getElementType()), part, groups,
+        sizes);
+  }
+
+  /// The remaining steps' part of a [T, ...] value.
+  Value remaining(OpBuilder &b, Location loc, Value value) const {
+    return slice(b, loc, value, restOffset, rest);
+  }
+
+  /// The [T, ...] value of type `type` made of the segments' part `main`
+  /// ([S, k, ...]) and the remaining steps' part `tail` (null: none).
+  Value join(OpBuilder &b, Location loc, Value main, Value tail,
+             Type type) const {
+    auto mainType = cast<RankedTensorType>(main.getType());
+    SmallVector<ReassociationIndices> groups{{0, 1}};
+    for (int64_t axis = 2; axis < mainType.getRank(); ++axis)
+      groups.push_back({axis});
+    Value joined = b.create<tensor::CollapseShapeOp>(loc, main, groups);
+    if (tail) {
+      auto resultType = cast<RankedTensorType>(type);
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, joined);
+      sizes[0] = steps;
+      Value empty =
+          b.create<tensor::EmptyOp>(loc, sizes, resultType.getElementType());
+      auto insert = [&](Value part, OpFoldResult offset, Value into) {
+        auto rank = resultType.getRank();
+        SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+        SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+        offsets[0] = offset;
+        return b.create<tensor::InsertSliceOp>(
+            loc, part, into, offsets, tensor::getMixedSizes(b, loc, part),
+            strides);
+      };
+      joined = insert(joined, mainOffset, empty);
+      joined = insert(tail, restOffset, joined);
+    }
+    if (joined.getType() != type)
+      joined = b.create<tensor::CastOp>(loc, type, joined);
+    return joined;
+  }
+};
+} // namespace
+
+LogicalResult
+ScanOp::buildCheckpointedBPTT(OpBuilder &b, ValueRange resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  unsigned m = getNumStates(), n = getSequences().size(),
+           c = getCaptures().size(), o = getNumOutputs();
+  int64_t k = segmentLength(*this);
+  bool reverse = getReverse();
+  OpBuilder::InsertPoint backwardPoint = b.saveInsertionPoint();
+
+  // 1. The same recurrence in two parts, in place of this scan: an outer
+  // scan over the segments whose step is the scan over one segment, then a
+  // scan over the remaining steps. Each part carries `tbptt` (a segment
+  // starts a window) and none carries `checkpoint`.
+  b.setInsertionPoint(*this);
+  Segments segments(b, loc, *this, k);
+  SmallVector<Value> mainSequences, restSequences;
+  for (Value s : getSequences()) {
+    mainSequences.push_back(segments.segmented(b, loc, s));
+    if (segments.hasRest)
+      restSequences.push_back(segments.remaining(b, loc, s));
+  }
+  SmallVector<Type> outerTypes(getInits().getTypes()),
+      innerTypes(getInits().getTypes()), restTypes(getInits().getTypes());
+  for (Value out : getYield().getOuts()) {
+    innerTypes.push_back(stackedType(k, out.getType()));
+    outerTypes.push_back(stackedType(segments.staticCount, innerTypes.back()));
+    restTypes.push_back(stackedType(segments.staticRest, out.getType()));
+  }
+  ScanOp outer = createWithBody(b, loc, outerTypes, getInits(), mainSequences,
+                                getCaptures(), reverse);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block &body = outer.getBodyBlock();
+    b.setInsertionPointToStart(&body);
+    ScanOp inner = createWithBody(b, loc, innerTypes, outer.getStateArgs(),
+                                  outer.getSliceArgs(), outer.getCaptureArgs(),
+                                  reverse, getUnroll());
+    inner.setTbptt(getTbptt());
+    cloneBodyInto(b, *this, inner);
+    b.create<YieldOp>(loc, inner.getFinals(), inner.getOutputs());
+  }
+  ScanOp rest;
+  if (segments.hasRest) {
+    rest = createWithBody(b, loc, restTypes, outer.getFinals(), restSequences,
+                          getCaptures(), reverse, getUnroll());
+    rest.setTbptt(getTbptt());
+    cloneBodyInto(b, *this, rest);
+  }
+  SmallVector<Value> results(rest ? rest.getFinals() : outer.getFinals());
+  for (unsigned j = 0; j < o; ++j)
+    results.push_back(segments.join(b, loc, outer.getOutputs()[j],
+                                    rest ? rest.getOutputs()[j] : Value(),
+                                    getOutputs()[j].getType()));
+  replaceAllUsesWith(results);
+
+  // 2. Their derivatives in reverse order, the remaining steps first. Each
+  // part's BPTT replaces it by its augmented copy.
+  b.restoreInsertionPoint(backwardPoint);
+  SmallVector<Value> outerGrads(resultGrads.take_front(m));
+  SmallVector<Value> restOperandGrads;
+  if (rest) {
+    SmallVector<Value> restGrads(resultGrads.take_front(m));
+    for (Value g : resultGrads.drop_front(m))
+      restGrads.push_back(g ? segments.remaining(b, loc, g) : Value());
+    if (failed(rest.buildBPTT(b, restGrads, restOperandGrads)))
+      return failure();
+    assert(rest->use_empty() && "BPTT replaces the scan");
+    rest.erase();
+    outerGrads.assign(restOperandGrads.begin(), restOperandGrads.begin() + m);
+  }
+  for (Value g : resultGrads.drop_front(m))
+    outerGrads.push_back(g ? segments.segmented(b, loc, g) : Value());
+  SmallVector<Value> outerOperandGrads;
+  if (failed(outer.buildBPTT(b, outerGrads, outerOperandGrads)))
+    return failure();
+  assert(outer->use_empty() && "BPTT replaces the scan");
+  outer.erase();
+
+  operandGrads.assign(m + n + c, Value());
+  for (unsigned i = 0; i < m; ++i)
+    operandGrads[i] = outerOperandGrads[i];
+  for (unsigned j = 0; j < n; ++j) {
+    Value g = outerOperandGrads[m + j];
+    if (!g)
+      continue;
+    operandGrads[m + j] =
+        segments.join(b, loc, g, rest ? restOperandGrads[m + j] : Value(),
+                      getSequences()[j].getType());
+  }
+  for (unsigned j = 0; j < c; ++j) {
+    Value g = outerOperandGrads[m + n + j];
+    Value h = rest ? restOperandGrads[m + n + j] : Value();
+    operandGrads[m + n + j] =
+        g && h ? b.create<AddOp>(loc, g.getType(), g, h).getResult()
+               : (g ? g : h);
   }
   return success();
 }

@@ -311,6 +311,23 @@ def Seq_ScanOp : Seq_Op<"scan", [AttrSizedOperandSegments, IsolatedFromAbove,
     `unroll = u` (default 1) asks the lowering for `u` steps per loop
     iteration (and a remainder loop); the result is the same.
 
+    Two options change only the derivative (the forward is the same):
+
+    - `tbptt = k` (default 0: off), truncated BPTT. Steps are counted in the
+      scan's processing order (`p = t`, or `T - 1 - t` with `reverse`) and
+      cut into windows of `k`; the cotangent of the state that enters a
+      step with `p` a multiple of `k` (including `p = 0`: the inits get no
+      gradient) is dropped, so that no gradient crosses a window's start.
+      Within a window, and from the outputs and the final states, gradients
+      flow as usual.
+    - `checkpoint = k` (default 0: save every state), recomputation. The
+      derivative saves only the state entering every `k`-th step (`ceil(T /
+      k)` states) and, segment by segment, recomputes the `k` states of a
+      segment from its checkpoint before running the segment's reverse
+      steps; the gradients are those of plain BPTT. With `tbptt` as well,
+      `k` is rounded up to a multiple of the window so that segments start
+      windows.
+
     Per-step masks of variable-length sequences are ordinary sequences that
     the body blends with: `new = m * new + (1 - m) * old`.
 
@@ -330,7 +347,9 @@ def Seq_ScanOp : Seq_Op<"scan", [AttrSizedOperandSegments, IsolatedFromAbove,
                        Variadic<AnyRankedTensor>:$sequences,
                        Variadic<AnyRankedTensor>:$captures,
                        UnitAttr:$reverse,
-                       DefaultValuedAttr<I64Attr, "1">:$unroll);
+                       DefaultValuedAttr<I64Attr, "1">:$unroll,
+                       DefaultValuedAttr<I64Attr, "0">:$tbptt,
+                       DefaultValuedAttr<I64Attr, "0">:$checkpoint);
   let results = (outs Variadic<Seq_FloatTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
@@ -383,6 +402,16 @@ def Seq_ScanOp : Seq_Op<"scan", [AttrSizedOperandSegments, IsolatedFromAbove,
     /// The number of steps as the types know it: the static leading size of
     /// a sequence, or ShapedType::kDynamic.
     int64_t getStaticTime();
+
+    /// The derivative without `checkpoint`: an augmented forward that
+    /// saves every state, and the backward scan.
+    ::mlir::LogicalResult
+    buildBPTT(::mlir::OpBuilder &b, ::mlir::ValueRange resultGrads,
+              ::llvm::SmallVectorImpl<::mlir::Value> &operandGrads);
+    /// The derivative with `checkpoint`: the scan split into segments.
+    ::mlir::LogicalResult
+    buildCheckpointedBPTT(::mlir::OpBuilder &b, ::mlir::ValueRange resultGrads,
+                          ::llvm::SmallVectorImpl<::mlir::Value> &operandGrads);
   }];
 }
 
