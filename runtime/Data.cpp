@@ -9,6 +9,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -330,6 +331,55 @@ static std::string jsonStrings(llvm::ArrayRef<std::string> values) {
   return llvm::formatv("{0}", llvm::json::Value(std::move(array))).str();
 }
 
+/// A vocabulary unit as JSON can hold it: JSON strings are UTF-8, and a
+/// char unit is one byte. A backslash is written \\ and every byte outside
+/// a valid UTF-8 sequence \xNN (two hex digits).
+static std::string escapeUnit(llvm::StringRef unit) {
+  std::string text;
+  for (size_t i = 0; i < unit.size();) {
+    auto *begin = reinterpret_cast<const llvm::UTF8 *>(unit.data() + i);
+    unsigned length = llvm::getNumBytesForUTF8(*begin);
+    if (unit[i] == '\\') {
+      text += "\\\\";
+      ++i;
+    } else if (length > 1 && i + length <= unit.size() &&
+               llvm::isLegalUTF8Sequence(begin, begin + length)) {
+      text += unit.substr(i, length).str();
+      i += length;
+    } else if (static_cast<unsigned char>(unit[i]) >= 0x80) {
+      text += fmt::format("\\x{:02X}", static_cast<unsigned char>(unit[i]));
+      ++i;
+    } else {
+      text += unit[i++];
+    }
+  }
+  return text;
+}
+
+/// The unit escapeUnit wrote, or std::nullopt for a bad escape.
+static std::optional<std::string> unescapeUnit(llvm::StringRef text) {
+  std::string unit;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      unit += text[i];
+      continue;
+    }
+    unsigned byte = 0;
+    llvm::StringRef hex = text.substr(i + 2, 2);
+    if (text.substr(i + 1, 1) == "\\") {
+      unit += '\\';
+      i += 1;
+    } else if (text.substr(i + 1, 1) == "x" && hex.size() == 2 &&
+               !hex.getAsInteger(16, byte)) {
+      unit += static_cast<char>(byte);
+      i += 3;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return unit;
+}
+
 /// Doubles in JSON with 17 significant digits, so that they read back
 /// bit for bit.
 static std::string jsonDoubles(llvm::ArrayRef<double> values) {
@@ -353,7 +403,10 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.unit"] = unit;
   metadata["seqc.data.window"] = std::to_string(window);
   metadata["seqc.data.max_length"] = std::to_string(maxLength);
-  metadata["seqc.data.vocabulary"] = jsonStrings(vocabulary);
+  std::vector<std::string> units;
+  for (const std::string &unit : vocabulary)
+    units.push_back(escapeUnit(unit));
+  metadata["seqc.data.vocabulary"] = jsonStrings(units);
   metadata["seqc.data.target_mean"] = jsonDoubles(targetMean);
   metadata["seqc.data.target_std"] = jsonDoubles(targetStddev);
 }
@@ -457,8 +510,16 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
         llvm::StringRef(it->second).getAsInteger(10, *field) || *field < 0)
       return corrupt(key, "is missing or not a count");
   }
-  if (llvm::Error error = getStrings("seqc.data.vocabulary", schema.vocabulary))
+  std::vector<std::string> units;
+  if (llvm::Error error = getStrings("seqc.data.vocabulary", units))
     return std::move(error);
+  for (const std::string &text : units) {
+    std::optional<std::string> unit = unescapeUnit(text);
+    if (!unit)
+      return corrupt("seqc.data.vocabulary",
+                     "has a unit with a bad escape (\\\\ or \\xNN)");
+    schema.vocabulary.push_back(std::move(*unit));
+  }
   if (llvm::Error error =
           getDoubles("seqc.data.target_mean", schema.targetMean))
     return std::move(error);

@@ -351,6 +351,24 @@ TEST(SequenceDataTest, SchemaRoundTripsThroughMetadata) {
   EXPECT_EQ(again.targetMean, numbers.schema.targetMean);
   EXPECT_EQ(again.targetStddev, numbers.schema.targetStddev);
 
+  // Char units are bytes, which JSON strings cannot hold as they are: the
+  // metadata escapes them, and a backslash.
+  DataSchema bytes = data.schema;
+  bytes.vocabulary = {"<pad>", "<unk>",        "\xE2", "\x80",
+                      "\\",    "\xE2\x80\x94", "a\\x", "\xFFz"};
+  metadata.clear();
+  bytes.toMetadata(metadata);
+  EXPECT_EQ(metadata.at("seqc.data.vocabulary"),
+            R"(["<pad>","<unk>","\\xE2","\\x80","\\\\",")"
+            "\xE2\x80\x94"
+            R"(","a\\\\x","\\xFFz"])");
+  SEQC_ASSERT_OK_AND_ASSIGN(unescaped, DataSchema::fromMetadata(metadata, "c"));
+  EXPECT_EQ(unescaped.vocabulary, bytes.vocabulary);
+
+  metadata["seqc.data.vocabulary"] = R"(["<pad>","<unk>","\\q"])";
+  EXPECT_EQ(errorOf(DataSchema::fromMetadata(metadata, "c")),
+            "c: corrupt checkpoint: metadata 'seqc.data.vocabulary' has a "
+            "unit with a bad escape (\\\\ or \\xNN)");
   metadata["seqc.data.vocabulary"] = "[1]";
   EXPECT_EQ(errorOf(DataSchema::fromMetadata(metadata, "c")),
             "c: corrupt checkpoint: metadata 'seqc.data.vocabulary' is not a "
