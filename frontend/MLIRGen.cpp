@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Frontend/MLIRGen.h"
+#include "seqc/Frontend/TrainSpec.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -67,6 +68,7 @@ private:
   /// from states given as inputs and return the final ones (Take).
   enum class StateMode { None, Return, Take };
   StateMode stateMode = StateMode::None;
+  std::string currentEntry;
   SmallVector<Value> stateInputs; // Take: the state arguments, in order
   size_t nextStateInput = 0;
   SmallVector<Value> finalStates; // Return, Take: in the order scans run
@@ -165,6 +167,7 @@ private:
   LogicalResult emitEntry(const tir::EntryPoint &entry, StringRef name,
                           StateMode mode) {
     stateMode = mode;
+    currentEntry = entry.name;
     SmallVector<Type> stateTypes;
     if (mode != StateMode::None)
       for (const tir::Node *scan : scansOf(entry))
@@ -487,6 +490,14 @@ Value Generator::emitScan(const tir::Node &node) {
   if (!ok)
     return nullptr;
   builder.create<seq::YieldOp>(loc, yielded, ValueRange{out});
+  // The train block's recurrence settings apply to what is differentiated.
+  if (currentEntry == "loss" && program.train) {
+    if (program.train->tbptt > 0)
+      scan->setAttr("tbptt", builder.getI64IntegerAttr(program.train->tbptt));
+    if (program.train->recompute > 0)
+      scan->setAttr("checkpoint",
+                    builder.getI64IntegerAttr(program.train->recompute));
+  }
   lastValues[&node] = scan.getFinals()[lastIndex];
   if (stateMode != StateMode::None)
     llvm::append_range(finalStates, scan.getFinals());

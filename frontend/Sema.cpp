@@ -2084,6 +2084,14 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
 // Functions and entry points
 //===----------------------------------------------------------------------===//
 
+/// "[H=4]", "token", "seq<[E=3]>", "seq<token>": a value's type in messages.
+static std::string describeType(const tir::Type &type) {
+  std::string step = type.elem == tir::ElemKind::Token && type.dims.empty()
+                         ? std::string("token")
+                         : formatShape(type.dims);
+  return type.sequence ? "seq<" + step + ">" : step;
+}
+
 static bool isSequenceType(const ast::TypeExpr &type) {
   return type.kind == ast::TypeExpr::Kind::Seq;
 }
@@ -2206,8 +2214,12 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
   if (!xs->type.sequence || xs->type.elem != tir::ElemKind::Float) {
     error(argExpr.loc(),
           "'" + callee.text + "' (cell '" + cell.name +
-              "') runs over a sequence: expected seq<[...]>, got " +
-              formatShape(xs->type.dims),
+              "') runs over a sequence of vectors: expected seq<[...]>, "
+              "got " +
+              describeType(xs->type) +
+              (xs->type.elem == tir::ElemKind::Token
+                   ? " (embed the tokens first, like Embedding(V, E))"
+                   : ""),
           argExpr.range);
     return nullptr;
   }
@@ -2356,10 +2368,13 @@ const tir::Node *Sema::lastStep(const tir::Node *seqNode, const Expr &argExpr,
     return node;
   }
   error(argExpr.loc(),
-        seqNode->type.sequence
+        seqNode->type.sequence && seqNode->kind != tir::NodeKind::Input
             ? std::string("'last' takes the outputs of a cell applied to a "
                           "sequence; apply it before per-step operations, "
                           "like head(last(rnn(x)))")
+        : seqNode->type.sequence
+            ? std::string("'last' takes the outputs of a cell applied to a "
+                          "sequence, like last(rnn(x))")
             : "'last' takes a sequence, got " + formatShape(seqNode->type.dims),
         argExpr.range);
   return nullptr;
@@ -2711,6 +2726,24 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
       return nullptr;
   const Expr &secondExpr =
       binding.values.size() > 1 ? *binding.values[1].front() : first;
+  // A loss compares a prediction and a target step by step or instance by
+  // instance, never one value against every step of a sequence.
+  if (args.size() > 1 && args[0]->type.sequence != args[1]->type.sequence) {
+    bool targetPerStep = args[1]->type.sequence;
+    error(call.lhs->loc(),
+          "'" + name + "' compares a " +
+              (targetPerStep ? "value per instance" : "sequence") + " ('" +
+              sourceText(first) + "') with a " +
+              (targetPerStep ? "sequence" : "value per instance") + " ('" +
+              sourceText(secondExpr) + "')" +
+              (targetPerStep
+                   ? ": the data gives a target at every step, so the "
+                     "prediction must be a sequence too, like seq<[V]>"
+                   : ": take one step of the sequence first, like "
+                     "last(...)"),
+          {first.range, secondExpr.range});
+    return nullptr;
+  }
   bool secondIsIndex =
       args.size() > 1 && args[1]->type.elem == tir::ElemKind::Token;
 

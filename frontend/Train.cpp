@@ -30,7 +30,7 @@ namespace {
 const std::vector<std::string> &trainKeys() {
   static const std::vector<std::string> keys = {
       "data",   "loss", "optimizer", "batch",
-      "epochs", "seed", "shuffle",   "metrics"};
+      "epochs", "seed", "shuffle",   "metrics", "tbptt", "recompute"};
   return keys;
 }
 
@@ -767,6 +767,15 @@ void TrainChecker::checkMetricTargets() {
     for (const MetricInfo &candidate : metricInfos())
       if (metric.name == candidate.name)
         info = &candidate;
+    bool perStep = spec.data.kind == "text" || spec.data.kind == "series";
+    if (info && metric.name == "nats_per_step" && !perStep) {
+      const Expr &item = *metricExprs[i];
+      errorAt(item, "metric 'nats_per_step' needs " + Twine(info->needs) +
+                        ", but the data is " + spec.data.kind + "(...)");
+      reporter.note(dataExpr->loc(), "the data is given here",
+                    dataExpr->range);
+      continue;
+    }
     if (!info || llvm::is_contained(info->targets, spec.data.targetKind))
       continue;
     const Expr &item = *metricExprs[i];
@@ -834,6 +843,12 @@ TrainCheck TrainChecker::run(const ast::TrainDecl &train) {
     } else if (key == "shuffle") {
       if (auto v = boolean(value, "shuffle"))
         spec.shuffle = *v;
+    } else if (key == "tbptt") {
+      if (auto v = integer(value, "tbptt", true))
+        spec.tbptt = *v;
+    } else if (key == "recompute") {
+      if (auto v = integer(value, "recompute", true))
+        spec.recompute = *v;
     } else if (key == "metrics") {
       checkMetrics(value);
     }

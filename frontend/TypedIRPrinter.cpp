@@ -246,6 +246,10 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
   os << "  train epochs = " << spec.epochs << "\n";
   os << "  train seed = " << spec.seed << "\n";
   os << "  train shuffle = " << (spec.shuffle ? "true" : "false") << "\n";
+  if (spec.tbptt)
+    os << "  train tbptt = " << spec.tbptt << "\n";
+  if (spec.recompute)
+    os << "  train recompute = " << spec.recompute << "\n";
   os << "  train metrics = [";
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
     os << (i ? ", " : "") << spec.metrics[i].name;

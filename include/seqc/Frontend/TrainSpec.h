@@ -111,6 +111,13 @@ struct TrainSpec {
   uint64_t seed = 0;
   bool shuffle = true; // shuffle the training split every epoch
   std::vector<MetricSpec> metrics;
+  /// Recurrences in training (0: off): `tbptt = k` cuts the gradient that
+  /// flows back through the states every k steps (the states still carry
+  /// on); `recompute = k` keeps only every k-th state for the backward pass
+  /// and recomputes the others. They become seq.scan's `tbptt` and
+  /// `checkpoint` attributes in the loss.
+  int64_t tbptt = 0;
+  int64_t recompute = 0;
   /// The loss expression as written (for reports), and where; empty if the
   /// train block has none. Elaborated as the `loss` entry point.
   std::string loss;
