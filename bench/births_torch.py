@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch baseline of examples/births.seq: next-day US births (CDC 1969-1988) with a GRU.
 
-  /usr/bin/python3 bench/births_torch.py [--seed 1] [--epochs 30] [--budget SECONDS] [--quiet]
+  /usr/bin/python3 bench/births_torch.py [--seed 1] [--epochs 100] [--budget SECONDS] [--quiet]
 
 data/births/cdc-1969-1988.csv in row order (one row a day), features births
 and day_of_week, target births of the next day, all standardized with the
@@ -9,7 +9,7 @@ mean and population std of the first 80% of the rows (the training part);
 windows of 56 days (bench/seqdata.py has every rule). GRU(2, 32) ->
 Linear(32, 1) at every step; loss mse per step summed over the window,
 averaged over the windows of a batch. Adam lr 3e-3, clip_norm 5, batch 16,
-30 epochs. Metric: rmse over every validation step, in standardized units
+100 epochs. Metric: rmse over every validation step, in standardized units
 (valid_rmse_births multiplies it by the training std of births). Last line:
   RESULT valid_rmse=... valid_loss=... train_loss=... seconds=... ...
 """
@@ -41,7 +41,7 @@ def sq_error(model, x, y):           # [N, T, K] squared errors
 
 
 def main():
-    args = seqdata.arguments(__doc__.splitlines()[0], seed=1, epochs=30, batch=16, lr=3e-3,
+    args = seqdata.arguments(__doc__.splitlines()[0], seed=1, epochs=100, batch=16, lr=3e-3,
                              clip_norm=5.0, hidden=32,
                              extra={"--file": "data/births/cdc-1969-1988.csv", "--window": 56,
                                     "--split": 0.8})
