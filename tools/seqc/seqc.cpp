@@ -4,6 +4,7 @@
 //   seqc run FILE [--input X.csv | --random N] [--params W.safetensors]
 //   seqc train FILE [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
 //   seqc eval FILE --from DIR
+//   seqc generate FILE --from DIR --prompt TEXT [--temperature T]
 //
 // A thin main: each stage lives in its library; this file parses options,
 // chains the stages and turns failures into exit status 1.
@@ -16,6 +17,7 @@
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Pipeline/Pipeline.h"
 #include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/Generate.h"
 #include "seqc/Runtime/Run.h"
 #include "seqc/Runtime/TrainCommand.h"
 #include "llvm/IR/LLVMContext.h"
@@ -43,17 +45,19 @@ cl::SubCommand runCmd("run", "Compile a model and run its forward pass (or "
 cl::SubCommand trainCmd("train", "Train a model as its train block says");
 cl::SubCommand evalCmd("eval",
                        "Evaluate a trained model on the validation data");
+cl::SubCommand generateCmd("generate",
+                           "Sample text from a model trained on text data");
 
 // Options shared by every subcommand.
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.seq>"),
                                cl::Required, cl::sub(compileCmd),
                                cl::sub(runCmd), cl::sub(trainCmd),
-                               cl::sub(evalCmd), cl::cat(seqcCategory));
-cl::list<std::string> dims("dim",
-                           cl::desc("Set a model dimension: --dim H=32"),
+                               cl::sub(evalCmd), cl::sub(generateCmd),
+                               cl::cat(seqcCategory));
+cl::list<std::string> dims("dim", cl::desc("Set a model dimension: --dim H=32"),
                            cl::value_desc("NAME=SIZE"), cl::sub(compileCmd),
-                           cl::sub(runCmd), cl::sub(trainCmd),
-                           cl::sub(evalCmd), cl::cat(seqcCategory));
+                           cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
+                           cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::list<std::string> dataDims(
     "data-dim",
     cl::desc("Set a size that comes from the data: --data-dim features=4 "
@@ -69,16 +73,16 @@ cl::opt<std::string> modelName("model",
                                         "last one in the file)"),
                                cl::sub(compileCmd), cl::sub(runCmd),
                                cl::sub(trainCmd), cl::sub(evalCmd),
-                               cl::cat(seqcCategory));
+                               cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<bool> useF64("f64", cl::desc("Compute in double precision"),
                      cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
-                     cl::sub(evalCmd), cl::cat(seqcCategory));
+                     cl::sub(evalCmd), cl::sub(generateCmd),
+                     cl::cat(seqcCategory));
 cl::opt<bool> noVectorize("no-vectorize",
                           cl::desc("Leave loops to LLVM's vectorizers"),
                           cl::sub(compileCmd), cl::sub(runCmd),
                           cl::sub(trainCmd), cl::sub(evalCmd),
-                          cl::cat(seqcCategory));
-
+                          cl::sub(generateCmd), cl::cat(seqcCategory));
 enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
 cl::opt<Stage> emit(
     "emit", cl::desc("Stage to print"), cl::init(Stage::Seq),
@@ -117,8 +121,7 @@ cl::opt<std::string> runFormat("format",
                                cl::init("table"), cl::sub(runCmd),
                                cl::cat(seqcCategory));
 cl::opt<int> runPrecision("precision", cl::desc("Digits after the point"),
-                          cl::init(6), cl::sub(runCmd),
-                          cl::cat(seqcCategory));
+                          cl::init(6), cl::sub(runCmd), cl::cat(seqcCategory));
 
 // `seqc train` and `seqc eval`: every train block setting can be overridden.
 cl::opt<int64_t> trainEpochs("epochs",
@@ -173,7 +176,25 @@ cl::opt<std::string> trainFrom("from",
                                cl::desc("Resume from (train) or evaluate "
                                         "(eval) the checkpoint in DIR"),
                                cl::value_desc("DIR"), cl::sub(trainCmd),
-                               cl::sub(evalCmd), cl::cat(seqcCategory));
+                               cl::sub(evalCmd), cl::sub(generateCmd),
+                               cl::cat(seqcCategory));
+cl::opt<std::string> generatePrompt("prompt", cl::desc("The text to continue"),
+                                    cl::value_desc("TEXT"),
+                                    cl::sub(generateCmd),
+                                    cl::cat(seqcCategory));
+cl::opt<double> generateTemperature(
+    "temperature",
+    cl::desc("Sharper below 1, flatter above 1, 0: always the most likely "
+             "unit (default 1)"),
+    cl::value_desc("T"), cl::init(1.0), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
+cl::opt<int64_t> generateLength("length",
+                                cl::desc("Units to generate (default 200)"),
+                                cl::value_desc("N"), cl::init(200),
+                                cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<uint64_t> generateSeed("seed", cl::desc("Seed of the sampling"),
+                               cl::value_desc("S"), cl::init(0),
+                               cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<std::string> trainLog("log",
                               cl::desc("Write one JSON line per epoch to "
                                        "FILE"),
@@ -225,11 +246,9 @@ std::optional<seqc::FrontendOptions> frontendOptions() {
 
 /// Parses, elaborates and emits the seq dialect; nullptr after errors.
 /// `stopAfterParse` / `stopAfterSema` serve --emit=ast and --emit=tir.
-mlir::OwningOpRef<mlir::ModuleOp> compileToSeq(SourceMgr &srcMgr,
-                                               mlir::MLIRContext &context,
-                                               raw_ostream *astOut,
-                                               raw_ostream *tirOut,
-                                               bool &failed) {
+mlir::OwningOpRef<mlir::ModuleOp>
+compileToSeq(SourceMgr &srcMgr, mlir::MLIRContext &context, raw_ostream *astOut,
+             raw_ostream *tirOut, bool &failed) {
   failed = true;
   auto options = frontendOptions();
   if (!options)
@@ -319,8 +338,7 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
 
 int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   // A model with a train block and no inputs is trained and evaluated.
-  if (runInput.empty() && !runRandom.getNumOccurrences() &&
-      runParams.empty()) {
+  if (runInput.empty() && !runRandom.getNumOccurrences() && runParams.empty()) {
     SourceMgr probeMgr;
     probeMgr.setDiagHandler([](const SMDiagnostic &, void *) {});
     auto module = seqc::parseFile(probeMgr, inputFile);
@@ -369,11 +387,10 @@ void reportRuntimeError(Error error, SourceMgr &srcMgr) {
       std::move(error), [](const seqc::rt::ReportedError &) {},
       [&](const seqc::rt::LocatedError &located) {
         for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id) {
-          if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() !=
-              located.file)
+          if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() != located.file)
             continue;
-          SMLoc loc = srcMgr.FindLocForLineAndColumn(id, located.line,
-                                                     located.column);
+          SMLoc loc =
+              srcMgr.FindLocForLineAndColumn(id, located.line, located.column);
           if (loc.isValid()) {
             srcMgr.PrintMessage(loc, SourceMgr::DK_Error, located.message);
             return;
@@ -433,9 +450,8 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
     }
     spec->optimizer.momentum = trainMomentum;
   }
-  for (auto [flag, slot] :
-       {std::pair{&trainBeta1, &spec->optimizer.beta1},
-        std::pair{&trainBeta2, &spec->optimizer.beta2}}) {
+  for (auto [flag, slot] : {std::pair{&trainBeta1, &spec->optimizer.beta1},
+                            std::pair{&trainBeta2, &spec->optimizer.beta2}}) {
     if (!flag->getNumOccurrences())
       continue;
     if (!(*flag >= 0 && *flag < 1)) {
@@ -513,10 +529,57 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   commandOptions.progress = trainProgress;
   commandOptions.jit.pipeline = pipelineOptions();
   commandOptions.baseDir = sys::path::parent_path(inputFile).str();
-  Error error = evaluate ? seqc::rt::evalCommand(*spec, compile,
-                                                 commandOptions, outs())
-                         : seqc::rt::trainCommand(*spec, compile,
-                                                  commandOptions, outs());
+  Error error =
+      evaluate ? seqc::rt::evalCommand(*spec, compile, commandOptions, outs())
+               : seqc::rt::trainCommand(*spec, compile, commandOptions, outs());
+  outs().flush();
+  if (error) {
+    reportRuntimeError(std::move(error), srcMgr);
+    return 1;
+  }
+  return 0;
+}
+
+/// `seqc generate`: samples from a model trained on text.
+int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
+  auto options = frontendOptions();
+  if (!options)
+    return 1;
+  auto module = seqc::parseFile(srcMgr, inputFile);
+  if (!module)
+    return 1;
+  if (!(generateTemperature >= 0)) {
+    reportError("--temperature must not be negative");
+    return 1;
+  }
+  if (generateLength < 1) {
+    reportError("--length must be at least 1");
+    return 1;
+  }
+  seqc::rt::ModelCompiler compile =
+      [&](ArrayRef<std::pair<std::string, int64_t>> sizes)
+      -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
+    seqc::FrontendOptions withData = *options;
+    withData.dataDims.assign(sizes.begin(), sizes.end());
+    auto program = seqc::elaborate(*module, srcMgr, withData);
+    if (!program)
+      return make_error<seqc::rt::ReportedError>();
+    seqc::MLIRGenOptions genOptions;
+    genOptions.floatWidth = useF64 ? 64 : 32;
+    genOptions.generation = true;
+    auto seqModule = seqc::mlirGen(context, *program, genOptions);
+    if (!seqModule)
+      return make_error<seqc::rt::ReportedError>();
+    return seqModule;
+  };
+  seqc::rt::GenerateOptions generateOptions;
+  generateOptions.fromDir = trainFrom;
+  generateOptions.prompt = generatePrompt;
+  generateOptions.temperature = generateTemperature;
+  generateOptions.length = generateLength;
+  generateOptions.seed = generateSeed;
+  generateOptions.jit.pipeline = pipelineOptions();
+  Error error = seqc::rt::generateCommand(compile, generateOptions, outs());
   outs().flush();
   if (error) {
     reportRuntimeError(std::move(error), srcMgr);
@@ -539,7 +602,9 @@ int main(int argc, char **argv) {
       "  seqc compile model.seq --emit=asm   print one compilation stage\n"
       "  seqc run model.seq --random 4       run the forward pass\n"
       "  seqc train model.seq --out ckpt/    train as the train block says\n"
-      "  seqc eval model.seq --from ckpt/    evaluate a trained model\n");
+      "  seqc eval model.seq --from ckpt/    evaluate a trained model\n"
+      "  seqc generate model.seq --from ckpt/ --prompt \"Call me\"\n"
+      "                                      sample from a language model\n");
 
   SourceMgr srcMgr;
   mlir::DialectRegistry registry;
@@ -557,7 +622,9 @@ int main(int argc, char **argv) {
     return trainOrEvalMain(srcMgr, context, /*evaluate=*/false);
   if (evalCmd)
     return trainOrEvalMain(srcMgr, context, /*evaluate=*/true);
-  reportError("expected a command: compile, run, train or eval (see seqc "
-              "--help)");
+  if (generateCmd)
+    return generateMain(srcMgr, context);
+  reportError("expected a command: compile, run, train, eval or generate "
+              "(see seqc --help)");
   return 1;
 }
