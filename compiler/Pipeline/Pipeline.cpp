@@ -120,11 +120,16 @@ struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
   Option<bool> vectorize{*this, "vectorize",
                          llvm::cl::desc("Tile and vectorize linalg ops"),
                          llvm::cl::init(true)};
+  Option<bool> hoistScanMatmuls{
+      *this, "hoist-scan-matmuls",
+      llvm::cl::desc("Run seqc-hoist-scan-matmuls before lowering"),
+      llvm::cl::init(true)};
 
   PipelineOptions get() const {
     PipelineOptions options;
     options.vectorWidth = vectorWidth;
     options.vectorize = vectorize;
+    options.hoistScanMatmuls = hoistScanMatmuls;
     return options;
   }
 };
@@ -190,14 +195,22 @@ void registerAllPasses() {
 
 void buildSeqToLinalgPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
-  (void)options;
   // seq-level folds first (transposes into matmuls, squeeze(expand_dims)).
   pm.addPass(createCanonicalizerPass());
+  if (options.hoistScanMatmuls) {
+    // After autodiff and the training step, which build the BPTT scans:
+    // per-step matmuls become GEMMs over all steps; CSE then merges the
+    // input projections that the forward and the backward scan both hoist.
+    pm.addPass(createSeqcHoistScanMatmuls());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   pm.addPass(createConvertSeqToLinalg());
   pm.addPass(createCanonicalizerPass());
   // One loop for a chain of elementwise ops (bias add + activation, the
-  // gate math of a cell) instead of one pass over memory per op.
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // gate math of a cell) instead of one pass over memory per op; GEMMs over
+  // [T*N] rows stay 2-D for seqc-vectorize's kernel.
+  pm.addNestedPass<func::FuncOp>(createSeqcFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

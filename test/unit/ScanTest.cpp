@@ -644,7 +644,11 @@ TEST_F(ScanSizeTest, LoweredIRDoesNotGrowWithT) {
     spec.time = 500;
     size_t ops500 = loweredOps(spec, seconds500);
     EXPECT_GT(ops50, 0u);
-    EXPECT_EQ(ops50, ops500) << spec.name;
+    // Equal up to the remainder tiles of the GEMMs over T * N rows that
+    // seqc-hoist-scan-matmuls builds: which exist depends on T mod the tile.
+    EXPECT_LE(std::max(ops50, ops500), std::min(ops50, ops500) * 11 / 10)
+        << spec.name << ": " << ops50 << " ops at T = 50, " << ops500
+        << " at T = 500";
     if (std::getenv("SEQC_GRADCHECK_VERBOSE"))
       std::cout << fmt::format("  {}: T = 50: {} ops, {:.3f} s; T = 500: {} "
                                "ops, {:.3f} s\n",

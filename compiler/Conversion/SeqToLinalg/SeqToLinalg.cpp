@@ -415,6 +415,8 @@ struct MatMulOpLowering : OpConversionPattern<seq::MatMulOp> {
     int64_t rhsRank = tensorTypeOf(rhs).getRank();
     auto resultType = cast<RankedTensorType>(op.getType());
     Type elementType = resultType.getElementType();
+    if (op.getSumBatch())
+      return lowerSumBatch(op, lhs, rhs, rewriter);
     Value zero = floatConstant(rewriter, loc, elementType, 0.0);
 
     // [B, M, K] @ [K, N] is one [B*M, K] @ [K, N] GEMM: collapse the batch
@@ -491,6 +493,53 @@ struct MatMulOpLowering : OpConversionPattern<seq::MatMulOp> {
         AffineMap::get(4, 0, {b, m, n}, ctx)};
     SmallVector<utils::IteratorType> iterators = parallelIterators(3);
     iterators.push_back(utils::IteratorType::reduction);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{lhs, rhs}, init, maps, iterators,
+        multiplyAccumulate);
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+
+  /// sum_b op(A[b]) op(B[b]). With K next to the batch in both operands
+  /// ([B, K, M] and [B, K, N]: the weight gradient sum_t g[t]^T x[t]) the
+  /// batch joins K: one [B*K, M]^T @ [B*K, N] GEMM. Otherwise a generic op
+  /// that reduces over the batch and K.
+  static LogicalResult lowerSumBatch(seq::MatMulOp op, Value lhs, Value rhs,
+                                     ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
+    bool transposeLhs = op.getTransposeLhs(),
+         transposeRhs = op.getTransposeRhs();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type elementType = resultType.getElementType();
+    Value zero = floatConstant(rewriter, loc, elementType, 0.0);
+    if (transposeLhs && !transposeRhs) {
+      SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
+      Value lhs2 = rewriter.create<tensor::CollapseShapeOp>(loc, lhs, rows);
+      Value rhs2 = rewriter.create<tensor::CollapseShapeOp>(loc, rhs, rows);
+      rewriter.replaceOp(op, buildMatMul2D(rewriter, loc, lhs2, rhs2, true,
+                                           false, resultType, zero));
+      return success();
+    }
+    SmallVector<std::pair<Value, int64_t>> sizeSources = {
+        {lhs, transposeLhs ? 2 : 1}, {rhs, transposeRhs ? 1 : 2}};
+    Value init = filledTensor(rewriter, loc, resultType, sizeSources, zero);
+    // Iteration space (b, m, n, k); b and k are reductions.
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr b, m, n, k;
+    bindDims(ctx, b, m, n, k);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(4, 0,
+                       transposeLhs ? ArrayRef<AffineExpr>{b, k, m}
+                                    : ArrayRef<AffineExpr>{b, m, k},
+                       ctx),
+        AffineMap::get(4, 0,
+                       transposeRhs ? ArrayRef<AffineExpr>{b, n, k}
+                                    : ArrayRef<AffineExpr>{b, k, n},
+                       ctx),
+        AffineMap::get(4, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iterators = {
+        utils::IteratorType::reduction, utils::IteratorType::parallel,
+        utils::IteratorType::parallel, utils::IteratorType::reduction};
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, resultType, ValueRange{lhs, rhs}, init, maps, iterators,
         multiplyAccumulate);

@@ -131,6 +131,10 @@ LogicalResult MatMulOp::verify() {
   if (lhs.size() < 2 || lhs.size() > 3 || rhs.size() < 2 || rhs.size() > 3)
     return emitOpError() << "expects operands of rank 2 or 3, got "
                          << shapeString(lhs) << " and " << shapeString(rhs);
+  if (getSumBatch() && (lhs.size() != 3 || rhs.size() != 3))
+    return emitOpError() << "with sum_batch expects two operands of rank 3, "
+                            "got "
+                         << shapeString(lhs) << " and " << shapeString(rhs);
   if (lhs.size() == 3 && rhs.size() == 3 && !sizesAgree(lhs[0], rhs[0]))
     return emitOpError() << "batch sizes differ: " << lhs[0] << " and "
                          << rhs[0];
@@ -143,9 +147,10 @@ LogicalResult MatMulOp::verify() {
     return emitOpError() << "contraction sizes differ: " << shapeString(lhs)
                          << " and " << shapeString(rhs);
   SmallVector<int64_t> expected;
-  if (lhs.size() == 3)
+  // With sum_batch the batch axis is summed away.
+  if (!getSumBatch() && lhs.size() == 3)
     expected.push_back(lhs[0]);
-  else if (rhs.size() == 3)
+  else if (!getSumBatch() && rhs.size() == 3)
     expected.push_back(rhs[0]);
   expected.append({m, n});
   return verifyResultShape(*this, expected);
@@ -178,7 +183,7 @@ struct FoldTransposeIntoMatMul : OpRewritePattern<MatMulOp> {
     if (!changed)
       return failure();
     rewriter.replaceOpWithNewOp<MatMulOp>(op, op.getType(), lhs, rhs, tLhs,
-                                          tRhs);
+                                          tRhs, op.getSumBatch());
     return success();
   }
 };

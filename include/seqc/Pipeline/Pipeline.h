@@ -36,6 +36,9 @@ struct PipelineOptions {
   int64_t vectorWidth = 16;
   /// Tile and vectorize linalg ops; otherwise they lower to scalar loops.
   bool vectorize = true;
+  /// Run seqc-hoist-scan-matmuls: GEMMs over all steps instead of per-step
+  /// matmuls in recurrences.
+  bool hoistScanMatmuls = true;
 };
 
 /// seq dialect -> linalg, tensor, arith and math on tensors.

@@ -108,4 +108,63 @@ def SeqcEmitCInterface : Pass<"seqc-emit-c-interface", "mlir::ModuleOp"> {
   }];
 }
 
+def SeqcFuseElementwise : Pass<"seqc-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "linalg elementwise fusion that folds no reshape into a GEMM";
+  let description = [{
+    `linalg-fuse-elementwise-ops` (fusion of elementwise producers into
+    consumers, folding of reshapes by expansion, constant folding), except
+    that reshapes are not folded into or out of contractions: a matmul stays
+    the 2-D GEMM over `T * N` rows that seqc-vectorize register-tiles,
+    instead of becoming a 4-D generic that reads its B operand transposed.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+    "mlir::affine::AffineDialect"
+  ];
+}
+
+def SeqcHoistScanMatmuls : Pass<"seqc-hoist-scan-matmuls", "mlir::ModuleOp"> {
+  let summary = "Move per-step matmuls of seq.scan bodies into GEMMs over all steps";
+  let description = [{
+    The per-step matmuls of a recurrence have a small M (the batch); the
+    same work as one GEMM over `T * N` rows runs at the speed of the
+    register-tiled kernel. Two rewrites, on every seq.scan (inner scans
+    first):
+
+    1. Hoisting. A matmul in the body whose operands are a per-step value
+       that depends on no carried state ([N, P], computed from slices) and a
+       loop-invariant rhs (a capture, or computed from captures) is computed
+       before the scan over the whole sequence, `[T, N, P] x [H, P]^T`, and
+       read by the body as a new sequence. So are the state-independent
+       elementwise ops that consume it (a bias add). With `saved-states`,
+       also what a BPTT scan recomputes from the saved states (all of the
+       forward step); off by default, since each hoisted value is a
+       [T, N, H] temporary.
+    2. Sinking. A carried state that only accumulates, `acc' = acc + c`,
+       whose running value nothing else reads, where `c` is a sum of
+       `matmul(a, b) {transpose_lhs}` (`a^T b`, contracting over the batch)
+       and `reduce_sum(g)` terms (the weight and bias gradients of BPTT),
+       is replaced by stacked outputs `a[t]`, `b[t]`, `g[t]` (or the
+       sequences they are slices of) and, after the loop, one
+       `matmul {sum_batch, transpose_lhs}` per term (a GEMM with K = T * N)
+       and one reduction; the init is added back. Other terms stay in the
+       loop.
+
+    Results are the same up to the order of floating-point sums. Scans that
+    carry attributes other than `reverse` and `unroll` (such as truncation
+    or checkpointing of BPTT) are left alone.
+  }];
+  let options = [
+    Option<"hoistElementwise", "elementwise", "bool", /*default=*/"true",
+           "Also hoist the state-independent elementwise ops that consume "
+           "hoisted matmuls">,
+    Option<"sink", "sink", "bool", /*default=*/"true",
+           "Sink accumulated matmul and reduce_sum terms out of the loop">,
+    Option<"hoistSaved", "saved-states", "bool", /*default=*/"false",
+           "Also hoist what a BPTT scan recomputes from the saved states "
+           "(h[t-1] W^T and the gate math)">
+  ];
+  let dependentDialects = ["seqc::seq::SeqDialect"];
+}
+
 #endif // SEQC_TRANSFORMS_PASSES_TD

@@ -93,9 +93,21 @@ def Seq_MatMulOp : Seq_Op<"matmul", [Pure, VJP]> {
     %y = seq.matmul %x, %W {transpose_rhs}
         : tensor<?x4xf32>, tensor<16x4xf32> -> tensor<?x16xf32>
     ```
+
+    With `sum_batch`, both operands are rank 3 and the products of the batch
+    entries are summed: the result is `[M, N]`, `sum_b op(lhs[b]) op(rhs[b])`.
+    The weight gradient of a recurrence, `sum_t g[t]^T x[t]` over stacked
+    `[T, N, H]` and `[T, N, P]`, is one such op, which lowers to one GEMM
+    contracting over `T * N` rows (with `transpose_lhs`).
+
+    ```mlir
+    %dU = seq.matmul %gs, %xs {sum_batch, transpose_lhs}
+        : tensor<?x?x16xf32>, tensor<?x?x4xf32> -> tensor<16x4xf32>
+    ```
   }];
   let arguments = (ins Seq_FloatTensor:$lhs, Seq_FloatTensor:$rhs,
-                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
+                       UnitAttr:$sum_batch);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)

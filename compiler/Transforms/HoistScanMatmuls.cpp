@@ -1,0 +1,619 @@
+//===- HoistScanMatmuls.cpp - GEMMs over all steps of a seq.scan ----------===//
+//
+// A recurrence over T steps with batch N does per-step matmuls with M = N
+// rows; the kernel is fast only for large M. This pass moves what does not
+// need the loop out of it (DESIGN.md, "What the optimizer does", 2 and 4):
+//
+//   hoisting   %u = seq.matmul %x, %U {transpose_rhs}    (x: a slice [N, P])
+//              in the body becomes, before the scan,
+//              %us = seq.matmul %xs, %U {transpose_rhs}  ([T, N, P] -> one
+//              GEMM over T*N rows), read by the body as a new sequence. The
+//              state-independent elementwise ops that consume it (a bias
+//              add; in a BPTT scan, which recomputes the forward step from
+//              saved states, the whole gate math) follow it out.
+//
+//   sinking    a state acc' = acc + g^T x (+ reduce_sum(g, [0]) ...), read
+//              by nothing else in the body, is replaced by stacked outputs
+//              gs (and xs, usually already a sequence) and, after the scan,
+//              acc0 + seq.matmul %gs, %xs {sum_batch, transpose_lhs}: one
+//              GEMM with K = T*N, and acc0 + reduce_sum(gs, [0, 1]).
+//
+// Both are exact up to the order of floating-point sums. Inner scans are
+// rewritten first. A scan with attributes this pass does not know the
+// meaning of (a nonzero `tbptt` or `checkpoint`, or anything else) is left
+// as it is.
+//
+//===----------------------------------------------------------------------===//
+#include "seqc/Transforms/Passes.h"
+
+#include "seqc/Dialect/Seq/SeqOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace seqc {
+#define GEN_PASS_DEF_SEQCHOISTSCANMATMULS
+#include "seqc/Transforms/Passes.h.inc"
+} // namespace seqc
+
+using namespace mlir;
+namespace seq = seqc::seq;
+
+namespace {
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Only `reverse` and `unroll` (and BPTT options left at 0, their "off") are
+/// understood; any other attribute may change what the scan means.
+bool hasOnlyKnownAttributes(seq::ScanOp scan) {
+  for (NamedAttribute attr : scan->getAttrs()) {
+    StringRef name = attr.getName().getValue();
+    if (name == "reverse" || name == "unroll" || name == "operandSegmentSizes")
+      continue;
+    if (name == "tbptt" || name == "checkpoint") {
+      auto value = dyn_cast<IntegerAttr>(attr.getValue());
+      if (value && value.getInt() == 0)
+        continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/// A scan with `scan`'s inits, captures and options, sequences
+/// `sequences` and result types `types`, taking over its body. The caller
+/// adjusts the block arguments and the yield.
+seq::ScanOp rebuild(OpBuilder &b, seq::ScanOp scan, ValueRange inits,
+                    ValueRange sequences, TypeRange types) {
+  auto newScan = b.create<seq::ScanOp>(scan.getLoc(), types, inits, sequences,
+                                       scan.getCaptures(), scan.getReverse(),
+                                       scan.getUnroll());
+  newScan.getBody().takeBody(scan.getBody());
+  return newScan;
+}
+
+/// Erases the body's ops whose results nobody reads any more (the per-step
+/// work a rewrite moved out of the loop).
+void eraseDeadOps(Block &body) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops))
+    if (op->use_empty() && isMemoryEffectFree(op))
+      op->erase();
+}
+
+/// Values of a scan body that do not change from step to step: captures,
+/// constants, and pure ops of those.
+class Invariance {
+public:
+  explicit Invariance(seq::ScanOp scan) {
+    for (BlockArgument arg : scan.getCaptureArgs())
+      invariant.insert(arg);
+    for (Operation &op : scan.getBodyBlock().without_terminator()) {
+      if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op))
+        continue;
+      if (llvm::all_of(op.getOperands(),
+                       [&](Value v) { return invariant.contains(v); }))
+        for (Value r : op.getResults())
+          invariant.insert(r);
+    }
+  }
+  bool contains(Value v) const { return invariant.contains(v); }
+
+private:
+  llvm::DenseSet<Value> invariant;
+};
+
+//===----------------------------------------------------------------------===//
+// Hoisting
+//===----------------------------------------------------------------------===//
+
+bool isElementwise(Operation *op) {
+  if (isa<seq::AddOp, seq::SubOp, seq::MulOp, seq::DivOp>(op))
+    return true;
+  // The unary ops (tanh, sigmoid, leaky_relu, ...).
+  return op->getDialect() && isa<seq::SeqDialect>(op->getDialect()) &&
+         op->hasTrait<OpTrait::SameOperandsAndResultType>() &&
+         op->getNumOperands() == 1 && op->getNumResults() == 1;
+}
+
+class Hoister {
+public:
+  Hoister(seq::ScanOp scan, bool elementwise, bool fromSavedStates)
+      : scan(scan), invariance(scan), elementwise(elementwise),
+        fromSavedStates(fromSavedStates) {}
+
+  /// Rewrites the scan when something is worth hoisting; returns the scan
+  /// that replaces it (or the same scan).
+  seq::ScanOp run() {
+    classify();
+    select();
+    if (selected.empty())
+      return scan;
+    return rewrite();
+  }
+
+private:
+  bool isVarying(Value v) const { return varying.contains(v); }
+  bool isInvariant(Value v) const { return invariance.contains(v); }
+
+  /// Whether `op`, all of whose operands are varying or invariant, has a
+  /// form over the whole sequence: the same op on stacked operands.
+  bool batchable(Operation *op) const {
+    if (op->getNumResults() != 1 || op->getNumRegions() != 0)
+      return false;
+    if (auto matmul = dyn_cast<seq::MatMulOp>(op))
+      // [T, N, P] @ rhs is one GEMM over T*N rows (SeqToLinalg).
+      return isVarying(matmul.getLhs()) && isInvariant(matmul.getRhs()) &&
+             tensorType(matmul.getLhs()).getRank() == 2 &&
+             tensorType(matmul.getRhs()).getRank() == 2 &&
+             !matmul.getTransposeLhs() && !matmul.getSumBatch();
+    if (!isElementwise(op))
+      return false;
+    // A stacked operand must keep its axes aligned with the result's under
+    // trailing broadcasting: it has the result's rank.
+    int64_t rank = tensorType(op->getResult(0)).getRank();
+    for (Value v : op->getOperands())
+      if (isVarying(v) && tensorType(v).getRank() != rank)
+        return false;
+    return true;
+  }
+
+  /// Varying: the slices, and batchable ops of slices and invariant values
+  /// (nothing that depends on a carried state).
+  void classify() {
+    for (auto [arg, sequence] :
+         llvm::zip(scan.getSliceArgs(), scan.getSequences()))
+      if (fromSavedStates || !isSavedStates(sequence))
+        varying.insert(arg);
+    for (Operation &op : scan.getBodyBlock().without_terminator()) {
+      if (op.getNumOperands() == 0 ||
+          !llvm::all_of(
+              op.getOperands(),
+              [&](Value v) { return isVarying(v) || isInvariant(v); }) ||
+          !llvm::any_of(op.getOperands(),
+                        [&](Value v) { return isVarying(v); }) ||
+          !batchable(&op))
+        continue;
+      varying.insert(op.getResult(0));
+    }
+  }
+
+  /// The matmuls, the varying ops they read, and (with `elementwise`) the
+  /// varying ops that read only hoisted or sliced values.
+  void select() {
+    SmallVector<Operation *> worklist;
+    for (Operation &op : scan.getBodyBlock().without_terminator())
+      if (isa<seq::MatMulOp>(op) && isVarying(op.getResult(0)))
+        worklist.push_back(&op);
+    while (!worklist.empty()) {
+      Operation *op = worklist.pop_back_val();
+      if (!selected.insert(op))
+        continue;
+      for (Value v : op->getOperands())
+        if (Operation *def = v.getDefiningOp(); def && isVarying(v))
+          worklist.push_back(def);
+    }
+    if (!elementwise || selected.empty())
+      return;
+    for (Operation &op : scan.getBodyBlock().without_terminator()) {
+      if (selected.contains(&op) || op.getNumResults() != 1 ||
+          !isVarying(op.getResult(0)))
+        continue;
+      bool readsHoisted = false, allAvailable = true;
+      for (Value v : op.getOperands()) {
+        if (!isVarying(v))
+          continue;
+        Operation *def = v.getDefiningOp();
+        if (def && selected.contains(def))
+          readsHoisted = true;
+        else if (def)
+          allAvailable = false;
+      }
+      if (readsHoisted && allAvailable)
+        selected.insert(&op);
+    }
+  }
+
+  /// The value outside the scan that stands for invariant `v`: its capture,
+  /// or a clone of the ops that compute it.
+  Value outsideOf(OpBuilder &b, Value v) {
+    if (Value known = outside.lookup(v))
+      return known;
+    Value result;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      unsigned first = scan.getCaptureArgs().front().getArgNumber();
+      result = scan.getCaptures()[arg.getArgNumber() - first];
+    } else {
+      Operation *def = v.getDefiningOp();
+      IRMapping map;
+      for (Value operand : def->getOperands())
+        map.map(operand, outsideOf(b, operand));
+      Operation *clone = b.clone(*def, map);
+      result = clone->getResult(cast<OpResult>(v).getResultNumber());
+    }
+    outside[v] = result;
+    return result;
+  }
+
+  /// The stacked ([T] ++ step type) form of varying `v`, outside the scan.
+  Value stackedOf(Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      unsigned first = scan.getSliceArgs().front().getArgNumber();
+      return scan.getSequences()[arg.getArgNumber() - first];
+    }
+    return stacked.lookup(v);
+  }
+
+  seq::ScanOp rewrite() {
+    OpBuilder b(scan);
+    Block &body = scan.getBodyBlock();
+    // The selected ops in program order, on stacked operands.
+    for (Operation &op : body.without_terminator()) {
+      if (!selected.contains(&op))
+        continue;
+      IRMapping map;
+      Value lead;
+      for (Value v : op.getOperands()) {
+        if (isVarying(v)) {
+          Value s = stackedOf(v);
+          map.map(v, s);
+          lead = lead ? lead : s;
+        } else {
+          map.map(v, outsideOf(b, v));
+        }
+      }
+      Operation *clone = b.clone(op, map);
+      Value result = op.getResult(0);
+      clone->getResult(0).setType(seq::ScanOp::stackedType(
+          tensorType(lead).getDimSize(0), result.getType()));
+      stacked[result] = clone->getResult(0);
+    }
+
+    // What the remaining body reads of the hoisted values comes in as new
+    // sequences.
+    SmallVector<Value> fed;
+    for (Operation &op : body.without_terminator())
+      if (selected.contains(&op) &&
+          llvm::any_of(op.getResult(0).getUsers(), [&](Operation *user) {
+            return !selected.contains(user);
+          }))
+        fed.push_back(op.getResult(0));
+
+    SmallVector<Value> sequences(scan.getSequences());
+    for (Value v : fed)
+      sequences.push_back(stacked.lookup(v));
+    seq::ScanOp newScan =
+        rebuild(b, scan, scan.getInits(), sequences, scan.getResultTypes());
+    Block &newBody = newScan.getBodyBlock();
+    unsigned position = scan.getNumStates() + scan.getSequences().size();
+    for (auto [i, v] : llvm::enumerate(fed)) {
+      BlockArgument arg =
+          newBody.insertArgument(position + i, v.getType(), v.getLoc());
+      v.replaceUsesWithIf(arg, [&](OpOperand &use) {
+        return !selected.contains(use.getOwner());
+      });
+    }
+    SmallVector<Operation *> hoisted;
+    for (Operation &op : newBody.without_terminator())
+      if (selected.contains(&op))
+        hoisted.push_back(&op);
+    for (Operation *op : llvm::reverse(hoisted))
+      op->erase();
+    eraseDeadOps(newBody);
+    scan.replaceAllUsesWith(newScan.getResults());
+    scan.erase();
+    return newScan;
+  }
+
+  /// The states a scan saved for its derivative: a stacked output that is
+  /// a state as it enters the step. A BPTT scan recomputes the step from
+  /// them; hoisting that recomputation allocates a [T, N, H] temporary per
+  /// value, which costs more than it saves while each call of the compiled
+  /// code maps fresh pages for its temporaries.
+  static bool isSavedStates(Value sequence) {
+    auto producer = sequence.getDefiningOp<seq::ScanOp>();
+    if (!producer)
+      return false;
+    unsigned n = cast<OpResult>(sequence).getResultNumber();
+    if (n < producer.getNumStates())
+      return false;
+    Value out = producer.getYield().getOuts()[n - producer.getNumStates()];
+    return llvm::is_contained(producer.getStateArgs(), out);
+  }
+
+  seq::ScanOp scan;
+  Invariance invariance;
+  bool elementwise, fromSavedStates;
+  llvm::DenseSet<Value> varying;
+  llvm::SetVector<Operation *> selected;
+  llvm::DenseMap<Value, Value> outside, stacked;
+};
+
+//===----------------------------------------------------------------------===//
+// Sinking
+//===----------------------------------------------------------------------===//
+
+/// One term of an accumulated per-step contribution.
+struct Term {
+  enum Kind { Gemm, Sum, Other } kind = Other;
+  Value value;
+  /// Gemm: a^T b. Sum: reduce_sum(a, axes).
+  Value a, b;
+  SmallVector<int64_t> axes;
+};
+
+/// An accumulating state: acc' = acc + sum of `terms`.
+struct Accumulator {
+  unsigned state;
+  SmallVector<Term> terms;
+  bool complete() const {
+    return llvm::all_of(terms,
+                        [](const Term &t) { return t.kind != Term::Other; });
+  }
+};
+
+bool isZero(Value v) {
+  if (auto like = v.getDefiningOp<seq::BroadcastLikeOp>())
+    v = like.getInput();
+  return matchPattern(v, m_AnyZeroFloat());
+}
+
+class Sinker {
+public:
+  explicit Sinker(seq::ScanOp scan) : scan(scan), invariance(scan) {}
+
+  seq::ScanOp run() {
+    for (unsigned i = 0; i < scan.getNumStates(); ++i)
+      if (std::optional<Accumulator> acc = match(i))
+        accumulators.push_back(std::move(*acc));
+    if (accumulators.empty())
+      return scan;
+    return rewrite();
+  }
+
+private:
+  bool isBody(Value v) const {
+    Block *block = v.getParentBlock();
+    return block == &scan.getBodyBlock();
+  }
+  bool isSlice(Value v) const {
+    return llvm::is_contained(scan.getSliceArgs(), v);
+  }
+
+  /// A value that changes from step to step and can be stacked: a slice (its
+  /// sequence), or a value the step computes whose sizes the lowering can
+  /// derive (one of a seq op or a state).
+  bool stackable(Value v) const {
+    if (!isBody(v) || invariance.contains(v))
+      return false;
+    if (tensorType(v).hasStaticShape() || isa<BlockArgument>(v))
+      return true;
+    Operation *def = v.getDefiningOp();
+    return def->getDialect() && isa<seq::SeqDialect>(def->getDialect());
+  }
+
+  Term classify(Value v) const {
+    Term term;
+    term.value = v;
+    if (auto matmul = v.getDefiningOp<seq::MatMulOp>()) {
+      // g^T x with g [N, M] and x [N, K]: the batch is the contraction.
+      if (isBody(v) && matmul.getTransposeLhs() && !matmul.getTransposeRhs() &&
+          !matmul.getSumBatch() && tensorType(matmul.getLhs()).getRank() == 2 &&
+          tensorType(matmul.getRhs()).getRank() == 2 &&
+          stackable(matmul.getLhs()) && stackable(matmul.getRhs())) {
+        term.kind = Term::Gemm;
+        term.a = matmul.getLhs();
+        term.b = matmul.getRhs();
+      }
+      return term;
+    }
+    if (auto sum = v.getDefiningOp<seq::ReduceSumOp>()) {
+      if (isBody(v) && stackable(sum.getInput())) {
+        term.kind = Term::Sum;
+        term.a = sum.getInput();
+        term.axes.assign(sum.getAxes().begin(), sum.getAxes().end());
+      }
+    }
+    return term;
+  }
+
+  /// Splits a sum of same-typed values (each add read only by the sum) into
+  /// its terms.
+  void collectTerms(Value v, SmallVectorImpl<Term> &terms) const {
+    auto add = v.getDefiningOp<seq::AddOp>();
+    if (add && isBody(v) && v.hasOneUse() &&
+        add.getLhs().getType() == v.getType() &&
+        add.getRhs().getType() == v.getType()) {
+      collectTerms(add.getLhs(), terms);
+      collectTerms(add.getRhs(), terms);
+      return;
+    }
+    terms.push_back(classify(v));
+  }
+
+  std::optional<Accumulator> match(unsigned i) {
+    BlockArgument acc = scan.getStateArgs()[i];
+    Value next = scan.getYield().getStates()[i];
+    auto add = next.getDefiningOp<seq::AddOp>();
+    if (!add || !isBody(next) || !acc.hasOneUse() || !next.hasOneUse() ||
+        add.getType() != acc.getType())
+      return std::nullopt;
+    Value contribution;
+    if (add.getLhs() == acc)
+      contribution = add.getRhs();
+    else if (add.getRhs() == acc)
+      contribution = add.getLhs();
+    if (!contribution || contribution == acc ||
+        contribution.getType() != acc.getType())
+      return std::nullopt;
+    Accumulator result;
+    result.state = i;
+    collectTerms(contribution, result.terms);
+    if (llvm::none_of(result.terms,
+                      [](const Term &t) { return t.kind != Term::Other; }))
+      return std::nullopt;
+    return result;
+  }
+
+  seq::ScanOp rewrite() {
+    seq::YieldOp yield = scan.getYield();
+    unsigned m = scan.getNumStates(), o = scan.getNumOutputs();
+    int64_t time = scan.getStaticTime();
+
+    // New stacked outputs: every per-step operand that is not a slice.
+    llvm::MapVector<Value, unsigned> outputs;
+    auto request = [&](Value v) {
+      if (!isSlice(v) && !outputs.count(v))
+        outputs.insert({v, o + outputs.size()});
+    };
+    for (const Accumulator &acc : accumulators)
+      for (const Term &t : acc.terms) {
+        if (t.kind == Term::Other)
+          continue;
+        request(t.a);
+        if (t.kind == Term::Gemm)
+          request(t.b);
+      }
+
+    // The body: a complete accumulator's state goes; an incomplete one
+    // keeps the terms that stay.
+    SmallVector<bool> keep(m, true);
+    OpBuilder b(yield);
+    SmallVector<Value> states(yield.getStates());
+    for (const Accumulator &acc : accumulators) {
+      if (acc.complete()) {
+        keep[acc.state] = false;
+        continue;
+      }
+      Value sum = scan.getStateArgs()[acc.state];
+      for (const Term &t : acc.terms)
+        if (t.kind == Term::Other)
+          sum =
+              b.create<seq::AddOp>(yield.getLoc(), sum.getType(), sum, t.value);
+      states[acc.state] = sum;
+    }
+    SmallVector<Value> keptStates, inits, outs(yield.getOuts());
+    SmallVector<Type> types;
+    for (unsigned i = 0; i < m; ++i)
+      if (keep[i]) {
+        keptStates.push_back(states[i]);
+        inits.push_back(scan.getInits()[i]);
+        types.push_back(scan.getFinals()[i].getType());
+      }
+    for (Value v : scan.getOutputs())
+      types.push_back(v.getType());
+    for (auto &[v, index] : outputs) {
+      outs.push_back(v);
+      types.push_back(seq::ScanOp::stackedType(time, v.getType()));
+    }
+    b.create<seq::YieldOp>(yield.getLoc(), keptStates, outs);
+    yield.erase();
+
+    OpBuilder outer(scan);
+    seq::ScanOp newScan =
+        rebuild(outer, scan, inits, scan.getSequences(), types);
+    Block &newBody = newScan.getBodyBlock();
+    // The dropped states' updates, then their block arguments.
+    for (const Accumulator &acc : accumulators)
+      if (!keep[acc.state]) {
+        Value arg = newBody.getArgument(acc.state);
+        Operation *update = arg.getUses().begin()->getOwner();
+        update->erase();
+      }
+    for (int64_t i = m - 1; i >= 0; --i)
+      if (!keep[i])
+        newBody.eraseArgument(i);
+    eraseDeadOps(newBody);
+
+    // Results: kept finals, old outputs, new outputs.
+    SmallVector<Value> finals(m);
+    unsigned next = 0;
+    for (unsigned i = 0; i < m; ++i)
+      if (keep[i])
+        finals[i] = newScan.getResult(next++);
+    unsigned keptCount = next;
+    for (unsigned j = 0; j < o; ++j)
+      scan.getOutputs()[j].replaceAllUsesWith(newScan.getResult(keptCount + j));
+
+    // A slice stands for its sequence, anything else for its new output.
+    DenseMap<Value, Value> sliceSequence;
+    for (auto [arg, s] :
+         llvm::zip(newScan.getSliceArgs(), newScan.getSequences()))
+      sliceSequence[arg] = s;
+    auto stackedValue = [&](Value v) -> Value {
+      if (Value s = sliceSequence.lookup(v))
+        return s;
+      return newScan.getResult(keptCount + outputs.lookup(v));
+    };
+
+    Location loc = scan.getLoc();
+    for (const Accumulator &acc : accumulators) {
+      Value total = finals[acc.state];
+      Value init = scan.getInits()[acc.state];
+      Type type = init.getType();
+      if (!total && !isZero(init))
+        total = init;
+      for (const Term &t : acc.terms) {
+        Value part;
+        if (t.kind == Term::Gemm) {
+          part = outer.create<seq::MatMulOp>(loc, type, stackedValue(t.a),
+                                             stackedValue(t.b),
+                                             /*transpose_lhs=*/true,
+                                             /*transpose_rhs=*/false,
+                                             /*sum_batch=*/true);
+        } else if (t.kind == Term::Sum) {
+          SmallVector<int64_t> axes{0};
+          for (int64_t axis : t.axes)
+            axes.push_back(axis + 1);
+          part = outer.create<seq::ReduceSumOp>(
+              loc, type, stackedValue(t.a), outer.getDenseI64ArrayAttr(axes));
+        } else {
+          continue;
+        }
+        total =
+            total ? outer.create<seq::AddOp>(loc, type, total, part).getResult()
+                  : part;
+      }
+      scan.getFinals()[acc.state].replaceAllUsesWith(total);
+    }
+    for (unsigned i = 0; i < m; ++i)
+      if (keep[i])
+        scan.getFinals()[i].replaceAllUsesWith(finals[i]);
+    scan.erase();
+    return newScan;
+  }
+
+  // Op handles have non-const accessors.
+  mutable seq::ScanOp scan;
+  Invariance invariance;
+  SmallVector<Accumulator> accumulators;
+};
+
+struct HoistScanMatmulsPass
+    : seqc::impl::SeqcHoistScanMatmulsBase<HoistScanMatmulsPass> {
+  using SeqcHoistScanMatmulsBase::SeqcHoistScanMatmulsBase;
+
+  void runOnOperation() override {
+    // Post-order: inner scans before the scans whose bodies hold them.
+    SmallVector<seq::ScanOp> scans;
+    getOperation()->walk([&](seq::ScanOp scan) { scans.push_back(scan); });
+    for (seq::ScanOp scan : scans) {
+      if (!hasOnlyKnownAttributes(scan))
+        continue;
+      scan = Hoister(scan, hoistElementwise, hoistSaved).run();
+      if (sink)
+        scan = Sinker(scan).run();
+    }
+  }
+};
+
+} // namespace
