@@ -83,6 +83,13 @@ cl::opt<bool> noVectorize("no-vectorize",
                           cl::sub(compileCmd), cl::sub(runCmd),
                           cl::sub(trainCmd), cl::sub(evalCmd),
                           cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<bool> noHoist("no-hoist",
+                      cl::desc("Keep the matrix products of a recurrence "
+                               "inside its time loop"),
+                      cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                      cl::sub(evalCmd), cl::sub(generateCmd),
+                      cl::cat(seqcCategory));
+
 enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
 cl::opt<Stage> emit(
     "emit", cl::desc("Stage to print"), cl::init(Stage::Seq),
@@ -279,6 +286,7 @@ compileToSeq(SourceMgr &srcMgr, mlir::MLIRContext &context, raw_ostream *astOut,
 seqc::PipelineOptions pipelineOptions() {
   seqc::PipelineOptions options;
   options.vectorize = !noVectorize;
+  options.hoistScanMatmuls = !noHoist;
   return options;
 }
 

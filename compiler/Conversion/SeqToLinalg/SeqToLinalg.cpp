@@ -441,8 +441,21 @@ struct MatMulOpLowering : OpConversionPattern<seq::MatMulOp> {
           tensor::getMixedSize(rewriter, loc, lhs, 0),
           tensor::getMixedSize(rewriter, loc, lhs, 1),
           rewriter.getIndexAttr(n)};
-      Value expanded = rewriter.create<tensor::ExpandShapeOp>(
-          loc, expandedType, product, rows, outputShape);
+      // Two dynamic sizes from one axis ([T*N] -> [T, N]) are a
+      // tensor.reshape: MLIR 19's folds of expand_shape divide by the
+      // dynamic size of such a group.
+      Value expanded;
+      if (expandedType.isDynamicDim(0) && expandedType.isDynamicDim(1)) {
+        SmallVector<Value> sizes;
+        for (OpFoldResult size : outputShape)
+          sizes.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+        Value shape = rewriter.create<tensor::FromElementsOp>(loc, sizes);
+        expanded = rewriter.create<tensor::ReshapeOp>(loc, expandedType,
+                                                      product, shape);
+      } else {
+        expanded = rewriter.create<tensor::ExpandShapeOp>(
+            loc, expandedType, product, rows, outputShape);
+      }
       rewriter.replaceOp(op, castTo(rewriter, loc, expanded, resultType));
       return success();
     }
