@@ -52,6 +52,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -590,8 +591,19 @@ INSTANTIATE_TEST_SUITE_P(StdCells, RnnGradientTest,
                            return info.param.name;
                          });
 
+/// The ungated cells: a fully unrolled LSTM or GRU gradient takes minutes
+/// of LLVM time to compile even at T = 2, and the scan's unrolling does not
+/// depend on what the step computes.
+std::vector<CellCase> unrolledCells() {
+  std::vector<CellCase> cases = libraryCells();
+  llvm::erase_if(cases, [](const CellCase &cell) {
+    return cell.name == "lstm" || cell.name == "gru";
+  });
+  return cases;
+}
+
 INSTANTIATE_TEST_SUITE_P(StdCells, RnnUnrollTest,
-                         ::testing::ValuesIn(libraryCells()),
+                         ::testing::ValuesIn(unrolledCells()),
                          [](const ::testing::TestParamInfo<CellCase> &info) {
                            return info.param.name;
                          });

@@ -10,6 +10,8 @@
 // chains the stages and turns failures into exit status 1.
 //
 //===----------------------------------------------------------------------===//
+#include <malloc.h>
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -600,6 +602,11 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // The compiled code allocates its temporaries ([T, N, H] per recurrence)
+  // afresh in every call. Keep freed memory in the heap for the next call
+  // instead of returning it to the system and faulting new pages in.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   InitializeNativeTarget();
   InitializeNativeTargetAsmPrinter();
   InitializeNativeTargetAsmParser();
