@@ -501,6 +501,32 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
   return spec;
 }
 
+/// Compiles the model for the data's sizes: with its loss for training and
+/// evaluation, with the generation functions for `seqc generate`.
+seqc::rt::ModelCompiler modelCompiler(const seqc::ast::Module &module,
+                                      SourceMgr &srcMgr,
+                                      mlir::MLIRContext &context,
+                                      const seqc::FrontendOptions &options,
+                                      bool generation) {
+  return [&module, &srcMgr, &context, options,
+          generation](ArrayRef<std::pair<std::string, int64_t>> sizes)
+             -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
+    seqc::FrontendOptions withData = options;
+    withData.dataDims.assign(sizes.begin(), sizes.end());
+    withData.withLoss = !generation;
+    auto program = seqc::elaborate(module, srcMgr, withData);
+    if (!program)
+      return make_error<seqc::rt::ReportedError>();
+    seqc::MLIRGenOptions genOptions;
+    genOptions.floatWidth = useF64 ? 64 : 32;
+    genOptions.generation = generation;
+    auto seqModule = seqc::mlirGen(context, *program, genOptions);
+    if (!seqModule)
+      return make_error<seqc::rt::ReportedError>();
+    return seqModule;
+  };
+}
+
 /// `seqc train`, `seqc eval`, and `seqc run` on a model with a train block:
 /// the runtime drives, the frontend compiles for the data's sizes.
 int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
@@ -516,21 +542,7 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
     return 1;
 
   seqc::rt::ModelCompiler compile =
-      [&](ArrayRef<std::pair<std::string, int64_t>> sizes)
-      -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
-    seqc::FrontendOptions withData = *options;
-    withData.dataDims.assign(sizes.begin(), sizes.end());
-    withData.withLoss = true;
-    auto program = seqc::elaborate(*module, srcMgr, withData);
-    if (!program)
-      return make_error<seqc::rt::ReportedError>();
-    seqc::MLIRGenOptions genOptions;
-    genOptions.floatWidth = useF64 ? 64 : 32;
-    auto seqModule = seqc::mlirGen(context, *program, genOptions);
-    if (!seqModule)
-      return make_error<seqc::rt::ReportedError>();
-    return seqModule;
-  };
+      modelCompiler(*module, srcMgr, context, *options, /*generation=*/false);
 
   seqc::rt::CommandOptions commandOptions;
   commandOptions.fromDir = trainFrom;
@@ -567,21 +579,7 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     return 1;
   }
   seqc::rt::ModelCompiler compile =
-      [&](ArrayRef<std::pair<std::string, int64_t>> sizes)
-      -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
-    seqc::FrontendOptions withData = *options;
-    withData.dataDims.assign(sizes.begin(), sizes.end());
-    auto program = seqc::elaborate(*module, srcMgr, withData);
-    if (!program)
-      return make_error<seqc::rt::ReportedError>();
-    seqc::MLIRGenOptions genOptions;
-    genOptions.floatWidth = useF64 ? 64 : 32;
-    genOptions.generation = true;
-    auto seqModule = seqc::mlirGen(context, *program, genOptions);
-    if (!seqModule)
-      return make_error<seqc::rt::ReportedError>();
-    return seqModule;
-  };
+      modelCompiler(*module, srcMgr, context, *options, /*generation=*/true);
   seqc::rt::GenerateOptions generateOptions;
   generateOptions.fromDir = trainFrom;
   generateOptions.prompt = generatePrompt;
