@@ -4,10 +4,7 @@
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Error.h"
 #include "seqc/Runtime/Random.h"
-#include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/SequenceData.h"
-
-#include "llvm/Support/FileSystem.h"
 
 #include <algorithm>
 #include <cmath>
@@ -102,17 +99,11 @@ llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
                                       llvm::raw_ostream &out) {
   if (options.fromDir.empty())
     return makeError("generate needs a trained model: --from DIR");
-  std::string path = checkpointPath(options.fromDir);
-  if (!llvm::sys::fs::exists(path))
-    return makeError("{}: no checkpoint there (expected {} in the folder that "
-                     "--out wrote)",
-                     path, kCheckpointFile.str());
-  auto file = loadSafetensors(path);
-  if (!file)
-    return file.takeError();
-  auto schema = DataSchema::fromMetadata(file->metadata, path);
-  if (!schema)
-    return schema.takeError();
+  auto checkpoint = readCheckpoint(options.fromDir);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  const std::string &path = checkpoint->path;
+  const DataSchema *schema = &checkpoint->schema;
   if (schema->kind != "text")
     return makeError("{}: generate samples text from a model trained on "
                      "text(...) data; this one was trained on {} data",
@@ -131,7 +122,8 @@ llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
   auto session = JitSession::create(**module, options.jit);
   if (!session)
     return session.takeError();
-  if (llvm::Error error = (*session)->loadCheckpoint(*file, path, false))
+  if (llvm::Error error =
+          (*session)->loadCheckpoint(checkpoint->file, path, false))
     return error;
   const EntryPoint *start = (*session)->entryPoint("forward_start");
   const EntryPoint *step = (*session)->entryPoint("forward_step");

@@ -30,17 +30,7 @@ static double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-namespace {
-/// A checkpoint read for resuming or evaluating.
-struct Checkpoint {
-  std::string path;
-  SafetensorsFile file;
-  DataSchema schema;
-  uint64_t seed = 0;
-};
-} // namespace
-
-static llvm::Expected<Checkpoint> readCheckpoint(llvm::StringRef dir) {
+llvm::Expected<Checkpoint> seqc::rt::readCheckpoint(llvm::StringRef dir) {
   Checkpoint checkpoint;
   checkpoint.path = checkpointPath(dir);
   if (!llvm::sys::fs::exists(checkpoint.path))

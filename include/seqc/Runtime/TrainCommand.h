@@ -19,7 +19,9 @@
 #define SEQC_RUNTIME_TRAINCOMMAND_H
 
 #include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/Trainer.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -38,6 +40,19 @@ namespace seqc::rt {
 inline constexpr llvm::StringLiteral kCheckpointFile = "model.safetensors";
 /// DIR/model.safetensors.
 std::string checkpointPath(llvm::StringRef dir);
+
+/// A training checkpoint read back: its parameters and state, the data
+/// schema and the seed of its run.
+struct Checkpoint {
+  std::string path;
+  SafetensorsFile file;
+  DataSchema schema;
+  uint64_t seed = 0;
+};
+
+/// Reads DIR/model.safetensors; fails when it is missing or is not a seqc
+/// training checkpoint.
+llvm::Expected<Checkpoint> readCheckpoint(llvm::StringRef dir);
 
 /// An error whose diagnostics were printed already (by the frontend, say):
 /// the driver exits with status 1 without printing anything more.
