@@ -1,6 +1,7 @@
 //===- JitSession.cpp - A compiled model and its parameters ---------------===//
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Error.h"
+#include "seqc/Runtime/Kernels.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
 
@@ -13,6 +14,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -326,6 +328,10 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
 
 llvm::Error JitSession::compile(mlir::ModuleOp module,
                                 const JitOptions &options) {
+  auto target = resolveTarget(options.pipeline.targetCpu,
+                              options.pipeline.targetFeatures);
+  if (!target)
+    return makeError("{}", llvm::toString(target.takeError()));
   mlir::MLIRContext *context = module.getContext();
   mlir::OwningOpRef<mlir::ModuleOp> lowered(
       llvm::cast<mlir::ModuleOp>(module->clone()));
@@ -365,15 +371,16 @@ llvm::Error JitSession::compile(mlir::ModuleOp module,
   if (options.dumpLoweredModule)
     lowered->print(*options.dumpLoweredModule);
 
-  // One host machine (CPU name and features) tunes the LLVM IR passes, the
-  // other generates code: ExecutionEngine::create takes ownership of it and
-  // would otherwise detect the host itself at the default -O2 codegen level.
+  // One target machine (CPU name and features) tunes the LLVM IR passes,
+  // the other generates code: ExecutionEngine::create takes ownership of it
+  // and would otherwise detect the host itself at the default -O2 codegen
+  // level.
   std::unique_ptr<llvm::TargetMachine> tuningMachine =
-      createHostTargetMachine();
+      createTargetMachine(*target);
   std::unique_ptr<llvm::TargetMachine> codegenMachine =
-      createHostTargetMachine();
+      createTargetMachine(*target);
   if (!tuningMachine || !codegenMachine)
-    return makeError("no target machine for the host CPU");
+    return makeError("no target machine for {}", target->describe());
   auto transformer = mlir::makeOptimizingTransformer(
       options.optLevel, /*sizeLevel=*/0, tuningMachine.get());
 
@@ -381,10 +388,10 @@ llvm::Error JitSession::compile(mlir::ModuleOp module,
   // The same LLVM IR as `seqc compile --emit=llvm` (host CPU and vector width
   // attributes), optimized once by the transformer below.
   auto buildLLVMModule =
-      [](mlir::Operation *op,
-         llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
+      [&](mlir::Operation *op,
+          llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
     return translateToLLVMIR(llvm::cast<mlir::ModuleOp>(op), llvmContext,
-                             /*optimize=*/false);
+                             /*optimize=*/false, *target);
   };
   engineOptions.llvmModuleBuilder = buildLLVMModule;
   engineOptions.transformer = transformer;
@@ -399,6 +406,14 @@ llvm::Error JitSession::compile(mlir::ModuleOp module,
                      llvm::toString(engineOrError.takeError()),
                      diagnostics.empty() ? "" : "\n", diagnostics);
   engine = std::move(*engineOrError);
+  // The runtime's kernels that the code calls (seqc-gemm-to-call).
+  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (auto [name, address] : kernelSymbols())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
 
   for (const EntryPoint &entry : entries) {
     auto function = engine->lookupPacked("_mlir_ciface_" + entry.name);

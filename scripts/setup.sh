@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build ccache g++ git
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libfmt-dev libgtest-dev
+  libdnnl-dev  # the runtime's GEMM kernel (oneDNN's sgemm)
   python3 python3-torch python3-numpy
   libopenblas0-pthread  # the PyTorch baselines' BLAS (the reference BLAS is several times slower)
   npm

@@ -63,7 +63,9 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
@@ -114,12 +116,25 @@ void registerAllDialects(DialectRegistry &registry) {
 namespace {
 /// The command-line face of `PipelineOptions` for the named pipelines.
 struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
-  Option<int64_t> vectorWidth{*this, "vector-width",
-                              llvm::cl::desc("Lanes of the vectorized axis"),
-                              llvm::cl::init(16)};
+  Option<std::string> targetCpu{
+      *this, "target-cpu",
+      llvm::cl::desc("CPU to generate code for (LLVM's name; default: the "
+                     "host)")};
+  Option<std::string> targetFeatures{
+      *this, "target-features",
+      llvm::cl::desc("Features added to the CPU's: +avx2,-avx512f")};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("Lanes of the vectorized axis (0: one register of the "
+                     "target)"),
+      llvm::cl::init(0)};
   Option<bool> vectorize{*this, "vectorize",
                          llvm::cl::desc("Tile and vectorize linalg ops"),
                          llvm::cl::init(true)};
+  Option<bool> libraryGemms{
+      *this, "library-gemms",
+      llvm::cl::desc("f32 GEMMs call the runtime's kernel"),
+      llvm::cl::init(false)};
   Option<bool> hoistScanMatmuls{
       *this, "hoist-scan-matmuls",
       llvm::cl::desc("Run seqc-hoist-scan-matmuls before lowering"),
@@ -127,8 +142,11 @@ struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
 
   PipelineOptions get() const {
     PipelineOptions options;
+    options.targetCpu = targetCpu;
+    options.targetFeatures = targetFeatures;
     options.vectorWidth = vectorWidth;
     options.vectorize = vectorize;
+    options.libraryGemms = libraryGemms;
     options.hoistScanMatmuls = hoistScanMatmuls;
     return options;
   }
@@ -215,12 +233,37 @@ void buildSeqToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+/// The host (or the named CPU) as the pipeline sees it; a CPU that LLVM
+/// does not know falls back to 128-bit vectors (the caller reports it when
+/// it builds the target machine).
+static CodegenTarget targetFor(const PipelineOptions &options) {
+  auto target = resolveTarget(options.targetCpu, options.targetFeatures);
+  if (!target) {
+    llvm::consumeError(target.takeError());
+    return CodegenTarget();
+  }
+  return *target;
+}
+
+/// seqc-vectorize's vector width and register tile for the target: the tile
+/// leaves room in the register file for a row of B and a broadcast of A.
+static SeqcVectorizeOptions
+vectorizeOptionsFor(const PipelineOptions &options) {
+  CodegenTarget target = targetFor(options);
+  SeqcVectorizeOptions vectorizeOptions;
+  vectorizeOptions.vectorWidth =
+      options.vectorWidth > 0 ? options.vectorWidth : target.f32Lanes();
+  vectorizeOptions.tileVectors = 2;
+  vectorizeOptions.tileRows = target.vectorRegisters >= 32 ? 8 : 6;
+  vectorizeOptions.libraryGemms = options.libraryGemms;
+  return vectorizeOptions;
+}
+
 void buildLinalgToLLVMPipeline(OpPassManager &pm,
                                const PipelineOptions &options) {
   if (options.vectorize) {
-    SeqcVectorizeOptions vectorizeOptions;
-    vectorizeOptions.vectorWidth = options.vectorWidth;
-    pm.addNestedPass<func::FuncOp>(createSeqcVectorize(vectorizeOptions));
+    pm.addNestedPass<func::FuncOp>(
+        createSeqcVectorize(vectorizeOptionsFor(options)));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -253,6 +296,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createSeqcDistinctResults());
 
+  if (options.libraryGemms)
+    pm.addPass(createSeqcGemmToCall());
   // Whatever was not vectorized becomes scalar loops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   if (options.vectorize)
@@ -288,31 +333,100 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
 // Host code generation
 //===----------------------------------------------------------------------===//
 
-std::unique_ptr<llvm::TargetMachine> createHostTargetMachine() {
+std::string CodegenTarget::describe() const {
+  std::string isa = vectorBits >= 512   ? "AVX-512"
+                    : vectorBits >= 256 ? "AVX2"
+                                        : "128-bit vectors";
+  return cpu + " (" + isa + ", " + std::to_string(vectorRegisters) + " x " +
+         std::to_string(vectorBits) + "-bit registers)";
+}
+
+static void initializeNativeTarget() {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::InitializeNativeTargetAsmParser();
+}
 
-  std::string triple = llvm::sys::getProcessTriple();
+llvm::Expected<CodegenTarget> resolveTarget(llvm::StringRef cpu,
+                                            llvm::StringRef features) {
+  initializeNativeTarget();
+  CodegenTarget target;
+  target.triple = llvm::sys::getProcessTriple();
   std::string error;
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
+  const llvm::Target *backend =
+      llvm::TargetRegistry::lookupTarget(target.triple, error);
+  if (!backend)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no code generator for %s: %s",
+                                   target.triple.c_str(), error.c_str());
+
+  llvm::SubtargetFeatures featureList;
+  if (cpu.empty()) {
+    target.cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      featureList.AddFeature(feature.getKey(), feature.getValue());
+  } else {
+    target.cpu = cpu.str();
+  }
+  llvm::SmallVector<llvm::StringRef> extra;
+  features.split(extra, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef feature : extra) {
+    feature = feature.trim();
+    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "target feature '%s' must be +name or -name", feature.str().c_str());
+    featureList.AddFeature(feature);
+  }
+  target.features = featureList.getString();
+
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      backend->createMCSubtargetInfo(target.triple, target.cpu,
+                                     target.features));
+  if (!subtarget || !subtarget->isCPUStringValid(target.cpu))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "unknown CPU '%s' for %s",
+                                   target.cpu.c_str(), target.triple.c_str());
+  for (llvm::StringRef feature : extra) {
+    llvm::StringRef name = feature.trim().drop_front();
+    if (!llvm::any_of(subtarget->getAllProcessorFeatures(),
+                      [&](const llvm::SubtargetFeatureKV &known) {
+                        return name == known.Key;
+                      }))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "unknown target feature '%s'",
+                                     name.str().c_str());
+  }
+  if (subtarget->checkFeatures("+avx512f")) {
+    target.vectorBits = 512;
+    target.vectorRegisters = 32;
+  } else if (subtarget->checkFeatures("+avx")) {
+    target.vectorBits = 256;
+  }
+  return target;
+}
+
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CodegenTarget &target,
+                    std::optional<llvm::Reloc::Model> relocation) {
+  initializeNativeTarget();
+  std::string error;
+  const llvm::Target *backend =
+      llvm::TargetRegistry::lookupTarget(target.triple, error);
+  if (!backend)
     return nullptr;
-  llvm::SubtargetFeatures features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.getKey(), feature.getValue());
   llvm::TargetOptions targetOptions;
   // Fuse multiply-adds the vectorizer left separate into FMAs.
   targetOptions.AllowFPOpFusion = llvm::FPOpFusion::Fast;
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), features.getString(), targetOptions,
-      /*RM=*/std::nullopt, /*CM=*/std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  return std::unique_ptr<llvm::TargetMachine>(backend->createTargetMachine(
+      target.triple, target.cpu, target.features, targetOptions, relocation,
+      /*CM=*/std::nullopt, llvm::CodeGenOptLevel::Aggressive));
 }
 
-std::unique_ptr<llvm::Module>
-translateToLLVMIR(ModuleOp module, llvm::LLVMContext &ctx, bool optimize) {
+std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
+                                                llvm::LLVMContext &ctx,
+                                                bool optimize,
+                                                const CodegenTarget &target) {
   registerBuiltinDialectTranslation(*module->getContext());
   registerLLVMDialectTranslation(*module->getContext());
   std::unique_ptr<llvm::Module> llvmModule =
@@ -320,25 +434,24 @@ translateToLLVMIR(ModuleOp module, llvm::LLVMContext &ctx, bool optimize) {
   if (!llvmModule)
     return nullptr;
   std::unique_ptr<llvm::TargetMachine> targetMachine =
-      createHostTargetMachine();
+      createTargetMachine(target);
   if (!targetMachine) {
-    module.emitError("the host target is not available");
+    module.emitError("no code generator for ") << target.triple;
     return nullptr;
   }
   llvmModule->setTargetTriple(targetMachine->getTargetTriple().str());
   llvmModule->setDataLayout(targetMachine->createDataLayout());
 
-  // The vectorizer emits 16-lane f32 vectors for AVX-512; tell LLVM to keep
-  // them whole (some CPUs prefer 256-bit vectors by default), and compile
-  // for the host the way the target machine does.
-  std::string cpu = targetMachine->getTargetCPU().str();
-  std::string features = targetMachine->getTargetFeatureString().str();
+  // The vectorizer emits vectors of one register of the target; tell LLVM
+  // to keep them whole (some CPUs prefer 256-bit vectors by default), and
+  // compile for the CPU the way the target machine does.
+  std::string vectorWidth = std::to_string(target.vectorBits);
   for (llvm::Function &function : *llvmModule) {
     if (function.isDeclaration())
       continue;
-    function.addFnAttr("prefer-vector-width", "512");
-    function.addFnAttr("target-cpu", cpu);
-    function.addFnAttr("target-features", features);
+    function.addFnAttr("prefer-vector-width", vectorWidth);
+    function.addFnAttr("target-cpu", target.cpu);
+    function.addFnAttr("target-features", target.features);
   }
 
   if (optimize) {
@@ -354,9 +467,66 @@ translateToLLVMIR(ModuleOp module, llvm::LLVMContext &ctx, bool optimize) {
   return llvmModule;
 }
 
-LogicalResult emitAssembly(llvm::Module &module, llvm::raw_ostream &os) {
+llvm::Error addPackedInterfaces(llvm::Module &module,
+                                llvm::ArrayRef<std::string> names) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::IRBuilder<> builder(ctx);
+  for (const std::string &name : names) {
+    llvm::Function *function = module.getFunction(name);
+    if (!function || function->isDeclaration())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "no function '%s' to call", name.c_str());
+    auto *packedType = llvm::FunctionType::get(
+        builder.getVoidTy(), builder.getPtrTy(), /*isVarArg=*/false);
+    auto *packed =
+        llvm::Function::Create(packedType, llvm::GlobalValue::ExternalLinkage,
+                               "_mlir_" + name, module);
+    builder.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", packed));
+    llvm::Value *argList = packed->getArg(0);
+    llvm::SmallVector<llvm::Value *> args;
+    for (auto [index, arg] : llvm::enumerate(function->args())) {
+      llvm::Value *slot =
+          builder.CreateConstGEP1_64(builder.getPtrTy(), argList, index);
+      llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);
+      args.push_back(builder.CreateLoad(arg.getType(), pointer));
+    }
+    llvm::Value *result = builder.CreateCall(function, args);
+    if (!result->getType()->isVoidTy()) {
+      llvm::Value *slot = builder.CreateConstGEP1_64(
+          builder.getPtrTy(), argList, function->arg_size());
+      builder.CreateStore(result, builder.CreateLoad(builder.getPtrTy(), slot));
+    }
+    builder.CreateRetVoid();
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<llvm::SmallVector<char, 0>>
+emitObject(llvm::Module &module, const CodegenTarget &target) {
   std::unique_ptr<llvm::TargetMachine> targetMachine =
-      createHostTargetMachine();
+      createTargetMachine(target, llvm::Reloc::PIC_);
+  if (!targetMachine)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no code generator for %s",
+                                   target.triple.c_str());
+  if (module.getDataLayout().isDefault())
+    module.setDataLayout(targetMachine->createDataLayout());
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager passes;
+  if (targetMachine->addPassesToEmitFile(passes, stream, nullptr,
+                                         llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "%s cannot emit object files",
+                                   target.cpu.c_str());
+  passes.run(module);
+  return object;
+}
+
+LogicalResult emitAssembly(llvm::Module &module, llvm::raw_ostream &os,
+                           const CodegenTarget &target) {
+  std::unique_ptr<llvm::TargetMachine> targetMachine =
+      createTargetMachine(target);
   if (!targetMachine)
     return failure();
   if (module.getDataLayout().isDefault())

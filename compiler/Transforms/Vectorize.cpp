@@ -27,6 +27,7 @@
 // 1-D, 16-lane operations that LLVM maps onto zmm registers.
 //
 //===----------------------------------------------------------------------===//
+#include "seqc/Transforms/LibraryGemm.h"
 #include "seqc/Transforms/Passes.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -62,10 +63,14 @@ constexpr llvm::StringLiteral kTileAttr = "seqc.tile";
 /// Marks a contraction's register tile whose K loop is still to be made.
 constexpr llvm::StringLiteral kRegisterTileAttr = "seqc.register_tile";
 
-/// Rows of the matmul register tile; with 2 vectors of columns that is 16
-/// accumulators, half the zmm registers.
-constexpr int64_t kMatMulTileRows = 8;
-constexpr int64_t kMatMulTileVectors = 2;
+/// The register tile of a contraction: `rows` x `vectors` vectors of
+/// accumulators. It must fit the register file with room for one row of B
+/// and a broadcast of A: 6 x 2 on AVX2's 16 ymm registers, 8 x 2 (or up to
+/// 14 x 2) on AVX-512's 32 zmm registers.
+struct RegisterTile {
+  int64_t rows;
+  int64_t vectors;
+};
 
 SmallVector<OpFoldResult> asIndexAttrs(OpBuilder &b, ArrayRef<int64_t> sizes) {
   return llvm::map_to_vector(sizes, [&](int64_t size) -> OpFoldResult {
@@ -130,7 +135,8 @@ linalg::LinalgOp packTransposedRhs(RewriterBase &rewriter,
 /// Tiles a contraction into a register tile (fusing the fill of its
 /// accumulator) with the K loop innermost.
 void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
-                     int64_t vectorWidth, TilingState &state) {
+                     int64_t vectorWidth, RegisterTile registerTile,
+                     TilingState &state) {
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
@@ -148,8 +154,8 @@ void tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
   for (unsigned d : dims->n)
     parallelTile[d] = 1;
   unsigned mDim = dims->m.back(), nDim = dims->n.back();
-  parallelTile[mDim] = kMatMulTileRows;
-  int64_t nTile = kMatMulTileVectors * vectorWidth;
+  parallelTile[mDim] = registerTile.rows;
+  int64_t nTile = registerTile.vectors * vectorWidth;
   // A narrow N (a small output layer) gets one vector, not two.
   if (!ShapedType::isDynamic(ranges[nDim]) && ranges[nDim] <= vectorWidth)
     nTile = vectorWidth;
@@ -363,21 +369,37 @@ struct VectorizePass : seqc::impl::SeqcVectorizeBase<VectorizePass> {
     // register tile rather than tiled on their own.
     TilingState state;
     SmallVector<linalg::LinalgOp> contractions;
+    RegisterTile registerTile{std::max<int64_t>(tileRows, 1),
+                              std::max<int64_t>(tileVectors, 1)};
+    // With library GEMMs, f32 GEMMs and the zero fills of their outputs are
+    // left for seqc-gemm-to-call.
+    auto leftToLibrary = [&](linalg::LinalgOp op) {
+      if (!libraryGemms)
+        return false;
+      if (seqc::isLibraryGemm(op))
+        return true;
+      if (!isa<linalg::FillOp>(op) || !op->hasOneUse())
+        return false;
+      Operation *user = *op->getUsers().begin();
+      return seqc::isLibraryGemm(user) &&
+             cast<linalg::LinalgOp>(user).getDpsInits()[0] == op->getResult(0);
+    };
     func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && isContraction(op))
+      if (op.hasPureTensorSemantics() && isContraction(op) &&
+          !leftToLibrary(op))
         contractions.push_back(op);
     });
     for (linalg::LinalgOp op : contractions) {
       if (auto transposed =
               dyn_cast<linalg::MatmulTransposeBOp>(op.getOperation()))
         op = packTransposedRhs(rewriter, transposed);
-      tileContraction(rewriter, op, lanesFor(op, width), state);
+      tileContraction(rewriter, op, lanesFor(op, width), registerTile, state);
     }
 
     SmallVector<linalg::LinalgOp> others;
     func.walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && !op->hasAttr(kTileAttr) &&
-          !op->hasAttr(kRegisterTileAttr))
+          !op->hasAttr(kRegisterTileAttr) && !leftToLibrary(op))
         others.push_back(op);
     });
     for (linalg::LinalgOp op : others)

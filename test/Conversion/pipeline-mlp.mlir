@@ -2,7 +2,7 @@
 // all the way to the LLVM dialect, with and without vectorization.
 // RUN: seqc-opt %s --seqc-lower-to-llvm | FileCheck %s
 // RUN: seqc-opt %s --seqc-lower-to-llvm="vectorize=false" | FileCheck %s --check-prefixes=CHECK,SCALAR
-// RUN: seqc-opt %s --seqc-lower-to-llvm | FileCheck %s --check-prefix=VECTOR
+// RUN: seqc-opt %s --seqc-lower-to-llvm="target-cpu=znver4" | FileCheck %s --check-prefix=VECTOR
 
 // Only the LLVM dialect is left.
 // CHECK-NOT: seq.

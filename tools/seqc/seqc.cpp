@@ -21,6 +21,7 @@
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Generate.h"
 #include "seqc/Runtime/Run.h"
+#include "seqc/Runtime/ThreadPool.h"
 #include "seqc/Runtime/TrainCommand.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -91,6 +92,33 @@ cl::opt<bool> noHoist("no-hoist",
                       cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
                       cl::sub(evalCmd), cl::sub(generateCmd),
                       cl::cat(seqcCategory));
+cl::opt<std::string> targetCpu(
+    "target-cpu",
+    cl::desc("CPU to generate code for, as LLVM names it (znver4, haswell, "
+             "skylake-avx512, ...; default: the host)"),
+    cl::value_desc("NAME"), cl::sub(compileCmd), cl::sub(runCmd),
+    cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
+cl::opt<std::string>
+    targetFeatures("target-features",
+                   cl::desc("CPU features to add or remove: +avx2,-avx512f"),
+                   cl::value_desc("LIST"), cl::sub(compileCmd), cl::sub(runCmd),
+                   cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(generateCmd),
+                   cl::cat(seqcCategory));
+enum class GemmKernel { Library, Generated };
+cl::opt<GemmKernel> gemmKernel(
+    "gemm", cl::desc("How f32 matrix products are computed"),
+    cl::init(GemmKernel::Library),
+    cl::values(clEnumValN(GemmKernel::Library, "library",
+                          "the runtime's packed, multithreaded kernel"),
+               clEnumValN(GemmKernel::Generated, "generated",
+                          "register-tiled loops in the generated code")),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
+    cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<unsigned> threads(
+    "threads", cl::desc("Threads of the compiled code (default: all cores)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(runCmd), cl::sub(trainCmd),
+    cl::sub(evalCmd), cl::sub(generateCmd), cl::cat(seqcCategory));
 
 enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
 cl::opt<Stage> emit(
@@ -287,7 +315,10 @@ compileToSeq(SourceMgr &srcMgr, mlir::MLIRContext &context, raw_ostream *astOut,
 
 seqc::PipelineOptions pipelineOptions() {
   seqc::PipelineOptions options;
+  options.targetCpu = targetCpu;
+  options.targetFeatures = targetFeatures;
   options.vectorize = !noVectorize;
+  options.libraryGemms = gemmKernel == GemmKernel::Library;
   options.hoistScanMatmuls = !noHoist;
   return options;
 }
@@ -313,6 +344,11 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     return 0;
   }
 
+  auto target = seqc::resolveTarget(targetCpu, targetFeatures);
+  if (!target) {
+    reportError(toString(target.takeError()));
+    return 1;
+  }
   if (emit != Stage::Seq) {
     mlir::PassManager pm(&context);
     seqc::buildSeqToLinalgPipeline(pm, pipelineOptions());
@@ -329,14 +365,14 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
 
   LLVMContext llvmContext;
   auto llvmModule =
-      seqc::translateToLLVMIR(*module, llvmContext, /*optimize=*/true);
+      seqc::translateToLLVMIR(*module, llvmContext, /*optimize=*/true, *target);
   if (!llvmModule) {
     reportError("translation to LLVM IR failed");
     return 1;
   }
   if (emit == Stage::LLVMIR)
     llvmModule->print(os, nullptr);
-  else if (mlir::failed(seqc::emitAssembly(*llvmModule, os)))
+  else if (mlir::failed(seqc::emitAssembly(*llvmModule, os, *target)))
     return 1;
   output.keep();
   return 0;
@@ -626,6 +662,12 @@ int main(int argc, char **argv) {
   // MLIR diagnostics carry file:line:col of the source; print them with the
   // line and a caret like the frontend's own.
   mlir::SourceMgrDiagnosticHandler diagHandler(srcMgr, &context);
+
+  if (threads.getNumOccurrences() && threads == 0) {
+    reportError("--threads must be at least 1");
+    return 1;
+  }
+  seqc::rt::setThreadCount(threads);
 
   if (compileCmd)
     return compileMain(srcMgr, context);

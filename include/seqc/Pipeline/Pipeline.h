@@ -13,13 +13,17 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace seqc {
 
@@ -31,11 +35,46 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 /// named pipelines `seqc-lower-to-linalg` and `seqc-lower-to-llvm`.
 void registerAllPasses();
 
+/// The CPU that code is generated for, and what seqc-vectorize needs to know
+/// of it.
+struct CodegenTarget {
+  std::string triple;
+  /// LLVM's CPU name ("znver4", "haswell", ...).
+  std::string cpu;
+  /// LLVM's feature string ("+avx2,+fma,...").
+  std::string features;
+  /// The widest vector register the code uses: 512 (AVX-512), 256 (AVX,
+  /// AVX2) or 128.
+  int64_t vectorBits = 128;
+  /// Vector registers the ISA names (32 with AVX-512, else 16).
+  int64_t vectorRegisters = 16;
+
+  /// f32 lanes of one vector register.
+  int64_t f32Lanes() const { return vectorBits / 32; }
+  /// e.g. "znver4 (AVX-512, 32 x 512-bit registers)".
+  std::string describe() const;
+};
+
+/// The host CPU (`cpu` empty) or the named CPU, with its default features
+/// plus `features` (LLVM's names, comma-separated, each "+x" or "-x"). Fails
+/// with a message for a CPU name or feature that LLVM does not know.
+llvm::Expected<CodegenTarget> resolveTarget(llvm::StringRef cpu = "",
+                                            llvm::StringRef features = "");
+
 struct PipelineOptions {
-  /// Lanes of the innermost vectorized dimension (16 f32 = one zmm).
-  int64_t vectorWidth = 16;
+  /// The CPU to generate code for; the host when the name is empty.
+  std::string targetCpu;
+  /// Features added to (or removed from) the CPU's: "+avx2,-avx512f".
+  std::string targetFeatures;
+  /// Lanes of the innermost vectorized dimension; 0: one register of the
+  /// target (16 f32 with AVX-512, 8 with AVX2).
+  int64_t vectorWidth = 0;
   /// Tile and vectorize linalg ops; otherwise they lower to scalar loops.
   bool vectorize = true;
+  /// f32 GEMMs call the runtime's packed, multithreaded kernel
+  /// (seqc-gemm-to-call) instead of a register-tiled loop nest in the
+  /// generated code; the code then needs the runtime's symbols.
+  bool libraryGemms = true;
   /// Run seqc-hoist-scan-matmuls: GEMMs over all steps instead of per-step
   /// matmuls in recurrences.
   bool hoistScanMatmuls = true;
@@ -52,18 +91,36 @@ void buildSeqToLinalgPipeline(mlir::OpPassManager &pm,
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm,
                                const PipelineOptions &options);
 
-/// A target machine for the host: triple, CPU name and features, -O3 codegen.
-/// Null when the host target is not available.
-std::unique_ptr<llvm::TargetMachine> createHostTargetMachine();
+/// A target machine for `target` at -O3 codegen. Null when LLVM has no
+/// backend for its triple.
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CodegenTarget &target,
+                    std::optional<llvm::Reloc::Model> relocation = {});
 
-/// Translates an LLVM-dialect module to LLVM IR for the host (triple and data
-/// layout set) and, when `optimize`, runs the -O3 pipeline on it. Null on
-/// failure (diagnostics go to the module's context).
-std::unique_ptr<llvm::Module>
-translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &ctx, bool optimize);
+/// Translates an LLVM-dialect module to LLVM IR for `target` (triple, data
+/// layout, CPU, features and preferred vector width on every function) and,
+/// when `optimize`, runs the -O3 pipeline on it. Null on failure
+/// (diagnostics go to the module's context).
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &ctx,
+                                                bool optimize,
+                                                const CodegenTarget &target);
 
-/// Writes host assembly for `module` to `os`.
-mlir::LogicalResult emitAssembly(llvm::Module &module, llvm::raw_ostream &os);
+/// Adds `_mlir_<name>(void **args)` for each function `name`: it loads each
+/// argument through the pointer in args[i] and, for a non-void result,
+/// stores it through args[number of arguments]. This is the calling
+/// convention of the runtime's entry points (the ExecutionEngine's "packed"
+/// functions). Fails when a function is missing.
+llvm::Error addPackedInterfaces(llvm::Module &module,
+                                llvm::ArrayRef<std::string> names);
+
+/// Object code (ELF, position-independent) of `module` for `target`.
+llvm::Expected<llvm::SmallVector<char, 0>>
+emitObject(llvm::Module &module, const CodegenTarget &target);
+
+/// Writes assembly for `target` of `module` to `os`.
+mlir::LogicalResult emitAssembly(llvm::Module &module, llvm::raw_ostream &os,
+                                 const CodegenTarget &target);
 
 } // namespace seqc
 

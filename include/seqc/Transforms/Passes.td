@@ -19,12 +19,37 @@ def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
-           "f32 lanes of the innermost vectorized dimension (f64 gets half)">
+           "f32 lanes of the innermost vectorized dimension (f64 gets half)">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"8",
+           "Rows of a matmul's register tile">,
+    Option<"tileVectors", "tile-vectors", "int64_t", /*default=*/"2",
+           "Vectors of columns of a matmul's register tile">,
+    Option<"libraryGemms", "library-gemms", "bool", /*default=*/"false",
+           "Leave f32 GEMMs (and the zero fill of their output) to "
+           "seqc-gemm-to-call">
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect", "mlir::affine::AffineDialect"
+  ];
+}
+
+def SeqcGemmToCall : Pass<"seqc-gemm-to-call", "mlir::ModuleOp"> {
+  let summary = "Replace f32 GEMMs on buffers by calls of the runtime's kernel";
+  let description = [{
+    Every f32 `linalg.matmul`, `linalg.matmul_transpose_a` and
+    `linalg.matmul_transpose_b` on memrefs becomes a call of
+    `@seqc_sgemm(A, B, C, flags)` (declared private with a C interface; the
+    runtime provides it): a packed, cache-blocked kernel for the host CPU,
+    split over the runtime's threads. The operands are cast to fully dynamic
+    strided memrefs; `flags` says which operand is transposed and whether
+    the product accumulates into C. A zero fill of C right before the
+    product is dropped and the call overwrites C instead.
+  }];
+  let dependentDialects = [
+    "mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+    "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -1,0 +1,32 @@
+//===- KernelABI.h - Runtime kernels that compiled code calls ---*- C++ -*-===//
+//
+// The contract between seqc-gemm-to-call, which replaces f32 GEMMs by calls,
+// and the runtime, which implements them: the callee's name and the meaning
+// of its flags. The call passes three rank-2 memref descriptors (A, B, C,
+// each `memref<?x?xf32, strided<[?, ?], offset: ?>>`) by pointer to
+// `_mlir_ciface_<name>`, then the flags as an i64.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_PIPELINE_KERNELABI_H
+#define SEQC_PIPELINE_KERNELABI_H
+
+#include <cstdint>
+
+namespace seqc::kernel_abi {
+
+/// C = op(A) op(B), f32.
+inline constexpr const char *kGemmF32 = "seqc_sgemm";
+
+/// Bits of the GEMM's flags.
+enum GemmFlags : int64_t {
+  /// A is given as [K, M]: the product reads its transpose.
+  kTransposeA = 1,
+  /// B is given as [N, K].
+  kTransposeB = 2,
+  /// C += op(A) op(B) instead of C = op(A) op(B).
+  kAccumulate = 4,
+};
+
+} // namespace seqc::kernel_abi
+
+#endif // SEQC_PIPELINE_KERNELABI_H

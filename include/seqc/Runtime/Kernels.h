@@ -1,0 +1,42 @@
+//===- Kernels.h - Runtime kernels that compiled code calls -----*- C++ -*-===//
+//
+// Compiled models call back into the runtime for their f32 GEMMs (see
+// seqc-gemm-to-call): a tuned, packed and cache-blocked kernel (oneDNN's
+// sgemm, which picks its AVX2 or AVX-512 code for the host), split over the
+// threads of the global pool. This header names those entry points for the
+// JIT's symbol table and lets tests call them directly.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_KERNELS_H
+#define SEQC_RUNTIME_KERNELS_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace seqc::rt {
+
+/// A rank-2 f32 memref descriptor as the compiled code passes it.
+struct MemRef2DF32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+};
+
+/// C = op(A) op(B) (or C += ...) for strided f32 matrices, `flags` as in
+/// seqc/Pipeline/KernelABI.h, on the global thread pool. The result does not
+/// depend on the number of threads: the pool splits C into column panels, each
+/// computed whole by one call of the kernel.
+void sgemm(const MemRef2DF32 &a, const MemRef2DF32 &b, const MemRef2DF32 &c,
+           int64_t flags);
+
+/// The symbols compiled code calls, with their addresses.
+std::vector<std::pair<llvm::StringRef, void *>> kernelSymbols();
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_KERNELS_H
