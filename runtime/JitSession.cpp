@@ -1,7 +1,8 @@
 //===- JitSession.cpp - A compiled model and its parameters ---------------===//
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Error.h"
-#include "seqc/Runtime/Kernels.h"
+#include "seqc/Runtime/NativeCode.h"
+#include "seqc/Runtime/ObjectCache.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
 
@@ -11,16 +12,19 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -326,12 +330,38 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
   return llvm::Error::success();
 }
 
-llvm::Error JitSession::compile(mlir::ModuleOp module,
-                                const JitOptions &options) {
-  auto target = resolveTarget(options.pipeline.targetCpu,
-                              options.pipeline.targetFeatures);
-  if (!target)
-    return makeError("{}", llvm::toString(target.takeError()));
+/// Everything that decides the compiled code, for the object cache's key.
+static std::string cacheMaterial(mlir::ModuleOp module,
+                                 const JitOptions &options,
+                                 const seqc::CodegenTarget &target) {
+  std::string material;
+  llvm::raw_string_ostream os(material);
+  const seqc::PipelineOptions &pipeline = options.pipeline;
+  os << "target " << target.triple << " " << target.cpu << " "
+     << target.features << "\npipeline vector-width=" << pipeline.vectorWidth
+     << " vectorize=" << pipeline.vectorize
+     << " library-gemms=" << pipeline.libraryGemms
+     << " hoist=" << pipeline.hoistScanMatmuls
+     << " read-only=" << options.readOnlyArguments
+     << " opt=" << options.optLevel << "\n";
+  // Without locations: the same model from another file is the same code.
+  module.print(os);
+  return material;
+}
+
+/// The entry points' C interfaces, which get packed wrappers.
+static std::vector<std::string>
+interfaceNames(llvm::ArrayRef<EntryPoint> entries) {
+  std::vector<std::string> names;
+  for (const EntryPoint &entry : entries)
+    names.push_back("_mlir_ciface_" + entry.name);
+  return names;
+}
+
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+JitSession::buildObject(mlir::ModuleOp module, const JitOptions &options,
+                        const seqc::CodegenTarget &target,
+                        mlir::TimingScope &timing) {
   mlir::MLIRContext *context = module.getContext();
   mlir::OwningOpRef<mlir::ModuleOp> lowered(
       llvm::cast<mlir::ModuleOp>(module->clone()));
@@ -363,66 +393,107 @@ llvm::Error JitSession::compile(mlir::ModuleOp module,
         return mlir::success();
       });
 
-  mlir::PassManager pm(context, mlir::ModuleOp::getOperationName());
-  buildSeqToLinalgPipeline(pm, options.pipeline);
-  buildLinalgToLLVMPipeline(pm, options.pipeline);
-  if (mlir::failed(pm.run(*lowered)))
-    return makeError("lowering model '{}' failed:\n{}", model, diagnostics);
+  {
+    mlir::TimingScope passTiming = timing.nest("MLIR passes");
+    mlir::PassManager pm(context, mlir::ModuleOp::getOperationName());
+    pm.enableTiming(passTiming);
+    buildSeqToLinalgPipeline(pm, options.pipeline);
+    buildLinalgToLLVMPipeline(pm, options.pipeline);
+    if (mlir::failed(pm.run(*lowered)))
+      return makeError("lowering model '{}' failed:\n{}", model, diagnostics);
+  }
   if (options.dumpLoweredModule)
     lowered->print(*options.dumpLoweredModule);
 
-  // One target machine (CPU name and features) tunes the LLVM IR passes,
-  // the other generates code: ExecutionEngine::create takes ownership of it
-  // and would otherwise detect the host itself at the default -O2 codegen
-  // level.
+  llvm::LLVMContext llvmContext;
+  mlir::TimingScope translateTiming = timing.nest("LLVM IR translation");
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(*lowered, llvmContext, /*optimize=*/false, target);
+  if (!llvmModule)
+    return makeError("translating model '{}' to LLVM IR failed:\n{}", model,
+                     diagnostics);
+  if (llvm::Error error =
+          addPackedInterfaces(*llvmModule, interfaceNames(entries)))
+    return error;
+  translateTiming.stop();
+
+  mlir::TimingScope optimizeTiming = timing.nest("LLVM IR optimization");
   std::unique_ptr<llvm::TargetMachine> tuningMachine =
-      createTargetMachine(*target);
-  std::unique_ptr<llvm::TargetMachine> codegenMachine =
-      createTargetMachine(*target);
-  if (!tuningMachine || !codegenMachine)
-    return makeError("no target machine for {}", target->describe());
-  auto transformer = mlir::makeOptimizingTransformer(
+      createTargetMachine(target);
+  if (!tuningMachine)
+    return makeError("no target machine for {}", target.describe());
+  auto optimize = mlir::makeOptimizingTransformer(
       options.optLevel, /*sizeLevel=*/0, tuningMachine.get());
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return makeError("optimizing model '{}' failed: {}", model,
+                     llvm::toString(std::move(error)));
+  optimizeTiming.stop();
 
-  mlir::ExecutionEngineOptions engineOptions;
-  // The same LLVM IR as `seqc compile --emit=llvm` (host CPU and vector width
-  // attributes), optimized once by the transformer below.
-  auto buildLLVMModule =
-      [&](mlir::Operation *op,
-          llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
-    return translateToLLVMIR(llvm::cast<mlir::ModuleOp>(op), llvmContext,
-                             /*optimize=*/false, *target);
-  };
-  engineOptions.llvmModuleBuilder = buildLLVMModule;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // No listener registrations: sessions are created and destroyed often.
-  engineOptions.enableGDBNotificationListener = false;
-  engineOptions.enablePerfNotificationListener = false;
-  auto engineOrError = mlir::ExecutionEngine::create(*lowered, engineOptions,
-                                                     std::move(codegenMachine));
-  if (!engineOrError)
-    return makeError("JIT compilation of model '{}' failed: {}{}{}", model,
-                     llvm::toString(engineOrError.takeError()),
-                     diagnostics.empty() ? "" : "\n", diagnostics);
-  engine = std::move(*engineOrError);
-  // The runtime's kernels that the code calls (seqc-gemm-to-call).
-  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    for (auto [name, address] : kernelSymbols())
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
-                                 llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
+  mlir::TimingScope codegenTiming = timing.nest("LLVM code generation");
+  auto object = emitObject(*llvmModule, target);
+  if (!object)
+    return object.takeError();
+  return std::make_unique<llvm::SmallVectorMemoryBuffer>(
+      std::move(*object), "seqc-" + model, /*RequiresNullTerminator=*/false);
+}
 
+llvm::Error JitSession::compile(mlir::ModuleOp module,
+                                const JitOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  auto target = resolveTarget(options.pipeline.targetCpu,
+                              options.pipeline.targetFeatures);
+  if (!target)
+    return makeError("{}", llvm::toString(target.takeError()));
+
+  mlir::DefaultTimingManager timingManager;
+  timingManager.setEnabled(options.timing);
+  mlir::TimingScope timing = timingManager.getRootScope();
+
+  // A module compiled before, for the same CPU and options, is read back
+  // from the cache instead of compiled again.
+  std::string cacheDirectory = options.cacheDirectory.empty()
+                                   ? ObjectCache::defaultDirectory()
+                                   : options.cacheDirectory;
+  bool useCache =
+      options.useCache && !cacheDirectory.empty() && !options.dumpLoweredModule;
+  ObjectCache cache(cacheDirectory);
+  std::string key;
+  std::unique_ptr<llvm::MemoryBuffer> object;
+  if (useCache) {
+    mlir::TimingScope lookupTiming = timing.nest("object cache lookup");
+    key = ObjectCache::key(cacheMaterial(module, options, *target));
+    object = cache.lookup(key);
+  }
+  compileStats.cacheHit = object != nullptr;
+  if (!object) {
+    auto built = buildObject(module, options, *target, timing);
+    if (!built)
+      return built.takeError();
+    object = std::move(*built);
+    // A cache that cannot be written only costs the next run a compile.
+    if (useCache)
+      llvm::consumeError(
+          cache.store(key, llvm::ArrayRef<char>(object->getBufferStart(),
+                                                object->getBufferSize())));
+  }
+
+  mlir::TimingScope linkTiming = timing.nest("linking");
+  auto code = NativeCode::link(std::move(object), *target, options.perfMap);
+  if (!code)
+    return code.takeError();
+  native = std::move(*code);
   for (const EntryPoint &entry : entries) {
-    auto function = engine->lookupPacked("_mlir_ciface_" + entry.name);
+    auto function = native->lookupPacked("_mlir_ciface_" + entry.name);
     if (!function)
       return makeError("entry point @{} has no C interface in the compiled "
                        "code: {}",
                        entry.name, llvm::toString(function.takeError()));
     entryFunctions.push_back(*function);
   }
+  linkTiming.stop();
+  compileStats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return llvm::Error::success();
 }
 

@@ -257,9 +257,7 @@ llvm::Error seqc::rt::runForward(JitSession &session, const RunOptions &options,
 llvm::Error seqc::rt::runForward(mlir::ModuleOp seqModule,
                                  const RunOptions &options,
                                  llvm::raw_ostream &out) {
-  JitOptions jitOptions;
-  jitOptions.pipeline = options.pipeline;
-  auto session = JitSession::create(seqModule, jitOptions);
+  auto session = JitSession::create(seqModule, options.jit);
   if (!session)
     return session.takeError();
   return runForward(**session, options, out);

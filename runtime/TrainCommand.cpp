@@ -198,10 +198,11 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
   bool verbose = options.progress != ProgressMode::Quiet;
   if (verbose) {
     out << fmt::format("model {}: {} parameters; {} training rows, {} "
-                       "validation rows; compiled in {}\n",
+                       "validation rows; compiled in {}{}\n",
                        session.modelName().str(), parameterCount(session),
                        data.train.rows, data.valid.rows,
-                       formatDuration(prepared->compileSeconds));
+                       formatDuration(prepared->compileSeconds),
+                       session.compileInfo().cacheHit ? " (cached code)" : "");
     if (prepared->checkpoint)
       out << fmt::format("resuming {} after epoch {} (step {})\n",
                          prepared->checkpoint->path, (*trainer)->epoch(),

@@ -12,6 +12,8 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.seqc_obj_root, "test")
 
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
+# Compiled code is cached per test run, not in the user's ~/.cache/seqc.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")
 config.substitutions.append(("%seqc_src", config.seqc_src_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 

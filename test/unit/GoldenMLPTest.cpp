@@ -119,7 +119,7 @@ TEST_P(GoldenMLPTest, RunForwardPrintsPyTorchsNumbers) {
   options.paramsPath = inputPath("mlp.safetensors");
   options.format = "csv";
   options.precision = 9;
-  options.pipeline.vectorize = GetParam();
+  options.jit.pipeline.vectorize = GetParam();
   std::string printed;
   llvm::raw_string_ostream os(printed);
   SEQC_ASSERT_OK(runForward(*module, options, os));

@@ -15,6 +15,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Pipeline/Pipeline.h"
@@ -119,6 +120,23 @@ cl::opt<unsigned> threads(
     "threads", cl::desc("Threads of the compiled code (default: all cores)"),
     cl::value_desc("N"), cl::init(0), cl::sub(runCmd), cl::sub(trainCmd),
     cl::sub(evalCmd), cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<bool> noCache(
+    "no-cache",
+    cl::desc("Compile even when the object cache ($XDG_CACHE_HOME/seqc or "
+             "~/.cache/seqc) holds the code, and do not store it"),
+    cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
+cl::opt<bool> timing("timing",
+                     cl::desc("Print the time of each compilation stage "
+                              "(MLIR passes, LLVM) to stderr"),
+                     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd),
+                     cl::sub(evalCmd), cl::sub(generateCmd),
+                     cl::cat(seqcCategory));
+cl::opt<bool> perfMap(
+    "perf-map",
+    cl::desc("Name the compiled functions for perf (/tmp/perf-<pid>.map)"),
+    cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
 
 enum class Stage { AST, TIR, Seq, Linalg, LLVMDialect, LLVMIR, Asm };
 cl::opt<Stage> emit(
@@ -323,6 +341,15 @@ seqc::PipelineOptions pipelineOptions() {
   return options;
 }
 
+seqc::rt::JitOptions jitOptions() {
+  seqc::rt::JitOptions options;
+  options.pipeline = pipelineOptions();
+  options.useCache = !noCache;
+  options.timing = timing;
+  options.perfMap = perfMap;
+  return options;
+}
+
 int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   std::error_code ec;
   // ToolOutputFile deletes the file unless keep() is called: a failed
@@ -349,8 +376,13 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     reportError(toString(target.takeError()));
     return 1;
   }
+  mlir::DefaultTimingManager timingManager;
+  timingManager.setEnabled(timing);
+  mlir::TimingScope timingRoot = timingManager.getRootScope();
   if (emit != Stage::Seq) {
     mlir::PassManager pm(&context);
+    mlir::TimingScope passTiming = timingRoot.nest("MLIR passes");
+    pm.enableTiming(passTiming);
     seqc::buildSeqToLinalgPipeline(pm, pipelineOptions());
     if (emit != Stage::Linalg)
       seqc::buildLinalgToLLVMPipeline(pm, pipelineOptions());
@@ -364,16 +396,22 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   }
 
   LLVMContext llvmContext;
+  mlir::TimingScope llvmTiming =
+      timingRoot.nest("LLVM IR translation and optimization");
   auto llvmModule =
       seqc::translateToLLVMIR(*module, llvmContext, /*optimize=*/true, *target);
+  llvmTiming.stop();
   if (!llvmModule) {
     reportError("translation to LLVM IR failed");
     return 1;
   }
   if (emit == Stage::LLVMIR)
     llvmModule->print(os, nullptr);
-  else if (mlir::failed(seqc::emitAssembly(*llvmModule, os, *target)))
-    return 1;
+  else {
+    mlir::TimingScope codegenTiming = timingRoot.nest("LLVM code generation");
+    if (mlir::failed(seqc::emitAssembly(*llvmModule, os, *target)))
+      return 1;
+  }
   output.keep();
   return 0;
 }
@@ -402,7 +440,7 @@ int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   options.seed = runSeed;
   options.format = runFormat;
   options.precision = runPrecision;
-  options.pipeline = pipelineOptions();
+  options.jit = jitOptions();
   if (Error err = seqc::rt::runForward(*module, options, outs())) {
     reportError(toString(std::move(err)));
     return 1;
@@ -585,7 +623,7 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   commandOptions.outDir = trainOut;
   commandOptions.logPath = trainLog;
   commandOptions.progress = trainProgress;
-  commandOptions.jit.pipeline = pipelineOptions();
+  commandOptions.jit = jitOptions();
   commandOptions.baseDir = sys::path::parent_path(inputFile).str();
   Error error =
       evaluate ? seqc::rt::evalCommand(*spec, compile, commandOptions, outs())
@@ -622,7 +660,7 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   generateOptions.temperature = generateTemperature;
   generateOptions.length = generateLength;
   generateOptions.seed = generateSeed;
-  generateOptions.jit.pipeline = pipelineOptions();
+  generateOptions.jit = jitOptions();
   Error error = seqc::rt::generateCommand(compile, generateOptions, outs());
   outs().flush();
   if (error) {

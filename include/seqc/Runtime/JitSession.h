@@ -41,11 +41,16 @@
 namespace llvm {
 class TargetMachine;
 } // namespace llvm
+namespace llvm {
+class MemoryBuffer;
+} // namespace llvm
 namespace mlir {
-class ExecutionEngine;
+class TimingScope;
 } // namespace mlir
 
 namespace seqc::rt {
+
+class NativeCode;
 
 /// The size the type of an argument or result gives a dynamic axis.
 inline constexpr int64_t kDynamicSize = -1;
@@ -113,8 +118,26 @@ struct JitOptions {
   bool readOnlyArguments = true;
   /// Optimization level of the LLVM IR pipeline (0-3).
   unsigned optLevel = 3;
-  /// When set, receives the module after lowering to the LLVM dialect.
+  /// When set, receives the module after lowering to the LLVM dialect (and
+  /// the cache is not used).
   llvm::raw_ostream *dumpLoweredModule = nullptr;
+  /// Reuse machine code compiled before for the same module, CPU and
+  /// options, and keep what is compiled (seqc/Runtime/ObjectCache.h).
+  bool useCache = true;
+  /// The cache's folder; empty: ObjectCache::defaultDirectory().
+  std::string cacheDirectory;
+  /// Print the time of each compilation stage to stderr.
+  bool timing = false;
+  /// Name the compiled functions for `perf report` (/tmp/perf-<pid>.map).
+  bool perfMap = false;
+};
+
+/// How the model's code was obtained.
+struct CompileInfo {
+  /// Wall time of JitSession::create's compilation (or cache read).
+  double seconds = 0;
+  /// The machine code came from the object cache.
+  bool cacheHit = false;
 };
 
 class JitSession {
@@ -127,6 +150,9 @@ public:
   static llvm::Expected<std::unique_ptr<JitSession>>
   create(mlir::ModuleOp seqModule, const JitOptions &options = {});
   ~JitSession();
+
+  /// How long the compilation took, and whether the cache served it.
+  const CompileInfo &compileInfo() const { return compileStats; }
 
   /// The module's `seq.model` attribute, or "" without one.
   llvm::StringRef modelName() const { return model; }
@@ -206,6 +232,10 @@ private:
   JitSession() = default;
   llvm::Error readSignatures(mlir::ModuleOp module);
   llvm::Error compile(mlir::ModuleOp module, const JitOptions &options);
+  /// Lowers, optimizes and compiles `module` to an object file.
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+  buildObject(mlir::ModuleOp module, const JitOptions &options,
+              const CodegenTarget &target, mlir::TimingScope &timing);
   /// Calls entry point `index`; returned buffers are adopted, not copied,
   /// where their layout allows.
   llvm::Expected<std::vector<Tensor>> call(size_t index,
@@ -224,7 +254,8 @@ private:
   std::vector<EntryPoint> entries;
   std::vector<PackedFunction> entryFunctions; // parallel to entries
   llvm::StringMap<size_t> entryIndex;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<NativeCode> native;
+  CompileInfo compileStats;
 };
 
 } // namespace seqc::rt

@@ -10,7 +10,7 @@
 #ifndef SEQC_RUNTIME_RUN_H
 #define SEQC_RUNTIME_RUN_H
 
-#include "seqc/Pipeline/Pipeline.h"
+#include "seqc/Runtime/JitSession.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -43,8 +43,8 @@ struct RunOptions {
   std::string format = "table";
   /// Digits after the decimal point.
   int precision = 6;
-  /// Lowering options for the compilation.
-  PipelineOptions pipeline;
+  /// How the model is compiled.
+  JitOptions jit;
 };
 
 /// Compiles `seqModule` and runs it as `options` say, printing to `out`.

@@ -1,0 +1,140 @@
+//===- ObjectCache.cpp - Compiled models on disk --------------------------===//
+#include "seqc/Runtime/ObjectCache.h"
+#include "seqc/Runtime/Error.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace seqc::rt;
+
+namespace {
+
+constexpr llvm::StringLiteral kMagic = "seqc-object-v1";
+
+std::string hexDigest(llvm::ArrayRef<uint8_t> digest) {
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}
+
+std::string sha256(llvm::StringRef bytes) {
+  return hexDigest(llvm::SHA256::hash(llvm::arrayRefFromStringRef(bytes)));
+}
+
+/// What distinguishes this build of seqc from another: LLVM's version and a
+/// hash of the running executable (its passes decide the code).
+const std::string &buildIdentity() {
+  static const std::string identity = [] {
+    std::string text = "llvm " LLVM_VERSION_STRING "\n";
+    auto executable = llvm::MemoryBuffer::getFile("/proc/self/exe",
+                                                  /*IsText=*/false,
+                                                  /*RequiresNullTerminator=*/
+                                                  false);
+    if (executable)
+      text += sha256((*executable)->getBuffer());
+    return text;
+  }();
+  return identity;
+}
+
+/// Writes `bytes` to `path` and makes them durable before returning.
+llvm::Error writeDurably(llvm::StringRef path, llvm::StringRef bytes) {
+  int fd = ::open(path.str().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0644);
+  if (fd < 0)
+    return makeError("cannot write '{}'", path.str());
+  const char *data = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t written = ::write(fd, data, left);
+    if (written <= 0) {
+      ::close(fd);
+      return makeError("cannot write '{}'", path.str());
+    }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+  bool synced = ::fsync(fd) == 0;
+  if (::close(fd) != 0 || !synced)
+    return makeError("cannot write '{}'", path.str());
+  return llvm::Error::success();
+}
+
+} // namespace
+
+ObjectCache::ObjectCache(std::string directory)
+    : directory(std::move(directory)) {}
+
+std::string ObjectCache::defaultDirectory() {
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return (llvm::Twine(xdg) + "/seqc").str();
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return (llvm::Twine(home) + "/.cache/seqc").str();
+  return "";
+}
+
+std::string ObjectCache::key(llvm::StringRef material) {
+  return sha256(buildIdentity() + "\n" + material.str());
+}
+
+std::string ObjectCache::entryPath(llvm::StringRef key) const {
+  return (llvm::Twine(directory) + "/" + key + ".obj").str();
+}
+
+std::unique_ptr<llvm::MemoryBuffer>
+ObjectCache::lookup(llvm::StringRef key) const {
+  std::string path = entryPath(key);
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return nullptr;
+  // "<magic> <key> <size> <sha256>\n" then the object.
+  llvm::StringRef contents = (*file)->getBuffer();
+  auto [header, object] = contents.split('\n');
+  llvm::SmallVector<llvm::StringRef, 4> fields;
+  header.split(fields, ' ');
+  uint64_t size = 0;
+  bool valid = fields.size() == 4 && fields[0] == kMagic && fields[1] == key &&
+               !fields[2].getAsInteger(10, size) && size == object.size() &&
+               fields[3] == sha256(object);
+  if (!valid) {
+    llvm::sys::fs::remove(path);
+    return nullptr;
+  }
+  return llvm::MemoryBuffer::getMemBufferCopy(object, path);
+}
+
+llvm::Error ObjectCache::store(llvm::StringRef key,
+                               llvm::ArrayRef<char> object) const {
+  if (directory.empty())
+    return makeError("no cache folder ($XDG_CACHE_HOME and $HOME are unset)");
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return makeError("cannot create the cache folder '{}': {}", directory,
+                     ec.message());
+  llvm::StringRef bytes(object.data(), object.size());
+  std::string contents =
+      (llvm::Twine(kMagic) + " " + key + " " + llvm::Twine(bytes.size()) + " " +
+       sha256(bytes) + "\n")
+          .str();
+  contents += bytes;
+  std::string path = entryPath(key);
+  std::string temporary =
+      (llvm::Twine(path) + ".tmp" + llvm::Twine(::getpid())).str();
+  if (llvm::Error error = writeDurably(temporary, contents)) {
+    llvm::sys::fs::remove(temporary);
+    return error;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return makeError("cannot write the cache entry '{}': {}", path,
+                     ec.message());
+  }
+  return llvm::Error::success();
+}
