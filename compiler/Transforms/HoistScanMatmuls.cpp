@@ -18,7 +18,15 @@
 //              acc0 + seq.matmul %gs, %xs {sum_batch, transpose_lhs}: one
 //              GEMM with K = T*N, and acc0 + reduce_sum(gs, [0, 1]).
 //
-// Both are exact up to the order of floating-point sums. Inner scans are
+//   merging   the gate products of a cell, h @ Wi^T, h @ Wf^T, h @ Wg^T, ...:
+//              matmuls in the body with one lhs and each a capture of one
+//              type as the transposed rhs become one product with the
+//              captures concatenated (once, before the scan) and slices of
+//              its result: one [N, 4H] GEMM per step instead of four [N, H]
+//              ones. Runs first, so that hoisting then moves the merged
+//              input projection out of the loop as one GEMM.
+//
+// All are exact up to the order of floating-point sums. Inner scans are
 // rewritten first. A scan with attributes this pass does not know the
 // meaning of (a nonzero `tbptt` or `checkpoint`, or anything else) is left
 // as it is.
@@ -111,6 +119,107 @@ public:
 private:
   llvm::DenseSet<Value> invariant;
 };
+
+//===----------------------------------------------------------------------===//
+// Merging
+//===----------------------------------------------------------------------===//
+
+/// A per-step product `lhs @ capture^T` that can join others with its lhs.
+bool isMergeable(seq::MatMulOp matmul, seq::ScanOp scan) {
+  if (!matmul.getTransposeRhs() || matmul.getTransposeLhs() ||
+      matmul.getSumBatch())
+    return false;
+  auto arg = dyn_cast<BlockArgument>(matmul.getRhs());
+  if (!arg || arg.getOwner() != &scan.getBodyBlock() ||
+      arg.getArgNumber() <
+          scan.getBodyBlock().getNumArguments() - scan.getCaptures().size())
+    return false;
+  return tensorType(matmul.getRhs()).getRank() == 2 &&
+         tensorType(matmul.getRhs()).hasStaticShape();
+}
+
+/// Merges groups of matmuls of a scan body that share their lhs and whose
+/// transposed rhs are captures of one type; returns the rewritten scan.
+seq::ScanOp mergeGateMatmuls(seq::ScanOp scan) {
+  Block &body = scan.getBodyBlock();
+  // Groups in body order, keyed by (lhs, rhs type).
+  llvm::MapVector<std::pair<Value, Type>, SmallVector<seq::MatMulOp>> groups;
+  for (Operation &op : body.without_terminator())
+    if (auto matmul = dyn_cast<seq::MatMulOp>(op))
+      if (isMergeable(matmul, scan)) {
+        // One capture twice in a group would be computed twice: keep it
+        // out.
+        auto &group = groups[{matmul.getLhs(), matmul.getRhs().getType()}];
+        if (llvm::none_of(group, [&](seq::MatMulOp other) {
+              return other.getRhs() == matmul.getRhs();
+            }))
+          group.push_back(matmul);
+      }
+  groups.remove_if([](const auto &entry) { return entry.second.size() < 2; });
+  if (groups.empty())
+    return scan;
+
+  // The concatenated weights are new captures, computed before the scan.
+  OpBuilder b(scan);
+  unsigned firstCapture = body.getNumArguments() - scan.getCaptures().size();
+  SmallVector<Value> captures(scan.getCaptures());
+  for (auto &[key, group] : groups) {
+    SmallVector<Value> weights;
+    for (seq::MatMulOp matmul : group)
+      weights.push_back(scan.getCaptures()[cast<BlockArgument>(matmul.getRhs())
+                                               .getArgNumber() -
+                                           firstCapture]);
+    auto weightType = tensorType(weights.front());
+    auto concatType = RankedTensorType::get(
+        {weightType.getDimSize(0) * int64_t(weights.size()),
+         weightType.getDimSize(1)},
+        weightType.getElementType());
+    captures.push_back(b.create<seq::ConcatOp>(
+        scan.getLoc(), concatType, weights, b.getI64IntegerAttr(0)));
+  }
+  auto newScan = b.create<seq::ScanOp>(
+      scan.getLoc(), scan.getResultTypes(), scan.getInits(),
+      scan.getSequences(), captures, scan.getReverse(), scan.getUnroll());
+  newScan.getBody().takeBody(scan.getBody());
+  scan.replaceAllUsesWith(newScan.getResults());
+  scan.erase();
+
+  // In the body: one product with the concatenated weights, then slices.
+  Block &newBody = newScan.getBodyBlock();
+  for (auto &[key, group] : groups) {
+    Value concatenated = newBody.addArgument(
+        captures[newBody.getNumArguments() - firstCapture].getType(),
+        newScan.getLoc());
+    seq::MatMulOp first = group.front();
+    OpBuilder inner(first);
+    auto lhsType = tensorType(first.getLhs());
+    int64_t rows = tensorType(first.getRhs()).getDimSize(0);
+    SmallVector<int64_t> shape(lhsType.getShape());
+    shape.back() = rows * int64_t(group.size());
+    auto productType = RankedTensorType::get(shape, lhsType.getElementType());
+    // A clone of the first product (its attributes, its lhs) with the
+    // concatenated weights and the wider result.
+    auto product = cast<seq::MatMulOp>(inner.clone(*first));
+    product.getRhsMutable().assign(concatenated);
+    product.getResult().setType(productType);
+    int64_t axis = lhsType.getRank() - 1;
+    // The slices go after the product, each after the previous one (the
+    // products they replace are erased last).
+    inner.setInsertionPointAfter(product);
+    for (auto [index, matmul] : llvm::enumerate(group)) {
+      auto slice = inner.create<seq::SliceOp>(
+          matmul.getLoc(), matmul.getType(), product.getResult(),
+          inner.getI64IntegerAttr(axis),
+          inner.getI64IntegerAttr(int64_t(index) * rows),
+          inner.getI64IntegerAttr(rows));
+      matmul.replaceAllUsesWith(slice.getResult());
+      inner.setInsertionPointAfter(slice);
+    }
+    for (seq::MatMulOp matmul : group)
+      matmul.erase();
+  }
+  return newScan;
+}
 
 //===----------------------------------------------------------------------===//
 // Hoisting
@@ -609,6 +718,8 @@ struct HoistScanMatmulsPass
     for (seq::ScanOp scan : scans) {
       if (!hasOnlyKnownAttributes(scan))
         continue;
+      if (merge)
+        scan = mergeGateMatmuls(scan);
       scan = Hoister(scan, hoistElementwise, hoistSaved).run();
       if (sink)
         scan = Sinker(scan).run();

@@ -219,9 +219,10 @@ TEST_P(HoistScanMatmulsTest, GradientsAreThoseOfThePlainScan) {
   plainOptions.pipeline.hoistScanMatmuls = false;
   SEQC_ASSERT_OK_AND_ASSIGN(plain, JitSession::create(*module, plainOptions));
 
-  // The pass fired: per step, only h W^T (forward; recomputed from the
-  // saved states in the backward) and g W, g U (backward) are left; the 8
-  // weight gradients are GEMMs after the loop.
+  // The pass fired: per step, only h W^T (the four gates as one product;
+  // forward, and recomputed from the saved states in the backward) and g W,
+  // g U (backward) are left; the 8 weight gradients are GEMMs after the
+  // loop.
   {
     mlir::OwningOpRef<mlir::ModuleOp> copy(module->clone());
     mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
@@ -233,11 +234,12 @@ TEST_P(HoistScanMatmulsTest, GradientsAreThoseOfThePlainScan) {
     EXPECT_EQ(before.weightGradientsInBodies, 8) << spec.name;
     EXPECT_EQ(after.weightGradientsInBodies, 0) << spec.name;
     EXPECT_EQ(after.sumBatch, 8) << spec.name;
-    // @loss: 4 (W h); @loss_grad: 4 (W h) forward, 4 + 8 (W h, g W, g U)
-    // backward. Before: 8 (W h, U x), 8, and 8 + 8 + 8 (the step again,
-    // the weight gradients g^T h and g^T x, g W and g U).
+    // @loss: 1 (h [Wi; Wf; Wg; Wc]^T, the gates merged); @loss_grad: 1
+    // forward, 1 + 8 (the merged product again, g W, g U) backward. Before:
+    // 8 (W h, U x), 8, and 8 + 8 + 8 (the step again, the weight gradients
+    // g^T h and g^T x, g W and g U).
     EXPECT_EQ(before.inBodies, 8 + 8 + 24) << spec.name;
-    EXPECT_EQ(after.inBodies, 4 + 4 + 4 + 8) << spec.name;
+    EXPECT_EQ(after.inBodies, 1 + 1 + 1 + 8) << spec.name;
   }
 
   std::vector<int64_t> steps = spec.dynamicBatch

@@ -175,6 +175,11 @@ def SeqcHoistScanMatmuls : Pass<"seqc-hoist-scan-matmuls", "mlir::ModuleOp"> {
        and one reduction; the init is added back. Other terms stay in the
        loop.
 
+    0. Merging (first). Per-step matmuls `h @ W_i^T` with one lhs and
+       captures of one type as rhs (the gates of an LSTM or GRU) become one
+       `h @ concat(W_i)^T` (the concatenation a new capture, computed once
+       before the scan) and slices of its result.
+
     Results are the same up to the order of floating-point sums. Scans that
     carry attributes other than `reverse` and `unroll` (such as truncation
     or checkpointing of BPTT) are left alone.
@@ -183,6 +188,10 @@ def SeqcHoistScanMatmuls : Pass<"seqc-hoist-scan-matmuls", "mlir::ModuleOp"> {
     Option<"hoistElementwise", "elementwise", "bool", /*default=*/"true",
            "Also hoist the state-independent elementwise ops that consume "
            "hoisted matmuls">,
+    Option<"merge", "merge", "bool", /*default=*/"true",
+           "Merge the per-step matmuls that share their lhs and take "
+           "captures of one type as rhs into one product with the captures "
+           "concatenated">,
     Option<"sink", "sink", "bool", /*default=*/"true",
            "Sink accumulated matmul and reduce_sum terms out of the loop">,
     Option<"hoistSaved", "saved-states", "bool", /*default=*/"false",
