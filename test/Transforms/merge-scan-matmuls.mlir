@@ -69,3 +69,35 @@ func.func @nothing_to_merge(%W: tensor<4x4xf32>, %V: tensor<5x4xf32>, %h0: tenso
   }
   return %r#0, %r#1 : tensor<?x4xf32>, tensor<?x?x5xf32>
 }
+
+// -----
+
+// BPTT's dh = dh_next + sum_i g_i W_i: the products with captures of one
+// type become concat(g_i) @ concat(W_i), one product with K = 2H; the
+// other term is added to it.
+// CHECK-LABEL: func.func @summed_products
+// CHECK-SAME: (%[[WA:[^:]*]]: tensor<4x3xf32>, %[[WB:[^:]*]]: tensor<4x3xf32>
+// CHECK:      %[[WCAT:.*]] = seq.concat %[[WA]], %[[WB]] axis = 0 : tensor<4x3xf32>, tensor<4x3xf32> -> tensor<8x3xf32>
+// CHECK:      seq.scan
+// CHECK:      ^bb0(%[[D:[^:]*]]: tensor<?x3xf32>, %[[G:[^:]*]]: tensor<?x4xf32>, {{.*}}, %[[WC:[^:]*]]: tensor<8x3xf32>):
+// CHECK:        %[[GS:.*]] = seq.concat %{{.*}}, %{{.*}} axis = 1 : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x8xf32>
+// CHECK:        %[[P:.*]] = seq.matmul %[[GS]], %[[WC]] : tensor<?x8xf32>, tensor<8x3xf32> -> tensor<?x3xf32>
+// CHECK:        %[[S:.*]] = seq.add %[[P]], %[[D]]
+// CHECK-NOT:    seq.matmul
+// CHECK:        seq.yield %[[S]]
+func.func @summed_products(%Wa: tensor<4x3xf32>, %Wb: tensor<4x3xf32>, %d0: tensor<?x3xf32>, %gs: tensor<?x?x4xf32>)
+    -> tensor<?x3xf32> {
+  %r = seq.scan reverse inits(%d0 : tensor<?x3xf32>) over(%gs : tensor<?x?x4xf32>)
+                captures(%Wa, %Wb : tensor<4x3xf32>, tensor<4x3xf32>)
+      -> (tensor<?x3xf32>) {
+  ^bb0(%d: tensor<?x3xf32>, %g: tensor<?x4xf32>, %wa: tensor<4x3xf32>, %wb: tensor<4x3xf32>):
+    %ga = seq.tanh %g : tensor<?x4xf32>
+    %gb = seq.sigmoid %g : tensor<?x4xf32>
+    %a = seq.matmul %ga, %wa : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+    %b = seq.matmul %gb, %wb : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+    %s1 = seq.add %d, %a : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    %s2 = seq.add %s1, %b : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+    seq.yield %s2 : tensor<?x3xf32>
+  }
+  return %r : tensor<?x3xf32>
+}
