@@ -115,9 +115,9 @@ static void printBenchLine(llvm::raw_ostream &out, const TrainSummary &summary,
   }
   out << fmt::format("BENCH steps={} timed={} median_step_ms={:.4f} "
                      "mean_step_ms={:.4f} min_step_ms={:.4f} "
-                     "compile_s={:.3f}\n",
+                     "compile_s={:.3f} last_loss={:.6g}\n",
                      summary.steps, times.size(), median * 1e3, mean * 1e3,
-                     least * 1e3, compileSeconds);
+                     least * 1e3, compileSeconds, summary.lastLoss);
   out.flush();
 }
 

@@ -482,6 +482,7 @@ llvm::Expected<TrainSummary> Trainer::train() {
       }
       ++stepsDone;
       ++summary.steps;
+      summary.lastLoss = *loss;
       lossSum += *loss * static_cast<double>(batchRows.size());
       rowsDone += static_cast<int64_t>(batchRows.size());
       if (mode == ProgressMode::Bar)

@@ -92,8 +92,9 @@ struct CommandOptions {
   int64_t maxSteps = 0;
   /// Train: time every @train_step call and print, after training, the line
   ///   BENCH steps=S timed=K median_step_ms=.. mean_step_ms=..
-  ///         min_step_ms=.. compile_s=..
-  /// over the steps after the first kBenchWarmupSteps (K = S - 2).
+  ///         min_step_ms=.. compile_s=.. last_loss=..
+  /// over the steps after the first kBenchWarmupSteps (K = S - 2); last_loss
+  /// is the loss of the last step's batch.
   bool bench = false;
 };
 

@@ -43,6 +43,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,8 @@ struct TrainSummary {
   std::vector<EpochRecord> history;
   /// TrainerOptions::maxSteps ended the run before its last epoch ended.
   bool stoppedAtMaxSteps = false;
+  /// The loss of the last step's batch (NaN without steps).
+  double lastLoss = std::numeric_limits<double>::quiet_NaN();
   /// With TrainerOptions::timeSteps: the seconds of each @train_step call
   /// alone (no batch assembly), in order.
   std::vector<double> stepSeconds;
