@@ -19,9 +19,11 @@ side", explains every column. Uses only the Python standard library (PyTorch
 runs in the children).
 """
 import argparse
+import atexit
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -144,11 +146,12 @@ def vocab_size(path):
     return len(set(data[:cut])) + 2
 
 
-def seqc_has_threads(seqc):
+def seqc_flags(seqc):
+    """The flags that `seqc --help` and `seqc train --help` list."""
     text = ""
     for cmd in ([seqc, "--help"], [seqc, "train", "--help"]):
         text += subprocess.run(cmd, capture_output=True, text=True).stdout
-    return re.search(r"^\s*--threads\b", text, re.M) is not None
+    return set(re.findall(r"^\s*(--[\w-]+)", text, re.M))
 
 
 def git_revision():
@@ -214,7 +217,13 @@ def run_seqc(args, case, steps, threads):
            "--bench", "--progress=none"]
     if threads is not None:
         cmd += ["--threads", str(threads)]
-    status, out, err, rss, seconds = run(cmd, thread_env(threads or 1), args.timeout)
+    env = thread_env(threads or 1)
+    if args.no_cache:
+        # Every run compiles: the compile column is a compilation, not a
+        # cache hit. The private cache folder keeps the user's untouched.
+        cmd.append("--no-cache")
+        env["XDG_CACHE_HOME"] = args.cache_dir
+    status, out, err, rss, seconds = run(cmd, env, args.timeout)
     record = {"side": "seqc", "case": case, "threads": threads, "cmd": cmd,
               "status": status, "rss_mb": rss, "wall_s": seconds}
     if status != 0:
@@ -303,7 +312,8 @@ def header(args, model, cpus, isa, peaks, threaded, torch_version, blas, vocab):
         f"seqc: {shown(args.seqc)} (git {git_revision()}); "
         + (f"--threads {','.join(map(str, args.threads))}" if threaded else
            "its --help lists no --threads flag: one seqc run per round and case "
-           "(single-threaded), shown in every thread row, marked *"),
+           "(single-threaded), shown in every thread row, marked *")
+        + ("; --no-cache (every run compiles)" if args.no_cache else ""),
         f"PyTorch: {args.python}, BLAS {blas}; k threads: OPENBLAS_NUM_THREADS=k, "
         "OMP_NUM_THREADS=k, torch.set_num_threads(k)",
         "model: Embedding(V, E) -> cell(E, H) -> Linear(H, V) -> log_softmax, nll summed "
@@ -404,7 +414,12 @@ def main():
     load_start = load_average()
     model, cpus, isa = cpu_info()
     vocab = vocab_size(data)
-    threaded = seqc_has_threads(args.seqc)
+    flags = seqc_flags(args.seqc)
+    threaded = "--threads" in flags
+    args.no_cache = "--no-cache" in flags
+    if args.no_cache:
+        args.cache_dir = tempfile.mkdtemp(prefix="seqc-bench-cache-")
+        atexit.register(shutil.rmtree, args.cache_dir, ignore_errors=True)
     torch_version, blas = torch_info(args)
     # seqc without --threads runs single-threaded: its %peak needs the 1-thread peak.
     peaks = probe_peak(args.probe, sorted(set(args.threads) | {1}))
