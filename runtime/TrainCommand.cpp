@@ -12,7 +12,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <numeric>
 
 using namespace seqc;
 using namespace seqc::rt;
@@ -90,6 +93,32 @@ static void printEval(llvm::raw_ostream &out, const EvalResult &result) {
     width = std::max(width, row.first.size());
   for (const auto &[name, value] : rows)
     out << fmt::format("  {:<{}}  {:.6g}\n", name, width, value);
+}
+
+/// The machine-readable line of --bench: the @train_step times after the
+/// warm-up steps, in milliseconds, and the compile time in seconds.
+static void printBenchLine(llvm::raw_ostream &out, const TrainSummary &summary,
+                           double compileSeconds) {
+  std::vector<double> times;
+  if (static_cast<int64_t>(summary.stepSeconds.size()) > kBenchWarmupSteps)
+    times.assign(summary.stepSeconds.begin() + kBenchWarmupSteps,
+                 summary.stepSeconds.end());
+  double median = std::nan(""), mean = std::nan(""), least = std::nan("");
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    size_t half = times.size() / 2;
+    median =
+        times.size() % 2 ? times[half] : (times[half - 1] + times[half]) / 2;
+    mean = std::accumulate(times.begin(), times.end(), 0.0) /
+           static_cast<double>(times.size());
+    least = times.front();
+  }
+  out << fmt::format("BENCH steps={} timed={} median_step_ms={:.4f} "
+                     "mean_step_ms={:.4f} min_step_ms={:.4f} "
+                     "compile_s={:.3f} last_loss={:.6g}\n",
+                     summary.steps, times.size(), median * 1e3, mean * 1e3,
+                     least * 1e3, compileSeconds, summary.lastLoss);
+  out.flush();
 }
 
 namespace {
@@ -177,6 +206,8 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
   trainerOptions.metrics = spec.metrics;
   trainerOptions.logPath = options.logPath;
   trainerOptions.progress = options.progress;
+  trainerOptions.maxSteps = options.maxSteps;
+  trainerOptions.timeSteps = options.bench;
   data.schema.toMetadata(trainerOptions.metadata);
   trainerOptions.metadata["seqc.optimizer"] = describeOptimizer(spec.optimizer);
   if (!options.outDir.empty()) {
@@ -213,14 +244,24 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
   auto summary = (*trainer)->train();
   if (!summary)
     return summary.takeError();
+  if (options.bench)
+    printBenchLine(out, *summary, prepared->compileSeconds);
   if (!verbose)
     return llvm::Error::success();
 
-  out << fmt::format("trained {} epoch{} ({} steps) in {}: {:.1f} steps/s\n",
-                     summary->epochs, summary->epochs == 1 ? "" : "s",
-                     summary->steps, formatDuration(summary->seconds),
-                     summary->seconds > 0 ? summary->steps / summary->seconds
-                                          : 0.0);
+  double stepsPerSecond =
+      summary->seconds > 0 ? summary->steps / summary->seconds : 0.0;
+  if (summary->stoppedAtMaxSteps)
+    out << fmt::format("stopped after {} steps (--max-steps) in {}: {:.1f} "
+                       "steps/s\n",
+                       summary->steps, formatDuration(summary->seconds),
+                       stepsPerSecond);
+  else
+    out << fmt::format("trained {} epoch{} ({} steps) in {}: {:.1f} "
+                       "steps/s\n",
+                       summary->epochs, summary->epochs == 1 ? "" : "s",
+                       summary->steps, formatDuration(summary->seconds),
+                       stepsPerSecond);
   if (!summary->history.empty() && summary->history.back().valid) {
     out << fmt::format("validation ({} rows):\n", data.valid.rows);
     printEval(out, *summary->history.back().valid);

@@ -435,7 +435,10 @@ llvm::Expected<TrainSummary> Trainer::train() {
   int64_t batches = (rows + options.batch - 1) / options.batch;
   int64_t firstEpoch = epochsDone + 1;
   int64_t lastEpoch = epochsDone + options.epochs;
-  ProgressBar bar(out, options.epochs * batches);
+  int64_t totalSteps = options.epochs * batches;
+  if (options.maxSteps > 0)
+    totalSteps = std::min(totalSteps, options.maxSteps);
+  ProgressBar bar(out, totalSteps);
   TrainSummary summary;
   summary.firstEpoch = firstEpoch;
   auto runStart = Clock::now();
@@ -447,12 +450,19 @@ llvm::Expected<TrainSummary> Trainer::train() {
     double lossSum = 0.0;
     int64_t rowsDone = 0;
     for (int64_t batch = 0; batch < batches; ++batch) {
+      if (options.maxSteps > 0 && summary.steps == options.maxSteps) {
+        summary.stoppedAtMaxSteps = true;
+        break;
+      }
       const std::vector<int64_t> &batchRows = epochRows[batch];
       auto inputs = batchInputs(trainData, batchRows, *step);
       if (!inputs)
         return inputs.takeError();
+      auto stepStart = Clock::now();
       auto loss = session.trainStep(*inputs, options.lr, stepsDone + 1,
                                     kTrainStepEntry);
+      if (options.timeSteps)
+        summary.stepSeconds.push_back(secondsSince(stepStart));
       if (!loss)
         return loss.takeError();
       if (!std::isfinite(*loss)) {
@@ -472,6 +482,7 @@ llvm::Expected<TrainSummary> Trainer::train() {
       }
       ++stepsDone;
       ++summary.steps;
+      summary.lastLoss = *loss;
       lossSum += *loss * static_cast<double>(batchRows.size());
       rowsDone += static_cast<int64_t>(batchRows.size());
       if (mode == ProgressMode::Bar)
@@ -479,10 +490,15 @@ llvm::Expected<TrainSummary> Trainer::train() {
                    lossSum / static_cast<double>(rowsDone));
     }
 
+    if (summary.stoppedAtMaxSteps) {
+      bar.clear();
+      break;
+    }
+
     EpochRecord record;
     record.epoch = epoch;
     record.trainLoss = lossSum / static_cast<double>(rows);
-    if (validData) {
+    if (validData && options.maxSteps == 0) {
       auto valid = evaluate(*validData);
       if (!valid)
         return valid.takeError();

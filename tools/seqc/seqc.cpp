@@ -3,6 +3,7 @@
 //   seqc compile FILE --emit=ast|tir|seq|linalg|llvm-dialect|llvm|asm
 //   seqc run FILE [--input X.csv | --random N] [--params W.safetensors]
 //   seqc train FILE [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
+//              [--window T] [--max-steps N] [--bench]
 //   seqc eval FILE --from DIR
 //   seqc generate FILE --from DIR --prompt TEXT [--temperature T]
 //
@@ -222,6 +223,23 @@ cl::opt<double> trainClipNorm("clip-norm",
                                        "off)"),
                               cl::value_desc("X"), cl::sub(trainCmd),
                               cl::cat(seqcCategory));
+cl::opt<int64_t> trainWindow("window",
+                             cl::desc("Steps per window of text(...) or "
+                                      "series(...) data (overrides the train "
+                                      "block's window)"),
+                             cl::value_desc("T"), cl::sub(trainCmd),
+                             cl::sub(evalCmd), cl::cat(seqcCategory));
+cl::opt<int64_t> trainMaxSteps("max-steps",
+                               cl::desc("Stop after N training steps, even "
+                                        "within an epoch, and skip "
+                                        "validation"),
+                               cl::value_desc("N"), cl::init(0),
+                               cl::sub(trainCmd), cl::cat(seqcCategory));
+cl::opt<bool> trainBench("bench",
+                         cl::desc("Time every training step and print "
+                                  "'BENCH steps=.. median_step_ms=.. "
+                                  "compile_s=..' (the first 2 steps left out)"),
+                         cl::sub(trainCmd), cl::cat(seqcCategory));
 cl::opt<std::string> trainOut("out",
                               cl::desc("Write a checkpoint to DIR after every "
                                        "epoch"),
@@ -565,6 +583,19 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
     }
     spec->data.split = trainSplit;
   }
+  if (trainWindow.getNumOccurrences()) {
+    if (trainWindow < 1) {
+      reportError("--window must be at least 1");
+      return std::nullopt;
+    }
+    if (spec->data.kind != "text" && spec->data.kind != "series") {
+      reportError("--window sets the window of text(...) or series(...) "
+                  "data, but the train block reads " +
+                  spec->data.kind + "(...)");
+      return std::nullopt;
+    }
+    spec->data.window = trainWindow;
+  }
   if (trainClipNorm.getNumOccurrences()) {
     if (!(trainClipNorm >= 0)) {
       reportError("--clip-norm must not be negative");
@@ -625,6 +656,17 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   commandOptions.progress = trainProgress;
   commandOptions.jit = jitOptions();
   commandOptions.baseDir = sys::path::parent_path(inputFile).str();
+  if (trainMaxSteps < 0) {
+    reportError("--max-steps must not be negative");
+    return 1;
+  }
+  if (trainMaxSteps > 0 && !trainOut.empty()) {
+    reportError("--max-steps can stop in the middle of an epoch, which a "
+                "checkpoint cannot resume from; leave out --out");
+    return 1;
+  }
+  commandOptions.maxSteps = trainMaxSteps;
+  commandOptions.bench = trainBench;
   Error error =
       evaluate ? seqc::rt::evalCommand(*spec, compile, commandOptions, outs())
                : seqc::rt::trainCommand(*spec, compile, commandOptions, outs());

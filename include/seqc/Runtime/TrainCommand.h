@@ -8,6 +8,7 @@
 // can hand in seq modules written by hand.
 //
 //   seqc train FILE.seq [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
+//              [--max-steps N] [--bench]
 //   seqc eval FILE.seq --from DIR
 //
 // A checkpoint folder holds `model.safetensors`: the parameters, the
@@ -86,7 +87,20 @@ struct CommandOptions {
   /// Folder that relative data paths are looked up in first (the model
   /// file's).
   std::string baseDir;
+  /// Train: stop after this many steps and skip validation (0: no limit;
+  /// TrainerOptions::maxSteps).
+  int64_t maxSteps = 0;
+  /// Train: time every @train_step call and print, after training, the line
+  ///   BENCH steps=S timed=K median_step_ms=.. mean_step_ms=..
+  ///         min_step_ms=.. compile_s=.. last_loss=..
+  /// over the steps after the first kBenchWarmupSteps (K = S - 2); last_loss
+  /// is the loss of the last step's batch.
+  bool bench = false;
 };
+
+/// Steps that --bench leaves out of its step times (warm-up: page faults,
+/// first-touch allocations).
+inline constexpr int64_t kBenchWarmupSteps = 2;
 
 /// Trains as `spec` says (command-line overrides applied already) and prints
 /// the epochs and a final report to `out`. With options.fromDir, continues

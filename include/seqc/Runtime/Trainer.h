@@ -43,6 +43,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,14 @@ struct TrainerOptions {
   ProgressMode progress = ProgressMode::Auto;
   /// Added to every checkpoint's metadata (the data schema, the optimizer).
   MetadataMap metadata;
+  /// Stop after this many steps of this run, in the middle of an epoch if
+  /// need be, and skip every validation pass (0: no limit, validate after
+  /// every epoch). A partial epoch gets no report line, log line or
+  /// checkpoint.
+  int64_t maxSteps = 0;
+  /// Record the wall time of every @train_step call in
+  /// TrainSummary::stepSeconds.
+  bool timeSteps = false;
 };
 
 struct EvalResult {
@@ -100,6 +109,13 @@ struct TrainSummary {
   int64_t steps = 0;      // steps taken in this run
   double seconds = 0.0;   // wall time of this run's epochs
   std::vector<EpochRecord> history;
+  /// TrainerOptions::maxSteps ended the run before its last epoch ended.
+  bool stoppedAtMaxSteps = false;
+  /// The loss of the last step's batch (NaN without steps).
+  double lastLoss = std::numeric_limits<double>::quiet_NaN();
+  /// With TrainerOptions::timeSteps: the seconds of each @train_step call
+  /// alone (no batch assembly), in order.
+  std::vector<double> stepSeconds;
 };
 
 class Trainer {
@@ -115,10 +131,10 @@ public:
   /// caller's to load (JitSession::loadCheckpoint).
   llvm::Error resume(const MetadataMap &metadata, llvm::StringRef path);
 
-  /// Trains options.epochs epochs. A non-finite loss stops training at that
-  /// step with an error naming the step and the epoch; the parameters and
-  /// the last checkpoint stay as they were after the last good step and
-  /// epoch.
+  /// Trains options.epochs epochs, or options.maxSteps steps if that comes
+  /// first. A non-finite loss stops training at that step with an error
+  /// naming the step and the epoch; the parameters and the last checkpoint
+  /// stay as they were after the last good step and epoch.
   llvm::Expected<TrainSummary> train();
 
   /// The mean loss and the metrics over all rows of `data`, in batches.
