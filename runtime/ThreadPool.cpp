@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -162,6 +163,16 @@ unsigned seqc::rt::hardwareThreads() {
   return cores ? cores : 1;
 }
 
+unsigned seqc::rt::defaultThreadCount() {
+  if (const char *value = std::getenv("SEQC_THREADS")) {
+    char *end = nullptr;
+    long threads = std::strtol(value, &end, 10);
+    if (end != value && *end == '\0' && threads > 0 && threads <= 1024)
+      return static_cast<unsigned>(threads);
+  }
+  return hardwareThreads();
+}
+
 static std::unique_ptr<ThreadPool> &globalPoolSlot() {
   static std::unique_ptr<ThreadPool> pool;
   return pool;
@@ -170,13 +181,13 @@ static std::unique_ptr<ThreadPool> &globalPoolSlot() {
 ThreadPool &seqc::rt::globalThreadPool() {
   std::unique_ptr<ThreadPool> &pool = globalPoolSlot();
   if (!pool)
-    pool = std::make_unique<ThreadPool>(hardwareThreads());
+    pool = std::make_unique<ThreadPool>(defaultThreadCount());
   return *pool;
 }
 
 void seqc::rt::setThreadCount(unsigned threads) {
   if (threads == 0)
-    threads = hardwareThreads();
+    threads = defaultThreadCount();
   std::unique_ptr<ThreadPool> &pool = globalPoolSlot();
   if (pool && pool->size() == threads)
     return;

@@ -118,7 +118,9 @@ cl::opt<GemmKernel> gemmKernel(
     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
     cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<unsigned> threads(
-    "threads", cl::desc("Threads of the compiled code (default: all cores)"),
+    "threads",
+    cl::desc("Threads of the compiled code (default: $SEQC_THREADS, else all "
+             "cores)"),
     cl::value_desc("N"), cl::init(0), cl::sub(runCmd), cl::sub(trainCmd),
     cl::sub(evalCmd), cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<bool> noCache(

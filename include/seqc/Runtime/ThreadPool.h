@@ -40,13 +40,16 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
-/// The process's pool, used by compiled code. Its size is the host's number
-/// of cores until `setThreadCount` changes it.
+/// The process's pool, used by compiled code. Its size is
+/// defaultThreadCount() until `setThreadCount` changes it.
 ThreadPool &globalThreadPool();
 
-/// Resizes the global pool (0: one thread per core). Not to be called while
-/// compiled code runs.
+/// Resizes the global pool (0: defaultThreadCount()). Not to be called
+/// while compiled code runs.
 void setThreadCount(unsigned threads);
+
+/// $SEQC_THREADS when it is a positive number, else hardwareThreads().
+unsigned defaultThreadCount();
 
 /// The number of cores the process may run on.
 unsigned hardwareThreads();
