@@ -3,10 +3,13 @@
 // seqc-vectorize works on linalg on tensors, before bufferization:
 //
 //  - Contractions (matmul and friends) get a register tile: M x N of
-//    8 x (2 * vector width) accumulators, the fill of the accumulator fused
-//    into the tile, and the reduction axis K tiled by 1, so each step of the
-//    K loop is one outer product: a broadcast of 8 scalars of A times two
-//    16-lane rows of B, 16 FMAs. A matmul whose B is transposed (the
+//    rows x (vectors * vector width) accumulators (8 x 2 on AVX-512, 6 x 2
+//    on AVX2: the pipeline picks them for the target CPU), the fill of the
+//    accumulator fused into the tile, and the reduction axis K tiled by 1,
+//    so each step of the K loop is one outer product: a broadcast of `rows`
+//    scalars of A times two rows of B, rows * 2 FMAs. With library-gemms,
+//    f32 GEMMs (and the zero fills of their outputs) are left alone for
+//    seqc-gemm-to-call. A matmul whose B is transposed (the
 //    `x @ W^T` of every dense layer) first packs B^T into a [K, N] copy so
 //    that the rows of B are contiguous.
 //  - Every other linalg op is tiled to 1 x ... x 1 x (vector width) over its

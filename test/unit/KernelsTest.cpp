@@ -65,9 +65,10 @@ TEST_P(GemmTest, MatchesReference) {
   std::vector<float> cBefore = cData;
   MemRef2DF32 out = c.cLayout == 0 ? view(cData, 0, c.m, c.n, 1, c.m)
                                    : view(cData, 0, c.m, c.n, c.n + rowGap, 1);
-  int64_t flags = (c.transA ? kernel_abi::kTransposeA : 0) |
-                  (c.transB ? kernel_abi::kTransposeB : 0) |
-                  (c.accumulate ? kernel_abi::kAccumulate : 0);
+  int64_t none = 0;
+  int64_t flags = (c.transA ? int64_t(kernel_abi::kTransposeA) : none) |
+                  (c.transB ? int64_t(kernel_abi::kTransposeB) : none) |
+                  (c.accumulate ? int64_t(kernel_abi::kAccumulate) : none);
   MemRef2DF32 outBefore = out;
   outBefore.aligned = cBefore.data();
   sgemm(a, b, out, flags);

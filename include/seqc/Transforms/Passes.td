@@ -8,8 +8,10 @@ def SeqcVectorize : Pass<"seqc-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors and vectorize the tiles";
   let description = [{
     Tiles every linalg op so that its innermost dimension is one vector of
-    the host's width (16 f32 lanes for AVX-512) and rewrites each tile into
-    vector ops. Matmul-like ops get a register tile (8 rows by two vectors)
+    `vector-width` lanes (the pipeline passes one register of the target:
+    16 f32 lanes for AVX-512, 8 for AVX2) and rewrites each tile into
+    vector ops. Matmul-like ops get a register tile (`tile-rows` rows by
+    `tile-vectors` vectors: 8 x 2 for AVX-512, 6 x 2 for AVX2)
     with the accumulator's fill fused and the K loop innermost, carrying the
     accumulators in registers; a matmul with a transposed B first packs B^T.
     Partial tiles are peeled off, and what is still dynamic (the last rows
