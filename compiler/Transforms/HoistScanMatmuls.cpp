@@ -356,6 +356,64 @@ seq::ScanOp mergeSummedMatmuls(seq::ScanOp scan) {
   return scan;
 }
 
+/// A per-step output that is nothing but a product of a body value with a
+/// capture, out[t] = a[t] @ W (BPTT's dx), becomes one GEMM over all steps
+/// after the loop: the scan outputs a[t] instead.
+seq::ScanOp sinkOutputProducts(seq::ScanOp scan) {
+  Block &body = scan.getBodyBlock();
+  seq::YieldOp yield = scan.getYield();
+  unsigned m = scan.getNumStates();
+  unsigned firstCapture = body.getNumArguments() - scan.getCaptures().size();
+  SmallVector<Value> outs(yield.getOuts());
+  // Output index -> the product it is and the capture operand it reads.
+  llvm::MapVector<unsigned, std::pair<seq::MatMulOp, Value>> sunk;
+  for (auto [index, out] : llvm::enumerate(outs)) {
+    auto matmul = out.getDefiningOp<seq::MatMulOp>();
+    if (!matmul || matmul->getBlock() != &body || !matmul->hasOneUse() ||
+        matmul.getTransposeLhs() || matmul.getSumBatch() ||
+        tensorType(matmul.getLhs()).getRank() != 2)
+      continue;
+    auto arg = dyn_cast<BlockArgument>(matmul.getRhs());
+    if (!arg || arg.getOwner() != &body || arg.getArgNumber() < firstCapture)
+      continue;
+    sunk.insert(
+        {unsigned(index),
+         {matmul, scan.getCaptures()[arg.getArgNumber() - firstCapture]}});
+  }
+  if (sunk.empty())
+    return scan;
+
+  int64_t time = scan.getStaticTime();
+  SmallVector<Type> types(scan.getResultTypes());
+  for (auto &[index, entry] : sunk) {
+    outs[index] = entry.first.getLhs();
+    types[m + index] =
+        seq::ScanOp::stackedType(time, entry.first.getLhs().getType());
+  }
+  OpBuilder inner(yield);
+  inner.create<seq::YieldOp>(yield.getLoc(), yield.getStates(), outs);
+  yield.erase();
+  eraseDeadOps(body);
+
+  OpBuilder outer(scan);
+  seq::ScanOp newScan =
+      rebuild(outer, scan, scan.getInits(), scan.getSequences(), types);
+  outer.setInsertionPointAfter(newScan);
+  for (auto [index, result] : llvm::enumerate(scan.getResults())) {
+    Value replacement = newScan.getResult(index);
+    if (index >= m && sunk.count(index - m)) {
+      auto &[matmul, capture] = sunk[index - m];
+      replacement = outer.create<seq::MatMulOp>(
+          matmul.getLoc(), result.getType(), replacement, capture,
+          /*transpose_lhs=*/false, matmul.getTransposeRhs(),
+          /*sum_batch=*/false);
+    }
+    result.replaceAllUsesWith(replacement);
+  }
+  scan.erase();
+  return newScan;
+}
+
 //===----------------------------------------------------------------------===//
 // Hoisting
 //===----------------------------------------------------------------------===//
@@ -858,8 +916,10 @@ struct HoistScanMatmulsPass
         scan = mergeSummedMatmuls(scan);
       }
       scan = Hoister(scan, hoistElementwise, hoistSaved).run();
-      if (sink)
+      if (sink) {
         scan = Sinker(scan).run();
+        scan = sinkOutputProducts(scan);
+      }
     }
   }
 };

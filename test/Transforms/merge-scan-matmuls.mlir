@@ -101,3 +101,30 @@ func.func @summed_products(%Wa: tensor<4x3xf32>, %Wb: tensor<4x3xf32>, %d0: tens
   }
   return %r : tensor<?x3xf32>
 }
+
+// -----
+
+// BPTT's dx: a per-step output that is only a product of a body value with
+// a capture is computed after the loop, one GEMM over all T*N rows; the
+// scan outputs the body value instead.
+// CHECK-LABEL: func.func @output_product
+// CHECK-SAME: (%[[U:[^:]*]]: tensor<4x3xf32>
+// CHECK:      %[[R:.*]]:2 = seq.scan
+// CHECK-SAME:   -> (tensor<?x4xf32>, tensor<?x?x4xf32>)
+// CHECK-NOT:    seq.matmul
+// CHECK:        seq.yield
+// CHECK:      %[[DX:.*]] = seq.matmul %[[R]]#1, %[[U]] : tensor<?x?x4xf32>, tensor<4x3xf32> -> tensor<?x?x3xf32>
+// CHECK:      return %[[R]]#0, %[[DX]]
+func.func @output_product(%U: tensor<4x3xf32>, %d0: tensor<?x4xf32>, %gs: tensor<?x?x4xf32>)
+    -> (tensor<?x4xf32>, tensor<?x?x3xf32>) {
+  %r:2 = seq.scan reverse inits(%d0 : tensor<?x4xf32>) over(%gs : tensor<?x?x4xf32>)
+                  captures(%U : tensor<4x3xf32>)
+      -> (tensor<?x4xf32>, tensor<?x?x3xf32>) {
+  ^bb0(%d: tensor<?x4xf32>, %g: tensor<?x4xf32>, %u: tensor<4x3xf32>):
+    %s = seq.add %g, %d : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %t = seq.tanh %s : tensor<?x4xf32>
+    %dx = seq.matmul %t, %u : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+    seq.yield %t : tensor<?x4xf32> outs(%dx : tensor<?x3xf32>)
+  }
+  return %r#0, %r#1 : tensor<?x4xf32>, tensor<?x?x3xf32>
+}
