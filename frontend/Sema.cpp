@@ -1146,6 +1146,13 @@ bool Sema::instantiateBidir(Instance &parent, const ast::InstanceDecl &decl) {
     return false;
   }
   const Expr &inner = *call.args[0].value;
+  if (inner.calleeName() == "bidir" && !blocks.count("bidir")) {
+    error(inner.lhs->loc(),
+          "'bidir' runs a cell in both directions; 'bidir(...)' is not a "
+          "cell",
+          inner.lhs->range);
+    return false;
+  }
   auto it = blocks.find(inner.calleeName());
   if (it != blocks.end() && !llvm::isa<ast::CellDecl>(it->second)) {
     error(inner.lhs->loc(),
@@ -2320,6 +2327,10 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
 /// the two outputs are concatenated (Schuster & Paliwal).
 const tir::Node *Sema::callBidir(Instance &inst, const Expr &call,
                                  Scope &callerScope) {
+  // A cell that did not instantiate (an unknown name, wrong arguments) was
+  // reported at its declaration; there is nothing to apply.
+  if (!inst.decl || !llvm::isa<ast::CellDecl>(inst.decl))
+    return nullptr;
   const auto &cell = llvm::cast<ast::CellDecl>(*inst.decl);
   const tir::Node *forward =
       callCell(cell, *inst.children["fwd"], call, callerScope);
