@@ -11,6 +11,7 @@
 // chains the stages and turns failures into exit status 1.
 //
 //===----------------------------------------------------------------------===//
+#include <cmath>
 #include <malloc.h>
 
 #include "mlir/IR/Diagnostics.h"
@@ -29,6 +30,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -688,8 +690,12 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   auto module = seqc::parseFile(srcMgr, inputFile);
   if (!module)
     return 1;
-  if (!(generateTemperature >= 0)) {
-    reportError("--temperature must not be negative");
+  // 0 is greedy decoding; infinity would sample uniformly, whatever the
+  // model says, and NaN is no temperature at all.
+  if (!std::isfinite(generateTemperature) || generateTemperature < 0) {
+    reportError("--temperature must be a finite number >= 0 (0: always the "
+                "most likely unit), got " +
+                llvm::formatv("{0}", generateTemperature.getValue()).str());
     return 1;
   }
   if (generateLength < 1) {
