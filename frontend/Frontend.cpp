@@ -8,6 +8,7 @@
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/Parser.h"
 #include "seqc/Frontend/StdLib.h"
+#include "seqc/Support/ReadFile.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/ConvertUTF.h"
@@ -187,14 +188,14 @@ public:
       path = llvm::sys::path::parent_path(including);
       llvm::sys::path::append(path, use.name);
     }
-    auto buffer = llvm::MemoryBuffer::getFile(path);
+    auto buffer = readRegularFile(path, kMaxSourceBytes, /*isText=*/false);
     if (!buffer) {
       std::string resolved = path.str() == use.name
                                  ? ""
                                  : " (looked for '" + path.str().str() + "')";
       srcMgr.PrintMessage(use.loc, SourceMgr::DK_Error,
                           "cannot open file '" + use.name + "'" + resolved +
-                              ": " + buffer.getError().message(),
+                              ": " + llvm::toString(buffer.takeError()),
                           use.range);
       return false;
     }
@@ -234,10 +235,10 @@ parseMain(SourceMgr &srcMgr, std::unique_ptr<llvm::MemoryBuffer> buffer,
 
 std::unique_ptr<ast::Module> seqc::parseFile(SourceMgr &srcMgr,
                                              StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
+  auto buffer = readRegularFile(path, kMaxSourceBytes, /*isText=*/false);
   if (!buffer) {
     reportFileError(srcMgr, path,
-                    "cannot open file: " + buffer.getError().message());
+                    "cannot open file: " + llvm::toString(buffer.takeError()));
     return nullptr;
   }
   return parseMain(srcMgr, std::move(*buffer), path);

@@ -1,5 +1,6 @@
 //===- Csv.cpp - Numeric CSV input ----------------------------------------===//
 #include "seqc/Runtime/Csv.h"
+#include "seqc/Support/ReadFile.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -206,10 +207,12 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
 
 llvm::Expected<CsvTable> seqc::rt::readCsv(llvm::StringRef path,
                                            const CsvOptions &options) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  auto buffer = seqc::readRegularFile(path, seqc::kMaxDataBytes,
+                                      /*isText=*/true);
   if (!buffer)
     return llvm::createStringError(
-        buffer.getError(), fmt::format("{}: cannot read input: {}", path.str(),
-                                       buffer.getError().message()));
+        llvm::inconvertibleErrorCode(),
+        fmt::format("{}: cannot read input: {}", path.str(),
+                    llvm::toString(buffer.takeError())));
   return parseCsv((*buffer)->getBuffer(), path, options);
 }

@@ -1,6 +1,7 @@
 //===- Data.cpp - Tables of training data ---------------------------------===//
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Error.h"
+#include "seqc/Support/ReadFile.h"
 
 #include "seqc/Runtime/Random.h"
 #include "seqc/Runtime/SequenceData.h"
@@ -941,10 +942,12 @@ seqc::rt::readDataFile(const DataSpec &spec, const std::string &path,
       }
     }
   }
-  auto buffer = llvm::MemoryBuffer::getFile(resolved, /*IsText=*/true);
+  auto buffer =
+      seqc::readRegularFile(resolved, seqc::kMaxDataBytes, /*isText=*/true);
   if (!buffer)
-    return errorAtLoc(spec.loc, fmt::format("cannot read data file '{}': {}",
-                                            path, buffer.getError().message()));
+    return errorAtLoc(spec.loc,
+                      fmt::format("cannot read data file '{}': {}", path,
+                                  llvm::toString(buffer.takeError())));
   return std::move(*buffer);
 }
 

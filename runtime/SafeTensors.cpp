@@ -1,5 +1,6 @@
 //===- SafeTensors.cpp - The safetensors checkpoint format ----------------===//
 #include "seqc/Runtime/SafeTensors.h"
+#include "seqc/Support/ReadFile.h"
 
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/Endian.h"
@@ -232,12 +233,12 @@ seqc::rt::parseSafetensors(llvm::StringRef bytes, llvm::StringRef fileName) {
 
 llvm::Expected<SafetensorsFile>
 seqc::rt::loadSafetensors(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer =
+      seqc::readRegularFile(path, seqc::kMaxDataBytes, /*isText=*/false);
   if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   fmt::format("{}: cannot read parameters: {}",
-                                               path.str(),
-                                               buffer.getError().message()));
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        fmt::format("{}: cannot read parameters: {}", path.str(),
+                    llvm::toString(buffer.takeError())));
   return parseSafetensors((*buffer)->getBuffer(), path);
 }
