@@ -214,5 +214,9 @@ llvm::Expected<CsvTable> seqc::rt::readCsv(llvm::StringRef path,
         llvm::inconvertibleErrorCode(),
         fmt::format("{}: cannot read input: {}", path.str(),
                     llvm::toString(buffer.takeError())));
-  return parseCsv((*buffer)->getBuffer(), path, options);
+  // A UTF-8 byte-order mark is not part of the first column's name.
+  llvm::StringRef text = (*buffer)->getBuffer();
+  if (text.starts_with("\xEF\xBB\xBF"))
+    text = text.drop_front(3);
+  return parseCsv(text, path, options);
 }

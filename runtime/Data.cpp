@@ -948,6 +948,11 @@ seqc::rt::readDataFile(const DataSpec &spec, const std::string &path,
     return errorAtLoc(spec.loc,
                       fmt::format("cannot read data file '{}': {}", path,
                                   llvm::toString(buffer.takeError())));
+  // A UTF-8 byte-order mark is not part of the data (it would otherwise
+  // stick to the first column's name, invisibly).
+  llvm::StringRef text = (*buffer)->getBuffer();
+  if (text.starts_with("\xEF\xBB\xBF"))
+    return llvm::MemoryBuffer::getMemBufferCopy(text.drop_front(3), resolved);
   return std::move(*buffer);
 }
 
