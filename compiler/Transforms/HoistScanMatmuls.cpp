@@ -365,8 +365,16 @@ seq::ScanOp sinkOutputProducts(seq::ScanOp scan) {
   unsigned m = scan.getNumStates();
   unsigned firstCapture = body.getNumArguments() - scan.getCaptures().size();
   SmallVector<Value> outs(yield.getOuts());
-  // Output index -> the product it is and the capture operand it reads.
-  llvm::MapVector<unsigned, std::pair<seq::MatMulOp, Value>> sunk;
+  // What the product after the loop needs; the product in the body is
+  // erased before that one is built.
+  struct SunkProduct {
+    Location loc;
+    Value lhs;
+    Value capture;
+    bool transposeRhs;
+  };
+  // Output index -> the product it was.
+  llvm::MapVector<unsigned, SunkProduct> sunk;
   for (auto [index, out] : llvm::enumerate(outs)) {
     auto matmul = out.getDefiningOp<seq::MatMulOp>();
     if (!matmul || matmul->getBlock() != &body || !matmul->hasOneUse() ||
@@ -378,17 +386,18 @@ seq::ScanOp sinkOutputProducts(seq::ScanOp scan) {
       continue;
     sunk.insert(
         {unsigned(index),
-         {matmul, scan.getCaptures()[arg.getArgNumber() - firstCapture]}});
+         SunkProduct{matmul.getLoc(), matmul.getLhs(),
+                     scan.getCaptures()[arg.getArgNumber() - firstCapture],
+                     matmul.getTransposeRhs()}});
   }
   if (sunk.empty())
     return scan;
 
   int64_t time = scan.getStaticTime();
   SmallVector<Type> types(scan.getResultTypes());
-  for (auto &[index, entry] : sunk) {
-    outs[index] = entry.first.getLhs();
-    types[m + index] =
-        seq::ScanOp::stackedType(time, entry.first.getLhs().getType());
+  for (auto &[index, product] : sunk) {
+    outs[index] = product.lhs;
+    types[m + index] = seq::ScanOp::stackedType(time, product.lhs.getType());
   }
   OpBuilder inner(yield);
   inner.create<seq::YieldOp>(yield.getLoc(), yield.getStates(), outs);
@@ -402,10 +411,10 @@ seq::ScanOp sinkOutputProducts(seq::ScanOp scan) {
   for (auto [index, result] : llvm::enumerate(scan.getResults())) {
     Value replacement = newScan.getResult(index);
     if (index >= m && sunk.count(index - m)) {
-      auto &[matmul, capture] = sunk[index - m];
+      const SunkProduct &product = sunk.find(index - m)->second;
       replacement = outer.create<seq::MatMulOp>(
-          matmul.getLoc(), result.getType(), replacement, capture,
-          /*transpose_lhs=*/false, matmul.getTransposeRhs(),
+          product.loc, result.getType(), replacement, product.capture,
+          /*transpose_lhs=*/false, product.transposeRhs,
           /*sum_batch=*/false);
     }
     result.replaceAllUsesWith(replacement);
