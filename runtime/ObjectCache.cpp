@@ -9,7 +9,9 @@
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -108,6 +110,13 @@ ObjectCache::lookup(llvm::StringRef key) const {
     llvm::sys::fs::remove(path);
     return nullptr;
   }
+  // Recently used entries are the last to go when the cache is pruned.
+  if (int fd; !llvm::sys::fs::openFileForWrite(
+          path, fd, llvm::sys::fs::CD_OpenExisting)) {
+    llvm::sys::fs::setLastAccessAndModificationTime(
+        fd, std::chrono::system_clock::now());
+    ::close(fd);
+  }
   return llvm::MemoryBuffer::getMemBufferCopy(object, path);
 }
 
@@ -136,5 +145,53 @@ llvm::Error ObjectCache::store(llvm::StringRef key,
     return makeError("cannot write the cache entry '{}': {}", path,
                      ec.message());
   }
+  prune(path);
   return llvm::Error::success();
+}
+
+uint64_t ObjectCache::sizeLimit() {
+  if (const char *value = std::getenv("SEQC_CACHE_MAX_MB")) {
+    char *end = nullptr;
+    unsigned long long megabytes = std::strtoull(value, &end, 10);
+    if (end != value && *end == '\0')
+      return uint64_t(megabytes) << 20;
+  }
+  return uint64_t(512) << 20;
+}
+
+void ObjectCache::prune(llvm::StringRef keep) const {
+  struct Entry {
+    llvm::sys::TimePoint<> used;
+    uint64_t size;
+    std::string path;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(directory, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    if (!llvm::StringRef(it->path()).ends_with(".obj"))
+      continue;
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status))
+      continue;
+    entries.push_back(
+        {status.getLastModificationTime(), status.getSize(), it->path()});
+    total += status.getSize();
+  }
+  uint64_t limit = sizeLimit();
+  if (total <= limit)
+    return;
+  // Least recently used first (a hit refreshes an entry's time); the entry
+  // just written stays.
+  llvm::sort(entries,
+             [](const Entry &a, const Entry &b) { return a.used < b.used; });
+  for (const Entry &entry : entries) {
+    if (total <= limit)
+      break;
+    if (entry.path == keep)
+      continue;
+    if (!llvm::sys::fs::remove(entry.path))
+      total -= entry.size;
+  }
 }

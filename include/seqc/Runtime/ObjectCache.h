@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -44,7 +45,14 @@ public:
   /// The file of the entry for `key`.
   std::string entryPath(llvm::StringRef key) const;
 
+  /// The most bytes of entries the cache keeps: $SEQC_CACHE_MAX_MB
+  /// megabytes, 512 without it. store() removes the least recently used
+  /// entries beyond it (never the one it wrote).
+  static uint64_t sizeLimit();
+
 private:
+  void prune(llvm::StringRef keep) const;
+
   std::string directory;
 };
 
