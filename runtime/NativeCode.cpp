@@ -90,11 +90,10 @@ NativeCode::link(std::unique_ptr<llvm::MemoryBuffer> object,
     return makeError("cannot define the runtime's kernels: {}",
                      llvm::toString(std::move(error)));
 
-  llvm::MemoryBufferRef objectRef = object->getMemBufferRef();
+  // The linker takes the object; the perf map reads its symbol table after.
   std::unique_ptr<llvm::MemoryBuffer> objectCopy =
       perfMap ? llvm::MemoryBuffer::getMemBufferCopy(object->getBuffer())
               : nullptr;
-  (void)objectRef;
   if (llvm::Error error = (*jit)->addObjectFile(std::move(object)))
     return makeError("cannot link the compiled code: {}",
                      llvm::toString(std::move(error)));
