@@ -49,6 +49,73 @@ bool isAmbiguousReshape(Operation *op) {
   return false;
 }
 
+bool isAllParallel(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumParallelLoops() == linalgOp.getNumLoops();
+}
+
+/// Whether `fused`'s producer may be fused although its result has other
+/// users: the consumer is elementwise and comes before all of them in its
+/// block, so the fused op, which also yields the producer's result, can
+/// stand in for the producer everywhere.
+bool canFuseKeepingProducer(OpOperand *fused) {
+  Operation *producer = fused->get().getDefiningOp();
+  Operation *consumer = fused->getOwner();
+  if (!producer || producer->hasOneUse() || !isAllParallel(consumer) ||
+      !isAllParallel(producer))
+    return false;
+  // An init of the consumer that is the producer's result would become the
+  // fused op's own result.
+  auto consumerOp = cast<linalg::LinalgOp>(consumer);
+  for (OpOperand &init : consumerOp.getDpsInitsMutable())
+    if (init.get().getDefiningOp() == producer)
+      return false;
+  Block *block = consumer->getBlock();
+  for (Operation *user : producer->getUsers()) {
+    if (user == consumer)
+      continue;
+    Operation *inBlock = block->findAncestorOpInBlock(*user);
+    if (!inBlock || inBlock == consumer || !consumer->isBeforeInBlock(inBlock))
+      return false;
+  }
+  return true;
+}
+
+/// Fuses an elementwise producer with several users into its first
+/// elementwise consumer, computed once: the fused op yields the producer's
+/// results too and replaces them for the later users. (linalg's own pattern
+/// leaves those users on the producer, so a multi-use producer would be
+/// computed twice.) This makes one loop nest of a cell step whose new state
+/// feeds both the output and the carry (c_t feeds h_t and the masked c_t).
+struct FuseKeepingProducer : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp consumer,
+                                PatternRewriter &rewriter) const override {
+    for (OpOperand &operand : consumer->getOpOperands()) {
+      if (!linalg::areElementwiseOpsFusable(&operand) ||
+          !canFuseKeepingProducer(&operand))
+        continue;
+      Operation *producer = operand.get().getDefiningOp();
+      FailureOr<linalg::ElementwiseOpFusionResult> fusion =
+          linalg::fuseElementwiseOps(rewriter, &operand);
+      if (failed(fusion))
+        return rewriter.notifyMatchFailure(consumer, "fusion failed");
+      Operation *fused = fusion->fusedOp;
+      for (auto [original, replacement] : fusion->replacements)
+        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+          return use.getOwner() != consumer.getOperation() &&
+                 use.getOwner() != fused;
+        });
+      rewriter.eraseOp(consumer);
+      if (producer->use_empty())
+        rewriter.eraseOp(producer);
+      return success();
+    }
+    return failure();
+  }
+};
+
 struct FuseElementwisePass
     : seqc::impl::SeqcFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
@@ -66,6 +133,7 @@ struct FuseElementwisePass
              !isAmbiguousReshape(fused->getOwner());
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, fuseOneUse);
+    patterns.add<FuseKeepingProducer>(context);
     linalg::populateFoldReshapeOpsByExpansionPatterns(
         patterns, reshapeOutsideContractions);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);

@@ -26,6 +26,7 @@
 #include "seqc/Runtime/Run.h"
 #include "seqc/Runtime/ThreadPool.h"
 #include "seqc/Runtime/TrainCommand.h"
+#include "seqc/Runtime/TrainingModule.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -75,6 +76,12 @@ cl::opt<bool> withLoss("with-loss",
                        cl::desc("Also compile the loss of the train block, as "
                                 "the function @loss"),
                        cl::sub(compileCmd), cl::cat(seqcCategory));
+cl::opt<bool> withTrainStep(
+    "train-step",
+    cl::desc("Also compile the training step the train block describes (the "
+             "loss, its gradient through time and the optimizer's update), as "
+             "the function @train_step"),
+    cl::sub(compileCmd), cl::cat(seqcCategory));
 cl::opt<std::string> modelName("model",
                                cl::desc("Model to compile (default: the "
                                         "last one in the file)"),
@@ -317,7 +324,7 @@ std::optional<seqc::FrontendOptions> frontendOptions() {
     }
     options.dataDims.emplace_back(kind.str(), value);
   }
-  options.withLoss = withLoss;
+  options.withLoss = withLoss || withTrainStep;
   return options;
 }
 
@@ -349,6 +356,17 @@ compileToSeq(SourceMgr &srcMgr, mlir::MLIRContext &context, raw_ostream *astOut,
   seqc::MLIRGenOptions genOptions;
   genOptions.floatWidth = useF64 ? 64 : 32;
   auto seqModule = seqc::mlirGen(context, *program, genOptions);
+  if (seqModule && withTrainStep) {
+    if (!program->train) {
+      reportError("--train-step needs a train block for the model");
+      return nullptr;
+    }
+    if (auto error = seqc::rt::buildTrainingModule(*seqModule,
+                                                   program->train->optimizer)) {
+      reportError(toString(std::move(error)));
+      return nullptr;
+    }
+  }
   failed = !seqModule;
   return seqModule;
 }
