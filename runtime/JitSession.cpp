@@ -945,7 +945,7 @@ JitSession::call(size_t index, llvm::ArrayRef<Tensor> inputs,
   }
   for (void *allocated : toFree)
     if (!llvm::is_contained(adopted, allocated))
-      std::free(allocated);
+      poolRelease(allocated);
   return outputs;
 }
 

@@ -1,7 +1,9 @@
 //===- Kernels.cpp - Runtime kernels that compiled code calls -------------===//
 #include "seqc/Runtime/Kernels.h"
 #include "seqc/Pipeline/KernelABI.h"
+#include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/ThreadPool.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <dnnl.h>
 #include <omp.h>
@@ -143,7 +145,26 @@ extern "C" void _mlir_ciface_seqc_sgemm(MemRef2DF32 *a, MemRef2DF32 *b,
   seqc::rt::sgemm(*a, *b, *c, flags);
 }
 
+// memref.alloc and memref.dealloc lower to these (finalize-memref-to-llvm
+// with use-generic-functions): compiled code's temporaries come from the
+// buffer pool and are reused from one call to the next.
+extern "C" void *seqcMemrefAlloc(uint64_t bytes) { return poolAllocate(bytes); }
+
+extern "C" void *seqcMemrefAlignedAlloc(uint64_t alignment, uint64_t bytes) {
+  if (alignment > kBufferAlignment)
+    llvm::report_fatal_error("seqc: a buffer aligned to more than 64 bytes");
+  return poolAllocate(bytes);
+}
+
+extern "C" void seqcMemrefFree(void *buffer) { poolRelease(buffer); }
+
 std::vector<std::pair<llvm::StringRef, void *>> seqc::rt::kernelSymbols() {
-  return {{"_mlir_ciface_seqc_sgemm",
-           reinterpret_cast<void *>(&_mlir_ciface_seqc_sgemm)}};
+  return {
+      {"_mlir_ciface_seqc_sgemm",
+       reinterpret_cast<void *>(&_mlir_ciface_seqc_sgemm)},
+      {"_mlir_memref_to_llvm_alloc",
+       reinterpret_cast<void *>(&seqcMemrefAlloc)},
+      {"_mlir_memref_to_llvm_aligned_alloc",
+       reinterpret_cast<void *>(&seqcMemrefAlignedAlloc)},
+      {"_mlir_memref_to_llvm_free", reinterpret_cast<void *>(&seqcMemrefFree)}};
 }

@@ -75,17 +75,14 @@ int64_t seqc::rt::numElementsOf(llvm::ArrayRef<int64_t> shape) {
   return count;
 }
 
-// Buffers are 64-byte aligned (a cache line, an AVX-512 vector) so that
-// compiled code may use aligned vector loads on parameters and inputs.
-static constexpr size_t kAlignment = 64;
+// Buffers come from the pool, 64-byte aligned (a cache line, an AVX-512
+// vector) so that compiled code may use aligned vector loads on parameters
+// and inputs.
+static constexpr size_t kAlignment = kBufferAlignment;
 
 static std::byte *allocateZeroed(size_t bytes) {
-  size_t rounded = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
-  auto *pointer =
-      static_cast<std::byte *>(std::aligned_alloc(kAlignment, rounded));
-  if (!pointer)
-    llvm::report_bad_alloc_error("seqc: out of memory for a tensor");
-  std::memset(pointer, 0, rounded);
+  auto *pointer = static_cast<std::byte *>(poolAllocate(bytes));
+  std::memset(pointer, 0, std::max<size_t>(bytes, 1));
   return pointer;
 }
 

@@ -1,5 +1,6 @@
 //===- TrainCommand.cpp - `seqc train` and `seqc eval` --------------------===//
 #include "seqc/Runtime/TrainCommand.h"
+#include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Data.h"
@@ -113,11 +114,28 @@ static void printBenchLine(llvm::raw_ostream &out, const TrainSummary &summary,
            static_cast<double>(times.size());
     least = times.front();
   }
+  // Buffers per step after the warm-up (the median, as for the times):
+  // taken from the pool, and of those the ones the system provided (0 once
+  // the pool holds a step's buffers; a batch of new shapes needs new ones).
+  auto afterWarmup = [](const std::vector<uint64_t> &counts) -> uint64_t {
+    if (static_cast<int64_t>(counts.size()) <= kBenchWarmupSteps)
+      return 0;
+    std::vector<uint64_t> timed(counts.begin() + kBenchWarmupSteps,
+                                counts.end());
+    std::nth_element(timed.begin(), timed.begin() + timed.size() / 2,
+                     timed.end());
+    return timed[timed.size() / 2];
+  };
   out << fmt::format("BENCH steps={} timed={} median_step_ms={:.4f} "
                      "mean_step_ms={:.4f} min_step_ms={:.4f} "
-                     "compile_s={:.3f} last_loss={:.6g}\n",
+                     "compile_s={:.3f} last_loss={:.6g} "
+                     "buffers_per_step={} system_allocs_per_step={} "
+                     "pool_peak_mb={:.1f}\n",
                      summary.steps, times.size(), median * 1e3, mean * 1e3,
-                     least * 1e3, compileSeconds, summary.lastLoss);
+                     least * 1e3, compileSeconds, summary.lastLoss,
+                     afterWarmup(summary.stepAllocations),
+                     afterWarmup(summary.stepSystemAllocations),
+                     static_cast<double>(poolStats().peakBytes) / (1 << 20));
   out.flush();
 }
 

@@ -1,5 +1,6 @@
 //===- Trainer.cpp - The training loop ------------------------------------===//
 #include "seqc/Runtime/Trainer.h"
+#include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/SequenceData.h"
@@ -458,11 +459,18 @@ llvm::Expected<TrainSummary> Trainer::train() {
       auto inputs = batchInputs(trainData, batchRows, *step);
       if (!inputs)
         return inputs.takeError();
+      PoolStats poolBefore = poolStats();
       auto stepStart = Clock::now();
       auto loss = session.trainStep(*inputs, options.lr, stepsDone + 1,
                                     kTrainStepEntry);
-      if (options.timeSteps)
+      if (options.timeSteps) {
         summary.stepSeconds.push_back(secondsSince(stepStart));
+        PoolStats poolAfter = poolStats();
+        summary.stepAllocations.push_back(poolAfter.allocations -
+                                          poolBefore.allocations);
+        summary.stepSystemAllocations.push_back(poolAfter.systemAllocations -
+                                                poolBefore.systemAllocations);
+      }
       if (!loss)
         return loss.takeError();
       if (!std::isfinite(*loss)) {

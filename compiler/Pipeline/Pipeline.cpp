@@ -319,7 +319,11 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions vectorToLLVMOptions;
   vectorToLLVMOptions.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVMOptions));
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // memref.alloc/dealloc call _mlir_memref_to_llvm_alloc/free, which the
+  // runtime binds to its buffer pool.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVMOptions;
+  memrefToLLVMOptions.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVMOptions));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

@@ -12,17 +12,18 @@
 // CHECK-NOT: vector.
 // CHECK-NOT: scf.
 
-// Buffers come from malloc and go back to free, which the runtime also uses
-// for the returned buffer.
-// CHECK-DAG: llvm.func @free(!llvm.ptr)
-// CHECK-DAG: llvm.func @malloc(i64) -> !llvm.ptr
+// Buffers come from the runtime's buffer pool, which also takes back the
+// returned buffer: memref's generic allocation functions, bound to the pool
+// by the JIT.
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
 
 // The entry takes memref descriptors (5 ranked args) and returns one.
 // CHECK-LABEL: llvm.func @forward(
 // CHECK-SAME:    -> !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
 // CHECK-SAME:    attributes {llvm.emit_c_interface}
-// CHECK:         llvm.call @malloc
-// CHECK:         llvm.call @free
+// CHECK:         llvm.call @_mlir_memref_to_llvm_alloc
+// CHECK:         llvm.call @_mlir_memref_to_llvm_free
 // CHECK:         llvm.return
 
 // The C interface wrapper the runtime calls: result descriptor by pointer,

@@ -742,9 +742,10 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  // The compiled code allocates its temporaries ([T, N, H] per recurrence)
-  // afresh in every call. Keep freed memory in the heap for the next call
-  // instead of returning it to the system and faulting new pages in.
+  // Tensors and compiled code reuse buffers through the runtime's pool; the
+  // GEMM library allocates its packing buffers in every call. Keep freed
+  // memory in the heap for the next call instead of returning it to the
+  // system and faulting new pages in.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   InitializeNativeTarget();

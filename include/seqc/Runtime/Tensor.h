@@ -10,6 +10,8 @@
 #ifndef SEQC_RUNTIME_TENSOR_H
 #define SEQC_RUNTIME_TENSOR_H
 
+#include "seqc/Runtime/BufferPool.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -72,7 +74,7 @@ public:
   Tensor &operator=(Tensor &&other) noexcept;
 
   /// Takes ownership of a contiguous row-major buffer that `allocated` (from
-  /// malloc or aligned_alloc; freed with std::free) holds, with the first
+  /// the buffer pool, as compiled code allocates) holds, with the first
   /// element at `data`. This is how the runtime keeps the fresh buffers that
   /// compiled entry points return without copying them. `data` must be
   /// 64-byte aligned, as every tensor's buffer is.
@@ -136,7 +138,7 @@ public:
 
 private:
   struct FreeDeleter {
-    void operator()(std::byte *pointer) const { std::free(pointer); }
+    void operator()(std::byte *pointer) const { poolRelease(pointer); }
   };
 
   DType elementType = DType::F32;

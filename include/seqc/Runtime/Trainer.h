@@ -116,6 +116,9 @@ struct TrainSummary {
   /// With TrainerOptions::timeSteps: the seconds of each @train_step call
   /// alone (no batch assembly), in order.
   std::vector<double> stepSeconds;
+  /// With TrainerOptions::timeSteps: the buffers each @train_step call took
+  /// from the buffer pool, and how many of those the system had to provide.
+  std::vector<uint64_t> stepAllocations, stepSystemAllocations;
 };
 
 class Trainer {
