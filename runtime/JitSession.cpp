@@ -9,7 +9,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
@@ -422,11 +421,7 @@ JitSession::buildObject(mlir::ModuleOp module, const JitOptions &options,
       createTargetMachine(target);
   if (!tuningMachine)
     return makeError("no target machine for {}", target.describe());
-  auto optimize = mlir::makeOptimizingTransformer(
-      options.optLevel, /*sizeLevel=*/0, tuningMachine.get());
-  if (llvm::Error error = optimize(llvmModule.get()))
-    return makeError("optimizing model '{}' failed: {}", model,
-                     llvm::toString(std::move(error)));
+  optimizeLLVMModule(*llvmModule, tuningMachine.get(), options.optLevel);
   optimizeTiming.stop();
 
   mlir::TimingScope codegenTiming = timing.nest("LLVM code generation");

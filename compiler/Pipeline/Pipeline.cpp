@@ -55,7 +55,6 @@
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -458,16 +457,8 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
     function.addFnAttr("target-features", target.features);
   }
 
-  if (optimize) {
-    auto transformer =
-        makeOptimizingTransformer(/*optLevel=*/3,
-                                  /*sizeLevel=*/0, targetMachine.get());
-    if (llvm::Error error = transformer(llvmModule.get())) {
-      module.emitError("LLVM optimization failed: ")
-          << llvm::toString(std::move(error));
-      return nullptr;
-    }
-  }
+  if (optimize)
+    optimizeLLVMModule(*llvmModule, targetMachine.get(), /*optLevel=*/3);
   return llvmModule;
 }
 

@@ -106,6 +106,12 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 bool optimize,
                                                 const CodegenTarget &target);
 
+/// Runs LLVM's -O`optLevel` pipeline on `module` for `targetMachine`'s CPU,
+/// without the unroller, interleaving and the SLP vectorizer (seqc-vectorize
+/// has vectorized the loops that matter; see OptimizeLLVM.cpp).
+void optimizeLLVMModule(llvm::Module &module,
+                        llvm::TargetMachine *targetMachine, unsigned optLevel);
+
 /// Adds `_mlir_<name>(void **args)` for each function `name`: it loads each
 /// argument through the pointer in args[i] and, for a non-void result,
 /// stores it through args[number of arguments]. This is the calling
