@@ -18,6 +18,13 @@ the training windows per epoch).
             a module, stepped by a Python loop over time (what a user writes for
             a cell PyTorch does not have)
 
+With --generate U (the LSTM model, batch 1, inference): the prompt "Call me"
+goes through the model, then U characters are drawn one at a time, each
+sampled from the last step's distribution and fed back with the LSTM's state
+(what `seqc generate` does); each unit is timed, and the last line is
+
+  TORCH generate units=U median_unit_ms=.. first_unit_ms=.. threads=K
+
 S training steps are run (forward, backward, clipping, Adam: everything seqc's
 @train_step does; fewer with --max-seconds), each timed alone; the batch's
 tensors are gathered (time-major, [T, N]) before the clock starts, as seqc's
@@ -56,6 +63,8 @@ def arguments():
     p.add_argument("--clip-norm", type=float, default=5.0)
     p.add_argument("--file", default="data/moby-dick.txt")
     p.add_argument("--split", type=float, default=0.9)
+    p.add_argument("--generate", type=int, default=0, metavar="U",
+                   help="time drawing U characters at batch 1 instead of training")
     p.add_argument("--info", action="store_true",
                    help="only print 'INFO torch=.. blas=.. threads=..' and exit")
     args = p.parse_args()
@@ -154,12 +163,41 @@ def blas_library():
                     for p in found)
 
 
+def generate(args):
+    """Draws args.generate characters at batch 1, one step of the LSTM each."""
+    torch.manual_seed(args.seed)
+    _, _, _, _, vocab = seqdata.load_text(args.file, "char", args.window, args.split)
+    model = CharLM("lstm", len(vocab), args.embed, args.hidden).eval()
+    prompt = torch.tensor([[vocab.index.get(bytes([c]), seqdata.UNK)]
+                           for c in b"Call me"])  # [T, 1]
+    gen = torch.Generator().manual_seed(args.seed)
+    times = []
+    with torch.no_grad():
+        start = time.perf_counter()
+        out, state = model.rnn(model.embed(prompt))
+        for _ in range(args.generate):
+            logp = F.log_softmax(model.head(out[-1, 0]), dim=-1)
+            unit = torch.multinomial(logp.exp(), 1, generator=gen)
+            now = time.perf_counter()
+            times.append(now - start)
+            start = now
+            out, state = model.rnn(model.embed(unit.view(1, 1)), state)
+    later = [t * 1e3 for t in times[1:]]
+    print(f"TORCH generate units={len(times)} "
+          f"median_unit_ms={statistics.median(later):.4f} "
+          f"first_unit_ms={times[0] * 1e3:.4f} threads={torch.get_num_threads()}",
+          flush=True)
+
+
 def main():
     args = ARGS
     torch.set_num_threads(args.threads)
     if args.info:
         print(f"INFO torch={torch.__version__} blas={blas_library()} "
               f"threads={torch.get_num_threads()}", flush=True)
+        return
+    if args.generate:
+        generate(args)
         return
     torch.manual_seed(args.seed)
     xt, yt, _, _, vocab = seqdata.load_text(args.file, "char", args.window, args.split)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """seqc against PyTorch, side by side: the driver of scripts/bench.sh.
 
-  scripts/bench.sh [--rounds 5] [--cases S,M1,M2,L,GRU,PEEPHOLE] [--steps N]
+  scripts/bench.sh [--rounds 5] [--cases S,M1,M2,L,GRU,PEEPHOLE,GEN] [--steps N]
                    [--threads 1,2] [--json FILE]
 
 (bench.sh compiles the FMA probe bench/fma_peak.cpp and passes it here with
@@ -45,6 +45,12 @@ CASES = {
     "GRU": ("gru", 64, 128, 32, 64, 150),
     "PEEPHOLE": ("peephole", 64, 128, 32, 64, 100),
 }
+# Generation latency: bench/models/lstm.seq at S's sizes, batch 1, a
+# checkpoint trained for a few steps, the prompt "Call me", then this many
+# characters drawn one at a time (`seqc generate --bench`; lstm_torch.py
+# --generate).
+GENERATION = ("lstm", 64, 128, 500)
+ALL_CASES = list(CASES) + ["GEN"]
 MODELS = {"lstm": "bench/models/lstm.seq", "gru": "bench/models/gru.seq",
           "peephole": "bench/models/peephole.seq"}
 # Multiply-adds of one step of the cell per unit of H * (E + H): 4 gates
@@ -69,8 +75,8 @@ def log(message):
 def arguments():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
-    p.add_argument("--cases", default=",".join(CASES),
-                   help="comma-separated, of " + ", ".join(CASES) + " (default: all)")
+    p.add_argument("--cases", default=",".join(ALL_CASES),
+                   help="comma-separated, of " + ", ".join(ALL_CASES) + " (default: all)")
     p.add_argument("--steps", type=int, default=0,
                    help="training steps per run, 2 of them warm-up (default: per case)")
     p.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
@@ -85,9 +91,11 @@ def arguments():
     p.add_argument("--json", default="", help="also write every run and the summary here")
     args = p.parse_args()
     args.cases = [c.strip().upper() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
+    unknown = [c for c in args.cases if c not in ALL_CASES]
     if unknown:
-        p.error(f"unknown case(s) {', '.join(unknown)}; the cases are {', '.join(CASES)}")
+        p.error(f"unknown case(s) {', '.join(unknown)}; the cases are {', '.join(ALL_CASES)}")
+    args.generation = "GEN" in args.cases
+    args.cases = [c for c in args.cases if c != "GEN"]
     try:
         args.threads = sorted({int(k) for k in args.threads.split(",")})
     except ValueError:
@@ -210,7 +218,7 @@ def thread_env(k):
     return env
 
 
-def run_seqc(args, case, steps, threads):
+def run_seqc(args, case, steps, threads, cached=False):
     cell, e, h, n, t, _ = CASES[case]
     cmd = [args.seqc, "train", MODELS[cell], "--dim", f"E={e}", "--dim", f"H={h}",
            "--batch", str(n), "--window", str(t), "--max-steps", str(steps),
@@ -220,8 +228,10 @@ def run_seqc(args, case, steps, threads):
     env = thread_env(threads or 1)
     if args.no_cache:
         # Every run compiles: the compile column is a compilation, not a
-        # cache hit. The private cache folder keeps the user's untouched.
-        cmd.append("--no-cache")
+        # cache hit (but for the warm-start runs, which use the cache). The
+        # private cache folder keeps the user's untouched.
+        if not cached:
+            cmd.append("--no-cache")
         env["XDG_CACHE_HOME"] = args.cache_dir
     status, out, err, rss, seconds = run(cmd, env, args.timeout)
     record = {"side": "seqc", "case": case, "threads": threads, "cmd": cmd,
@@ -255,6 +265,77 @@ def run_torch(args, case, steps, threads):
                   last_loss=float(fields["last_loss"]),
                   blas=fields.get("blas", "?"), torch=fields.get("torch", "?"))
     return record
+
+
+def generation_checkpoint(args):
+    """Trains bench/models/lstm.seq at GENERATION's sizes for one epoch into
+    a temporary folder; the generation runs sample from it."""
+    cell, e, h, _ = GENERATION
+    folder = os.path.join(args.cache_dir, "generation-checkpoint")
+    cmd = [args.seqc, "train", MODELS[cell], "--dim", f"E={e}", "--dim", f"H={h}",
+           "--epochs", "1", "--progress=none", "--out", folder]
+    env = thread_env(1)
+    env["XDG_CACHE_HOME"] = args.cache_dir
+    status, out, err, _, _ = run(cmd, env, args.timeout)
+    if status != 0:
+        sys.exit(f"training the generation checkpoint failed:\n{(err or out).strip()}")
+    return folder
+
+
+def run_seqc_generate(args, threads):
+    cell, e, h, units = GENERATION
+    cmd = [args.seqc, "generate", MODELS[cell], "--dim", f"E={e}", "--dim", f"H={h}",
+           "--from", args.generation_checkpoint, "--prompt", "Call me",
+           "--length", str(units), "--seed", "1", "--bench"]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    env = thread_env(threads or 1)
+    env["XDG_CACHE_HOME"] = args.cache_dir
+    status, out, err, rss, seconds = run(cmd, env, args.timeout)
+    record = {"side": "seqc", "case": "GEN", "threads": threads, "cmd": cmd,
+              "status": status, "rss_mb": rss, "wall_s": seconds}
+    if status != 0:
+        record["error"] = (err or out).strip()[-2000:]
+        return record
+    fields = parse_fields(out, "BENCH")
+    record.update(units=int(fields["units"]), median_ms=float(fields["median_unit_ms"]))
+    return record
+
+
+def run_torch_generate(args, threads):
+    cell, e, h, units = GENERATION
+    cmd = [args.python, "bench/lstm_torch.py", "--embed", str(e), "--hidden", str(h),
+           "--generate", str(units), "--threads", str(threads), "--file", DATA]
+    status, out, err, rss, seconds = run(cmd, thread_env(threads), args.timeout)
+    record = {"side": "torch", "case": "GEN", "threads": threads, "cmd": cmd,
+              "status": status, "rss_mb": rss, "wall_s": seconds}
+    if status != 0:
+        record["error"] = (err or out).strip()[-2000:]
+        return record
+    fields = parse_fields(out, "TORCH")
+    record.update(units=int(fields["units"]), median_ms=float(fields["median_unit_ms"]))
+    return record
+
+
+def generation_table(args, records, threaded):
+    cell, e, h, units = GENERATION
+    lines = [f"generation at batch 1 ({cell} E={e} H={h}, the prompt \"Call me\", then "
+             f"{units} characters, each sampled and fed back): ms per character, median "
+             "over the rounds of each run's median",
+             f"{'thr':>4} |{'seqc ms':>9}{'torch ms':>10}{'seqc/best':>10}"]
+    of = lambda side, k: [x for x in records if x["case"] == "GEN" and x["side"] == side
+                          and x["threads"] == k]
+    torch_ms = {k: median_of(of("torch", k), "median_ms") for k in args.threads}
+    best = min((v for v in torch_ms.values() if v is not None), default=None)
+    summary = []
+    for k in args.threads:
+        s_ms = median_of(of("seqc", k if threaded else None), "median_ms")
+        rel = s_ms / best if s_ms is not None and best else None
+        lines.append(f"{k:>4} |{fmt(s_ms, '.4f', 9)}{fmt(torch_ms[k], '.4f', 10)}"
+                     f"{fmt(rel, '.2f', 10)}")
+        summary.append({"case": "GEN", "threads": k, "seqc_ms_per_unit": s_ms,
+                        "torch_ms_per_unit": torch_ms[k], "seqc_over_torch_best": rel})
+    return lines, summary
 
 
 # --- the report -----------------------------------------------------------------
@@ -337,7 +418,7 @@ def table(args, records, peaks, threaded, vocab):
     head = (f"{'case':<9}{'cell':<9}{'E':>5}{'H':>6}{'N':>4}{'T':>4}{'GFLOP':>8}{'steps':>6}"
             f"{'thr':>4} |{'seqc ms':>9}{'torch ms':>10}{'seqc/best':>10} |"
             f"{'seqc GF/s':>10}{'%peak':>6}{'torch GF/s':>11}{'%peak':>6} |"
-            f"{'spread s/t %':>13} |{'RSS MB s/t':>12} |{'compile s':>10}")
+            f"{'spread s/t %':>13} |{'RSS MB s/t':>12} |{'compile s':>10}{'warm s':>7}")
     lines += [head, "-" * len(head)]
     summary = []
     peak = lambda k: peaks[k][1] if k in peaks else None
@@ -364,6 +445,8 @@ def table(args, records, peaks, threaded, vocab):
             rel = ratio(s_ms, best)
             rss_s, rss_t = median_of(srec, "rss_mb"), median_of(trec, "rss_mb")
             compile_s = median_of(srec, "compile_s")
+            warm_s = median_of([x for x in records if x["case"] == case
+                                and x["side"] == "seqc-warm"], "compile_s")
             pct = lambda f: None if f is None else 100 * f
             lines.append(
                 (f"{case:<9}{cell:<9}{e:>5}{h:>6}{n:>4}{t:>4}{flops / 1e9:>8.2f}{steps:>6}"
@@ -374,14 +457,15 @@ def table(args, records, peaks, threaded, vocab):
                 + f"{fmt(t_gf, '.1f', 11)}{fmt(pct(t_frac), '.0f', 6)} |"
                 + f"{fmt(spread(srec), '.0f', 7)}/{fmt(spread(trec), '.0f', 5)} |"
                 + f"{fmt(rss_s, '.0f', 6)}/{fmt(rss_t, '.0f', 5)} |"
-                + f"{fmt(compile_s, '.1f', 10)}")
+                + f"{fmt(compile_s, '.1f', 10)}{fmt(warm_s, '.2f', 7)}")
             summary.append({"case": case, "cell": cell, "E": e, "H": h, "N": n, "T": t,
                             "steps": steps, "threads": k, "seqc_threads": sk,
                             "gflop_per_step": flops / 1e9, "seqc_ms": s_ms, "torch_ms": t_ms,
                             "seqc_over_torch_best": rel, "seqc_gflops": s_gf,
                             "torch_gflops": t_gf, "seqc_peak_fraction": s_frac,
                             "torch_peak_fraction": t_frac, "seqc_rss_mb": rss_s,
-                            "torch_rss_mb": rss_t, "seqc_compile_s": compile_s})
+                            "torch_rss_mb": rss_t, "seqc_compile_s": compile_s,
+                            "seqc_warm_compile_s": warm_s})
     if not threaded:
         lines.append("* seqc has no --threads flag: its one (single-threaded) run per round; "
                      "%peak against the 1-thread peak")
@@ -417,9 +501,10 @@ def main():
     flags = seqc_flags(args.seqc)
     threaded = "--threads" in flags
     args.no_cache = "--no-cache" in flags
-    if args.no_cache:
-        args.cache_dir = tempfile.mkdtemp(prefix="seqc-bench-cache-")
-        atexit.register(shutil.rmtree, args.cache_dir, ignore_errors=True)
+    args.cache_dir = tempfile.mkdtemp(prefix="seqc-bench-cache-")
+    atexit.register(shutil.rmtree, args.cache_dir, ignore_errors=True)
+    if args.generation:
+        args.generation_checkpoint = generation_checkpoint(args)
     torch_version, blas = torch_info(args)
     # seqc without --threads runs single-threaded: its %peak needs the 1-thread peak.
     peaks = probe_peak(args.probe, sorted(set(args.threads) | {1}))
@@ -445,9 +530,40 @@ def main():
                 log(f"round {r}/{args.rounds} {case:<8} torch threads={k}: "
                     + (f"{rec['median_ms']:.2f} ms/step" if rec["status"] == 0
                        else f"FAILED: {rec['error'][-300:]}"))
+        if args.generation:
+            for i, k in enumerate(args.threads):
+                for side, runner in (("seqc", run_seqc_generate), ("torch", run_torch_generate)):
+                    if side == "seqc" and not threaded and i:
+                        continue
+                    rec = dict(runner(args, k if threaded or side == "torch" else None),
+                               round=r)
+                    records.append(rec)
+                    log(f"round {r}/{args.rounds} GEN      {side:<5} threads={k}: "
+                        + (f"{rec['median_ms']:.4f} ms/unit" if rec["status"] == 0
+                           else f"FAILED: {rec['error'][-300:]}"))
+
+    # Warm starts: the same model again with the object cache that a first
+    # run filled; the second run's compile time is a cache load.
+    if args.no_cache:
+        for case in args.cases:
+            for attempt in range(2):
+                rec = dict(run_seqc(args, case, WARMUP + 1,
+                                    max(args.threads) if threaded else None, cached=True),
+                           round=0)
+                if attempt == 1:
+                    rec["side"] = "seqc-warm"
+                    records.append(rec)
+            log(f"warm start {case:<8}: "
+                + (f"{rec['compile_s']:.2f} s" if rec["status"] == 0
+                   else f"FAILED: {rec['error'][-300:]}"))
 
     lines, summary = table(args, records, peaks, threaded, vocab)
-    torch_ok = [x for x in records if x["side"] == "torch" and x["status"] == 0]
+    if args.generation:
+        gen_lines, gen_summary = generation_table(args, records, threaded)
+        lines += [""] + gen_lines + [""]
+        summary += gen_summary
+    torch_ok = [x for x in records if x["side"] == "torch" and x["status"] == 0
+                and x["case"] != "GEN"]
     if any(x["vocab"] != vocab for x in torch_ok):
         lines.append(f"warning: PyTorch's vocabulary differs from V = {vocab}")
     lines += loss_check(args, records)

@@ -6,7 +6,10 @@
 #include "seqc/Runtime/Random.h"
 #include "seqc/Runtime/SequenceData.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -132,6 +135,13 @@ llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
                      "running forward in time (a bidirectional cell sees "
                      "the future)");
 
+  // The prompt is printed first, then every unit as soon as it is drawn.
+  out << options.prompt;
+  out.flush();
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> unitSeconds;
+  auto unitStart = Clock::now();
+
   auto inputs = stepInputs(*start, prompt);
   if (!inputs)
     return inputs.takeError();
@@ -141,11 +151,18 @@ llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
 
   Rng rng(options.seed);
   const int64_t excluded[] = {kPadToken, kUnknownToken};
-  std::vector<int64_t> generated;
+  bool words = schema->unit == "word";
   for (int64_t i = 0; i < options.length; ++i) {
     int64_t unit = sampleUnit(lastStepScores(results->front()),
                               options.temperature, excluded, rng.uniform());
-    generated.push_back(unit);
+    if (options.bench) {
+      auto now = Clock::now();
+      unitSeconds.push_back(
+          std::chrono::duration<double>(now - unitStart).count());
+      unitStart = now;
+    }
+    out << (words && i > 0 ? " " : "") << decodeTokens(*schema, {unit});
+    out.flush();
     if (i + 1 == options.length)
       break;
     auto next = stepInputs(*step, {unit});
@@ -158,6 +175,23 @@ llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
     if (!results)
       return results.takeError();
   }
-  out << options.prompt << decodeTokens(*schema, generated) << "\n";
+  out << "\n";
+  if (options.bench) {
+    // The first unit includes the prompt's forward pass; the median is the
+    // latency of one step of generation.
+    std::vector<double> later(unitSeconds.begin() + 1, unitSeconds.end());
+    double median = std::nan("");
+    if (!later.empty()) {
+      std::nth_element(later.begin(), later.begin() + later.size() / 2,
+                       later.end());
+      median = later[later.size() / 2];
+    }
+    out << fmt::format("BENCH generate units={} median_unit_ms={:.4f} "
+                       "first_unit_ms={:.4f} compile_s={:.3f}\n",
+                       unitSeconds.size(), median * 1e3,
+                       unitSeconds.front() * 1e3,
+                       (*session)->compileInfo().seconds);
+  }
+  out.flush();
   return llvm::Error::success();
 }

@@ -5,7 +5,7 @@
 #   scripts/bench.sh                                  # every case, 5 rounds, 1 and 2 threads
 #   scripts/bench.sh --cases S,GRU --rounds 3 --threads 1 --json bench.json
 #
-# Options (bench/side_by_side.py): --rounds N (5), --cases S,M1,M2,L,GRU,PEEPHOLE
+# Options (bench/side_by_side.py): --rounds N (5), --cases S,M1,M2,L,GRU,PEEPHOLE,GEN
 # (all), --steps N (training steps per run; default per case), --threads 1,2,
 # --json FILE (every run and the summary), --torch-max-seconds S, --timeout S.
 # SEQC=path/to/seqc picks another compiler than build/bin/seqc.

@@ -246,11 +246,13 @@ cl::opt<int64_t> trainMaxSteps("max-steps",
                                         "validation"),
                                cl::value_desc("N"), cl::init(0),
                                cl::sub(trainCmd), cl::cat(seqcCategory));
-cl::opt<bool> trainBench("bench",
-                         cl::desc("Time every training step and print "
-                                  "'BENCH steps=.. median_step_ms=.. "
-                                  "compile_s=..' (the first 2 steps left out)"),
-                         cl::sub(trainCmd), cl::cat(seqcCategory));
+cl::opt<bool> trainBench(
+    "bench",
+    cl::desc("train: time every training step and print 'BENCH steps=.. "
+             "median_step_ms=.. compile_s=..' (the first 2 steps left out); "
+             "generate: time every unit and print 'BENCH generate units=.. "
+             "median_unit_ms=.. compile_s=..'"),
+    cl::sub(trainCmd), cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<std::string> trainOut("out",
                               cl::desc("Write a checkpoint to DIR after every "
                                        "epoch"),
@@ -728,6 +730,7 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   generateOptions.temperature = generateTemperature;
   generateOptions.length = generateLength;
   generateOptions.seed = generateSeed;
+  generateOptions.bench = trainBench;
   generateOptions.jit = jitOptions();
   Error error = seqc::rt::generateCommand(compile, generateOptions, outs());
   outs().flush();

@@ -37,6 +37,10 @@ struct GenerateOptions {
   /// Units to generate after the prompt.
   int64_t length = 200;
   uint64_t seed = 0;
+  /// Time each unit (the step call and the sampling) and print, after the
+  /// text, 'BENCH generate units=.. median_unit_ms=.. first_unit_ms=..
+  /// compile_s=..'.
+  bool bench = false;
   JitOptions jit;
 };
 
@@ -46,7 +50,8 @@ int64_t sampleUnit(llvm::ArrayRef<double> scores, double temperature,
                    llvm::ArrayRef<int64_t> excluded, double uniform);
 
 /// Loads the checkpoint, compiles the model with its generation functions
-/// and prints the prompt followed by `length` sampled units.
+/// and prints the prompt followed by `length` sampled units, each as soon as
+/// it is drawn.
 llvm::Error generateCommand(const ModelCompiler &compile,
                             const GenerateOptions &options,
                             llvm::raw_ostream &out);
