@@ -3,14 +3,17 @@
 
 // The pass on what seqc-autodiff builds for an Elman cell (BPTT).
 //
-// By default the backward scan keeps recomputing the step from the saved
-// states in the loop (hoisting it would allocate a temporary per value);
-// the weight and bias gradients leave the loop.
+// By default the backward scan recomputes the step's elementwise math from
+// the saved states in the loop (hoisting it would allocate a temporary per
+// value), but not its product: the forward scan outputs h[t-1] W^T, which
+// the backward reads as a sequence. The weight and bias gradients leave the
+// loop.
 // DEFAULT-LABEL: func.func @elman_grad
-// DEFAULT: %[[F:.*]]:3 = seq.scan inits
-// DEFAULT: %[[R:.*]]:2 = seq.scan reverse inits(%{{.*}} : tensor<?x4xf32>) over(%[[F]]#2, %{{.*}}, %{{.*}} : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>)
-// DEFAULT-NEXT: ^bb0(%{{[^:]*}}: tensor<?x4xf32>, %[[HP:[^:]*]]: tensor<?x4xf32>,
-// DEFAULT: seq.matmul %[[HP]], %{{.*}} {transpose_rhs}
+// DEFAULT: %[[F:.*]]:4 = seq.scan inits
+// DEFAULT: %[[HW:.*]] = seq.matmul %{{.*}}, %{{.*}} {transpose_rhs}
+// DEFAULT: seq.yield %{{.*}} outs(%{{.*}}, %{{.*}}, %[[HW]] :
+// DEFAULT: %[[R:.*]]:2 = seq.scan reverse inits(%{{.*}} : tensor<?x4xf32>) over(%[[F]]#2, %{{.*}}, %{{.*}}, %[[F]]#3 : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+// DEFAULT-NOT: transpose_rhs
 // DEFAULT-NOT: transpose_lhs
 // DEFAULT: seq.yield
 // DEFAULT: seq.matmul %[[R]]#1, %[[F]]#2 {sum_batch, transpose_lhs}

@@ -236,12 +236,13 @@ TEST_P(HoistScanMatmulsTest, GradientsAreThoseOfThePlainScan) {
     EXPECT_EQ(after.weightGradientsInBodies, 0) << spec.name;
     EXPECT_EQ(after.sumBatch, 2) << spec.name;
     // @loss: 1 (h [Wi; Wf; Wg; Wc]^T, the gates merged); @loss_grad: 1
-    // forward, 1 + 1 (the merged product again, [gi gf gg gc] [Wi; ...; Wc])
-    // backward; dx = [gi gf gg gc] [Ui; ...; Uc] is one GEMM after the loop.
+    // forward, which also outputs that product for the backward, and 1
+    // backward ([gi gf gg gc] [Wi; ...; Wc]); dx = [gi gf gg gc] [Ui; ...;
+    // Uc] is one GEMM after the loop.
     // Before: 8 (W h, U x), 8, and 8 + 8 + 8 (the step again, the weight
     // gradients g^T h and g^T x, g W and g U).
     EXPECT_EQ(before.inBodies, 8 + 8 + 24) << spec.name;
-    EXPECT_EQ(after.inBodies, 1 + 1 + 1 + 1) << spec.name;
+    EXPECT_EQ(after.inBodies, 1 + 1 + 1) << spec.name;
   }
 
   std::vector<int64_t> steps = spec.dynamicBatch
