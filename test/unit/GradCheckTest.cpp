@@ -10,8 +10,8 @@
 //  F64: in f64, every gradient against central finite differences of the
 //       compiled @loss (steps 1e-6 relative), error <= 1e-6; also the loss
 //       and the gradients against PyTorch's float64 ones, error <= 1e-10.
-//       Inputs are differentiated too (seqc-autodiff wrt-inputs=true),
-//       except in cases with integer inputs (see kIndexInputsNote).
+//       Inputs are differentiated too (seqc-autodiff wrt-inputs=true;
+//       integer inputs, indices, have no gradient).
 //  F32: in f32, as training runs it (wrt-inputs=false), the loss and the
 //       parameters' gradients against PyTorch's, error <= 1e-5.
 //
@@ -24,9 +24,8 @@
 //
 // GradCheckSanity shows that the checks catch wrong gradients (finite
 // differences of a function perturbed by 1e-5, a golden off by 3e-5), and
-// reports two known issues as skipped tests: tied maxima
-// (TiedMaximaShareTheCotangent) and wrt-inputs with integer inputs
-// (WrtInputsWithIndexInputs).
+// checks tied maxima (TiedMaximaShareTheCotangent) and wrt-inputs with
+// integer inputs (WrtInputsWithIndexInputs).
 //
 // SEQC_GRADCHECK_VERBOSE=1 prints every case's errors.
 //
@@ -58,14 +57,6 @@ constexpr double kF64PyTorchTolerance = 1e-10;
 constexpr double kF32PyTorchTolerance = 1e-5;
 constexpr double kRelativeStep = 1e-6;
 
-/// seqc-autodiff with wrt-inputs=true builds invalid IR for a function with
-/// an integer input (class or row indices): the integer argument is
-/// "differentiated" and gets a zero cotangent seq.broadcast_like of a
-/// tensor<i64> (Autodiff.cpp, zerosLike). Those cases run with
-/// wrt-inputs=false. GradCheckSanity.WrtInputsWithIndexInputs shows it.
-constexpr const char *kIndexInputsNote =
-    "integer inputs: differentiated with wrt-inputs=false";
-
 //===----------------------------------------------------------------------===//
 // The cases
 //===----------------------------------------------------------------------===//
@@ -95,8 +86,8 @@ std::string axesOf(size_t rank) {
 class Fn {
 public:
   Fn &param(const std::string &name, std::vector<int64_t> shape) {
-    args.push_back(fmt::format("%{}: {} {{seq.param = \"{}\"}}", name,
-                               ty(shape), name));
+    args.push_back(
+        fmt::format("%{}: {} {{seq.param = \"{}\"}}", name, ty(shape), name));
     return *this;
   }
   Fn &input(const std::string &name, std::vector<int64_t> shape,
@@ -135,12 +126,18 @@ private:
 void addElementwiseCases(std::vector<GradCase> &cases) {
   // op -> the attribute text after the operand
   const std::vector<std::pair<std::string, std::string>> unary = {
-      {"neg", ""},         {"sigmoid", ""},
-      {"tanh", ""},        {"relu", ""},
-      {"exp", ""},         {"log", ""},
-      {"sqrt", ""},        {"abs", ""},
-      {"leaky_relu", " alpha = 0.1"}, {"elu", " alpha = 0.7"},
-      {"step", ""},        {"sign", ""}};
+      {"neg", ""},
+      {"sigmoid", ""},
+      {"tanh", ""},
+      {"relu", ""},
+      {"exp", ""},
+      {"log", ""},
+      {"sqrt", ""},
+      {"abs", ""},
+      {"leaky_relu", " alpha = 0.1"},
+      {"elu", " alpha = 0.7"},
+      {"step", ""},
+      {"sign", ""}};
   for (const auto &[op, attr] : unary) {
     Fn fn;
     fn.param("x", {4, 3}).input("w", {4, 3});
@@ -175,8 +172,8 @@ void addElementwiseCases(std::vector<GradCase> &cases) {
     {
       Fn fn;
       fn.input("x", {-1, 3}).param("b", {3}).input("w", {-1, 3});
-      fn.line(fmt::format("%y = seq.{} %x, %b : {}, {} -> {}", op,
-                          ty({-1, 3}), ty({3}), ty({-1, 3})));
+      fn.line(fmt::format("%y = seq.{} %x, %b : {}, {} -> {}", op, ty({-1, 3}),
+                          ty({3}), ty({-1, 3})));
       cases.push_back({op + "_row_batch", fn.weightedSum("y", {-1, 3})});
     }
     // A batch [?, 1] against a batch [?, 3].
@@ -186,8 +183,8 @@ void addElementwiseCases(std::vector<GradCase> &cases) {
       fn.input("w", {-1, 3});
       fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty({-1, 3}),
                           ty({3}), ty({-1, 3})));
-      fn.line(fmt::format("%y = seq.{} %c, %xp : {}, {} -> {}", op,
-                          ty({-1, 1}), ty({-1, 3}), ty({-1, 3})));
+      fn.line(fmt::format("%y = seq.{} %c, %xp : {}, {} -> {}", op, ty({-1, 1}),
+                          ty({-1, 3}), ty({-1, 3})));
       cases.push_back({op + "_col_batch", fn.weightedSum("y", {-1, 3})});
     }
   }
@@ -203,10 +200,10 @@ void addMatmulCases(std::vector<GradCase> &cases) {
   for (const auto &[lhsRank, rhsRank, prefix] : ranks) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
-        std::vector<int64_t> a = ta ? std::vector<int64_t>{K, M}
-                                    : std::vector<int64_t>{M, K};
-        std::vector<int64_t> b = tb ? std::vector<int64_t>{N, K}
-                                    : std::vector<int64_t>{K, N};
+        std::vector<int64_t> a =
+            ta ? std::vector<int64_t>{K, M} : std::vector<int64_t>{M, K};
+        std::vector<int64_t> b =
+            tb ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N};
         std::vector<int64_t> out = {M, N};
         if (lhsRank == 3)
           a.insert(a.begin(), B);
@@ -234,8 +231,8 @@ void addMatmulCases(std::vector<GradCase> &cases) {
     // A batch of matrices times a shared weight.
     Fn fn;
     fn.input("a", {-1, 2, 3}).param("b", {3, 4}).input("w", {-1, 2, 4});
-    fn.line(fmt::format("%y = seq.matmul %a, %b : {}, {} -> {}",
-                        ty({-1, 2, 3}), ty({3, 4}), ty({-1, 2, 4})));
+    fn.line(fmt::format("%y = seq.matmul %a, %b : {}, {} -> {}", ty({-1, 2, 3}),
+                        ty({3, 4}), ty({-1, 2, 4})));
     cases.push_back({"matmul_batch_shared", fn.weightedSum("y", {-1, 2, 4})});
   }
   {
@@ -276,11 +273,11 @@ void addDataMovementCases(std::vector<GradCase> &cases) {
   cases.push_back(oneParam("softmax_3d", {2, 3, 4}, {2, 3, 4},
                            "%y = seq.softmax %x axis = 1 : " + ty({2, 3, 4})));
   cases.push_back(oneParam("maxout_k2", {4, 6}, {4, 3},
-                           "%y = seq.maxout %x k = 2 : " + ty({4, 6}) +
-                               " -> " + ty({4, 3})));
+                           "%y = seq.maxout %x k = 2 : " + ty({4, 6}) + " -> " +
+                               ty({4, 3})));
   cases.push_back(oneParam("maxout_k3", {3, 6}, {3, 2},
-                           "%y = seq.maxout %x k = 3 : " + ty({3, 6}) +
-                               " -> " + ty({3, 2})));
+                           "%y = seq.maxout %x k = 3 : " + ty({3, 6}) + " -> " +
+                               ty({3, 2})));
   {
     Fn fn;
     fn.param("a", {2, 3}).param("b", {2, 2}).input("w", {2, 5});
@@ -320,8 +317,8 @@ void addDataMovementCases(std::vector<GradCase> &cases) {
                                " -> " + ty({4, 3})));
 
   // Embedding lookups with repeated rows.
-  const std::vector<std::tuple<std::string, std::vector<int64_t>,
-                               std::vector<int64_t>>>
+  const std::vector<
+      std::tuple<std::string, std::vector<int64_t>, std::vector<int64_t>>>
       gathers = {{"gather", {7}, {7, 3}},
                  {"gather_2d", {2, 3}, {2, 3, 3}},
                  {"gather_batch", {-1}, {-1, 3}}};
@@ -356,8 +353,8 @@ void addDataMovementCases(std::vector<GradCase> &cases) {
   cases.push_back(oneParam("pad_axis0", {3, 4}, {5, 4},
                            "%y = seq.pad %x axis = 0 before = 0 after = 2 : " +
                                ty({3, 4}) + " -> " + ty({5, 4})));
-  const std::vector<std::tuple<std::string, std::vector<int64_t>,
-                               std::vector<int64_t>>>
+  const std::vector<
+      std::tuple<std::string, std::vector<int64_t>, std::vector<int64_t>>>
       scatters = {{"scatter_add", {6}, {6, 3}},
                   {"scatter_add_2d", {2, 3}, {2, 3, 3}}};
   for (const auto &[name, ids, updates] : scatters) {
@@ -377,8 +374,8 @@ GradCase batchCase(const std::string &name, std::vector<int64_t> in,
                    const std::string &opLine) {
   Fn fn;
   fn.input("x", in).param("p", param).input("w", out);
-  fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty(in),
-                      ty(param), ty(in)));
+  fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty(in), ty(param),
+                      ty(in)));
   fn.line(opLine);
   return {name, fn.weightedSum("y", out)};
 }
@@ -426,10 +423,10 @@ void addBatchDataMovementCases(std::vector<GradCase> &cases) {
                                 ty({-1, 1, 3}) + " -> " + ty({-1, 3})));
   for (std::string op : {"softmax", "log_softmax"})
     for (int axis : {0, 1})
-      cases.push_back(batchCase(
-          fmt::format("{}_batch_axis{}", op, axis), {-1, 3}, {3}, {-1, 3},
-          fmt::format("%y = seq.{} %xp axis = {} : {}", op, axis,
-                      ty({-1, 3}))));
+      cases.push_back(batchCase(fmt::format("{}_batch_axis{}", op, axis),
+                                {-1, 3}, {3}, {-1, 3},
+                                fmt::format("%y = seq.{} %xp axis = {} : {}",
+                                            op, axis, ty({-1, 3}))));
   {
     Fn fn;
     fn.input("u", {-1, 3}).input("ids", {-1}, "i64").param("p", {3});
@@ -446,7 +443,7 @@ void addBatchDataMovementCases(std::vector<GradCase> &cases) {
 void addReductionCases(std::vector<GradCase> &cases) {
   const std::vector<int64_t> shape = {3, 4, 5};
   const std::vector<std::pair<std::string, std::vector<int64_t>>> axisSets = {
-      {"0", {0}},       {"1", {1}},       {"2", {2}},          {"0_2", {0, 2}},
+      {"0", {0}},      {"1", {1}},      {"2", {2}},        {"0_2", {0, 2}},
       {"2_0", {2, 0}}, {"1_2", {1, 2}}, {"all", {0, 1, 2}}};
   for (std::string op : {"sum", "mean", "max"}) {
     for (const auto &[label, axes] : axisSets) {
@@ -464,8 +461,8 @@ void addReductionCases(std::vector<GradCase> &cases) {
     }
     // Over the dynamic batch axis, alone and with the feature axis.
     for (bool all : {false, true}) {
-      std::vector<int64_t> out = all ? std::vector<int64_t>{}
-                                     : std::vector<int64_t>{4};
+      std::vector<int64_t> out =
+          all ? std::vector<int64_t>{} : std::vector<int64_t>{4};
       Fn fn;
       fn.input("x", {-1, 4}).param("p", {4}).input("w", out);
       fn.line(fmt::format("%xp = seq.mul %x, %p : {}, {} -> {}", ty({-1, 4}),
@@ -490,8 +487,8 @@ void emitLogits(Fn &fn, int64_t classes) {
   fn.line(fmt::format("%z0 = seq.matmul %x, %W {{transpose_rhs}} : {}, {} -> "
                       "{}",
                       ty({-1, 4}), ty({classes, 4}), ty({-1, classes})));
-  fn.line(fmt::format("%z = seq.add %z0, %b : {}, {} -> {}",
-                      ty({-1, classes}), ty({classes}), ty({-1, classes})));
+  fn.line(fmt::format("%z = seq.add %z0, %b : {}, {} -> {}", ty({-1, classes}),
+                      ty({classes}), ty({-1, classes})));
 }
 
 /// Lines computing %bce = relu(z) - z * t + log(1 + exp(-|z|)), [?, C].
@@ -531,10 +528,10 @@ void emitMSE(Fn &fn, int64_t classes) {
 void emitCrossEntropy(Fn &fn, int64_t classes, const std::string &target) {
   std::string t = ty({-1, classes});
   fn.line(fmt::format("%lp = seq.log_softmax %z axis = 1 : {}", t));
-  fn.line(fmt::format("%tl = seq.mul %{}, %lp : {}, {} -> {}", target, t, t,
-                      t));
-  fn.line(fmt::format("%rows = seq.reduce_sum %tl [1] : {} -> {}", t,
-                      ty({-1})));
+  fn.line(
+      fmt::format("%tl = seq.mul %{}, %lp : {}, {} -> {}", target, t, t, t));
+  fn.line(
+      fmt::format("%rows = seq.reduce_sum %tl [1] : {} -> {}", t, ty({-1})));
   fn.line(fmt::format("%nrows = seq.neg %rows : {}", ty({-1})));
   fn.line(fmt::format("%ce = seq.reduce_mean %nrows [0] : {} -> {}", ty({-1}),
                       ty({})));
@@ -613,14 +610,14 @@ void addLossCases(std::vector<GradCase> &cases) {
     emitLogits(fn, 3);
     std::string t = ty({-1, 3});
     fn.line("%tiny = arith.constant dense<1.0e-30> : " + ty({}));
-    fn.line(fmt::format("%t1 = seq.add %t, %tiny : {}, {} -> {}", t, ty({}),
-                        t));
+    fn.line(
+        fmt::format("%t1 = seq.add %t, %tiny : {}, {} -> {}", t, ty({}), t));
     fn.line("%lt = seq.log %t1 : " + t);
     fn.line("%lp = seq.log_softmax %z axis = 1 : " + t);
     fn.line(fmt::format("%d = seq.sub %lt, %lp : {}, {} -> {}", t, t, t));
     fn.line(fmt::format("%td = seq.mul %t, %d : {}, {} -> {}", t, t, t));
-    fn.line(fmt::format("%rows = seq.reduce_sum %td [1] : {} -> {}", t,
-                        ty({-1})));
+    fn.line(
+        fmt::format("%rows = seq.reduce_sum %td [1] : {} -> {}", t, ty({-1})));
     fn.line(fmt::format("%l = seq.reduce_mean %rows [0] : {} -> {}", ty({-1}),
                         ty({})));
     cases.push_back({"kl_divergence", fn.returning("l")});
@@ -638,8 +635,8 @@ void addLossCases(std::vector<GradCase> &cases) {
                         ty({2, 4}), ty({2, 4})));
     fn.line(fmt::format("%norm = seq.reduce_sum %ww [0, 1] : {} -> {}",
                         ty({2, 4}), s));
-    fn.line(fmt::format("%pen = seq.mul %lambda, %norm : {}, {} -> {}", s, s,
-                        s));
+    fn.line(
+        fmt::format("%pen = seq.mul %lambda, %norm : {}, {} -> {}", s, s, s));
     fn.line(fmt::format("%l = seq.add %mse, %pen : {}, {} -> {}", s, s, s));
     cases.push_back({"mse_l2", fn.returning("l")});
   }
@@ -652,10 +649,9 @@ void addLossCases(std::vector<GradCase> &cases) {
                         ty({3, 4}), ty({3, 4})));
     fn.line(fmt::format("%na = seq.reduce_sum %aa [0, 1] : {} -> {}",
                         ty({3, 4}), s));
-    fn.line(fmt::format("%cc = seq.mul %c, %c : {}, {} -> {}", ty({3}),
-                        ty({3}), ty({3})));
-    fn.line(fmt::format("%nc = seq.reduce_sum %cc [0] : {} -> {}", ty({3}),
-                        s));
+    fn.line(fmt::format("%cc = seq.mul %c, %c : {}, {} -> {}", ty({3}), ty({3}),
+                        ty({3})));
+    fn.line(fmt::format("%nc = seq.reduce_sum %cc [0] : {} -> {}", ty({3}), s));
     fn.line(fmt::format("%l = seq.add %na, %nc : {}, {} -> {}", s, s, s));
     cases.push_back({"l2", fn.returning("l")});
   }
@@ -701,8 +697,8 @@ const std::vector<GradCase> &allCases() {
 //===----------------------------------------------------------------------===//
 
 const std::string &goldenPath() {
-  static const std::string path =
-      std::string(SEQC_SOURCE_DIR) + "/test/unit/Inputs/grad_goldens.safetensors";
+  static const std::string path = std::string(SEQC_SOURCE_DIR) +
+                                  "/test/unit/Inputs/grad_goldens.safetensors";
   return path;
 }
 
@@ -727,24 +723,22 @@ struct CaseGoldens {
   std::map<std::string, const Tensor *> args;
   double loss = 0;
   std::map<std::string, const Tensor *> grads;
-  bool hasIndexInputs = false;
 };
 
 CaseGoldens goldensOf(const SafetensorsFile &file, const std::string &name) {
   CaseGoldens result;
   std::string prefix = name + "/";
   for (auto it = file.tensors.lower_bound(prefix);
-       it != file.tensors.end() && llvm::StringRef(it->first).starts_with(prefix);
+       it != file.tensors.end() &&
+       llvm::StringRef(it->first).starts_with(prefix);
        ++it) {
     llvm::StringRef key = llvm::StringRef(it->first).drop_front(prefix.size());
     if (key == "loss")
       result.loss = it->second.getDouble(0);
     else if (key.consume_front("grad/"))
       result.grads[key.str()] = &it->second;
-    else {
+    else
       result.args[key.str()] = &it->second;
-      result.hasIndexInputs |= !isFloat(it->second.dtype());
-    }
   }
   return result;
 }
@@ -881,10 +875,7 @@ protected:
 TEST_P(GradCheckTest, F64MatchesFiniteDifferences) {
   const CaseGoldens *golden = caseGoldens();
   ASSERT_TRUE(golden);
-  bool wrtInputs = !golden->hasIndexInputs;
-  if (!wrtInputs && verbose())
-    std::cout << "  " << GetParam().name << ": " << kIndexInputsNote << "\n";
-  auto loss = compile(DType::F64, wrtInputs);
+  auto loss = compile(DType::F64, /*wrtInputs=*/true);
   ASSERT_TRUE(loss);
   SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
   SEQC_ASSERT_OK_AND_ASSIGN(plainLoss, loss->loss());
@@ -899,20 +890,19 @@ TEST_P(GradCheckTest, F64MatchesFiniteDifferences) {
     params += arg.kind == EntryArgument::Kind::Param;
   size_t expected = 0;
   for (const EntryArgument &arg : loss->arguments())
-    expected += arg.kind == EntryArgument::Kind::Param ||
-                (wrtInputs && isFloat(arg.type.dtype));
+    expected +=
+        arg.kind == EntryArgument::Kind::Param || isFloat(arg.type.dtype);
   EXPECT_EQ(result.grads.size(), expected);
   EXPECT_GE(params, 1u);
 
   for (const auto &[name, grad] : result.grads) {
-    SEQC_ASSERT_OK_AND_ASSIGN(fd,
-                              loss->finiteDifferences(name, kRelativeStep));
+    SEQC_ASSERT_OK_AND_ASSIGN(fd, loss->finiteDifferences(name, kRelativeStep));
     expectClose(grad, fd, kFiniteDifferenceTolerance,
                 "f64 grad vs finite differences", "grad " + name);
     auto it = golden->grads.find(name);
     ASSERT_NE(it, golden->grads.end()) << "no golden gradient of " << name;
-    expectClose(grad, *it->second, kF64PyTorchTolerance,
-                "f64 grad vs PyTorch", "grad " + name);
+    expectClose(grad, *it->second, kF64PyTorchTolerance, "f64 grad vs PyTorch",
+                "grad " + name);
   }
 }
 
@@ -937,11 +927,10 @@ TEST_P(GradCheckTest, F32MatchesPyTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllOps, GradCheckTest, ::testing::ValuesIn(allCases()),
-    [](const ::testing::TestParamInfo<GradCase> &info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(AllOps, GradCheckTest, ::testing::ValuesIn(allCases()),
+                         [](const ::testing::TestParamInfo<GradCase> &info) {
+                           return info.param.name;
+                         });
 
 /// Every case has goldens and every golden case a test.
 TEST(GradCheckGoldens, CasesMatchTheGenerator) {
@@ -1080,10 +1069,9 @@ TEST_F(GradCheckSanity, PadOfADynamicAxisIsRejected) {
 /// At a tie the maximum has no derivative; a valid subgradient of
 /// max(x1, ..., xn) is a convex combination of the tied unit vectors (PyTorch's
 /// amax splits evenly), so the cotangent reaching the tied elements sums to
-/// the cotangent of the maximum. The rules of reduce_max and maxout give
-/// every tied element the whole cotangent (seq.equal(x, max) as a mask), so
-/// that a tie of k elements passes on k times the cotangent. The cases above
-/// keep away from ties; this reports the behaviour at one.
+/// the cotangent of the maximum. The rules of reduce_max and maxout share it
+/// evenly among the tied elements, as PyTorch does; the cases above keep
+/// away from ties, this one checks one.
 TEST_F(GradCheckSanity, TiedMaximaShareTheCotangent) {
   LossSpec spec{R"mlir(
     func.func @loss(%x: tensor<2x3x!T> {seq.param = "x"},
@@ -1099,26 +1087,25 @@ TEST_F(GradCheckSanity, TiedMaximaShareTheCotangent) {
   SEQC_ASSERT_OK_AND_ASSIGN(loss, CompiledLoss::create(context, spec));
   // Row 0 of x ties at 2, row 1 has one maximum; v's pieces [1, 5] and
   // [1, 3] tie in their first element.
-  SEQC_ASSERT_OK(loss->set(
-      "x", Tensor::fromValues<double>({2, 3}, {2, 2, 1, 0, 4, 3})));
+  SEQC_ASSERT_OK(
+      loss->set("x", Tensor::fromValues<double>({2, 3}, {2, 2, 1, 0, 4, 3})));
   SEQC_ASSERT_OK(loss->set("v", Tensor::fromValues<double>({4}, {1, 5, 1, 3})));
   SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
   const Tensor &dx = result.grads.at("x"), &dv = result.grads.at("v");
   // Away from the ties the gradient is exact either way.
   EXPECT_EQ(dx.getDouble(3) + dx.getDouble(4) + dx.getDouble(5), 1.0);
   EXPECT_EQ(dv.getDouble(1) + dv.getDouble(3), 1.0);
-  double tiedX = dx.getDouble(0) + dx.getDouble(1) + dx.getDouble(2);
-  double tiedV = dv.getDouble(0) + dv.getDouble(2);
-  if (tiedX != 1.0 || tiedV != 1.0)
-    GTEST_SKIP() << "known issue: at a tie of two maxima each gets the whole "
-                    "cotangent: reduce_max passes on "
-                 << tiedX << ", maxout " << tiedV << " instead of 1";
+  // At the ties the tied elements share it evenly: 1/2 each, summing to 1.
+  EXPECT_EQ(dx.getDouble(0), 0.5);
+  EXPECT_EQ(dx.getDouble(1), 0.5);
+  EXPECT_EQ(dx.getDouble(2), 0.0);
+  EXPECT_EQ(dv.getDouble(0), 0.5);
+  EXPECT_EQ(dv.getDouble(2), 0.5);
 }
 
 /// seqc-autodiff with wrt-inputs=true on a loss with an integer input
-/// (gather indices) should differentiate only the float arguments. It
-/// fails today: the integer input gets a zero cotangent
-/// seq.broadcast_like of tensor<i64>, which the verifier rejects.
+/// (gather indices) differentiates only the float arguments: the integer
+/// input gets no cotangent.
 TEST_F(GradCheckSanity, WrtInputsWithIndexInputs) {
   LossSpec spec{R"mlir(
     func.func @loss(%E: tensor<5x3x!T> {seq.param = "E"},
@@ -1128,11 +1115,8 @@ TEST_F(GradCheckSanity, WrtInputsWithIndexInputs) {
       return %l : tensor<!T>
     })mlir",
                 DType::F64, /*wrtInputs=*/true};
-  auto loss = CompiledLoss::create(context, spec);
-  if (!loss)
-    GTEST_SKIP() << "known bug (" << kIndexInputsNote
-                 << "): " << llvm::toString(loss.takeError());
-  EXPECT_THAT((*loss)->gradientNames(), ::testing::ElementsAre("E"));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, CompiledLoss::create(context, spec));
+  EXPECT_THAT(loss->gradientNames(), ::testing::ElementsAre("E"));
 }
 
 } // namespace
