@@ -68,10 +68,8 @@ static void reportBadByte(SourceMgr &srcMgr, unsigned bufferId, const char *bad,
   llvm::SMDiagnostic diag(srcMgr, SMLoc::getFromPointer(bad),
                           buffer->getBufferIdentifier(), lineNo, caretColumn,
                           SourceMgr::DK_Error, message.str(), shown, {});
-  if (srcMgr.getDiagHandler()) {
-    srcMgr.PrintMessage(llvm::errs(), diag);
-    return;
-  }
+  // Printed here, not through a diagnostic handler: the caret's column in
+  // the cut line is not the column of the location.
   llvm::errs() << buffer->getBufferIdentifier() << ":" << lineNo << ":"
                << column << ": ";
   diag.print(nullptr, llvm::errs(), /*ShowColors=*/true,

@@ -42,6 +42,10 @@ namespace {
 constexpr size_t kMaxNodes = 250000;
 constexpr unsigned kMaxCallDepth = 256;
 constexpr unsigned kMaxLayerDepth = 64;
+// Layer instances of a model: a layer that holds two of the previous one,
+// 20 deep, is a million instances; counted as they are made, so such a
+// model is refused at once instead of after minutes and gigabytes.
+constexpr size_t kMaxInstances = 20000;
 /// Consumers of the typed IR (printer, MLIRGen) walk it recursively.
 constexpr unsigned kMaxNodeDepth = 5000;
 
@@ -483,6 +487,7 @@ private:
   TrainCheck trainCheck;
   tir::Program program;
   size_t nodeCount = 0;
+  size_t instanceCount = 0;
   std::vector<const ast::BlockDecl *> instantiating; // recursion check
   std::vector<const ast::FuncDecl *> calling;        // recursion check
   std::map<int, const tir::Node *> paramNodes;       // per entry point
@@ -992,6 +997,16 @@ bool Sema::instantiate(Instance &inst) {
   if (instantiating.size() >= kMaxLayerDepth) {
     error(decl.loc, "layers are nested too deeply (more than " +
                         Twine(kMaxLayerDepth) + " levels)");
+    return false;
+  }
+  if (tooLarge)
+    return false;
+  if (++instanceCount > kMaxInstances) {
+    error(decl.loc, "the model has more than " + Twine(kMaxInstances) +
+                        " layer instances (here, an instance of '" + decl.name +
+                        "'); does a layer hold several of a "
+                        "layer that holds several of another?");
+    tooLarge = true;
     return false;
   }
   instantiating.push_back(&decl);
@@ -3231,8 +3246,15 @@ std::optional<tir::Program> Sema::run() {
   if (failed)
     return std::nullopt;
   checkDataAgainstForward(model);
-  if (options.withLoss && !failed)
+  if (options.withLoss && !failed) {
     elaborateLoss(model);
+  } else if (!failed && selectedTrain && trainCheck.loss) {
+    // Checked even when it is not compiled: `seqc compile` of a model whose
+    // loss is wrong must not succeed.
+    size_t entries = program.entries.size();
+    elaborateLoss(model);
+    program.entries.resize(entries);
+  }
   if (failed)
     return std::nullopt;
 

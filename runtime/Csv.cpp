@@ -1,5 +1,6 @@
 //===- Csv.cpp - Numeric CSV input ----------------------------------------===//
 #include "seqc/Runtime/Csv.h"
+#include "seqc/Support/Lines.h"
 #include "seqc/Support/ReadFile.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -100,11 +101,9 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
   int64_t lineNumber = 0;
   llvm::StringRef rest = text;
   while (!rest.empty()) {
-    auto [rawLine, tail] = rest.split('\n');
-    rest = tail;
+    llvm::StringRef line = seqc::takeLine(rest);
     ++lineNumber;
     lastLine = lineNumber;
-    llvm::StringRef line = rawLine.rtrim("\r");
     llvm::StringRef content = line.trim(" \t");
     if (content.empty() || content.starts_with("#"))
       continue;

@@ -1,6 +1,7 @@
 //===- Data.cpp - Tables of training data ---------------------------------===//
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Error.h"
+#include "seqc/Support/Lines.h"
 #include "seqc/Support/ReadFile.h"
 
 #include "seqc/Runtime/Random.h"
@@ -152,10 +153,8 @@ static llvm::Error parseTable(TextTable &table, char separator) {
   int64_t lineNumber = 0;
   bool sawHeader = false;
   while (!rest.empty()) {
-    auto [rawLine, tail] = rest.split('\n');
-    rest = tail;
+    llvm::StringRef line = takeLine(rest);
     ++lineNumber;
-    llvm::StringRef line = rawLine.rtrim("\r");
     llvm::StringRef content = line.trim(" \t");
     if (content.empty() || content.starts_with("#"))
       continue;
@@ -236,9 +235,10 @@ static std::optional<double> parseNumber(llvm::StringRef text) {
   return value;
 }
 
-/// A finite number, or an error at the cell.
+/// A finite number (within f32's range for an f32 model), or an error at
+/// the cell.
 static llvm::Expected<double> readNumber(const TextTable &table, const Row &row,
-                                         size_t column) {
+                                         size_t column, bool float32) {
   const Cell &cell = row.cells[column];
   std::string name = table.columnName(column);
   if (cell.text.empty())
@@ -259,6 +259,13 @@ static llvm::Expected<double> readNumber(const TextTable &table, const Row &row,
                          fmt::format("'{}' in column {} is infinite; the data "
                                      "must be finite numbers",
                                      cell.text.str(), name));
+  if (float32 && std::fabs(*value) > std::numeric_limits<float>::max())
+    return table.errorAt(
+        row.line, cell.column,
+        fmt::format("'{}' in column {} is beyond the range of f32 (about "
+                    "+-3.4e38), which the model computes in; scale the data "
+                    "or compile with --f64",
+                    cell.text.str(), name));
   return *value;
 }
 
@@ -643,14 +650,14 @@ mapColumns(const TextTable &table, llvm::ArrayRef<std::string> features,
 /// Reads the features and numeric targets of every row of `table` into
 /// `data`; class labels are left to mapLabels.
 static llvm::Error readRows(const TextTable &table, const ColumnMap &columns,
-                            TargetKind kind, Dataset &data) {
+                            TargetKind kind, bool float32, Dataset &data) {
   data.rows = static_cast<int64_t>(table.rows.size());
   data.numFeatures = static_cast<int64_t>(columns.features.size());
   data.targetKind = kind;
   data.features.reserve(data.rows * data.numFeatures);
   for (const Row &row : table.rows) {
     for (size_t column : columns.features) {
-      auto value = readNumber(table, row, column);
+      auto value = readNumber(table, row, column, float32);
       if (!value)
         return value.takeError();
       data.features.push_back(*value);
@@ -659,7 +666,7 @@ static llvm::Error readRows(const TextTable &table, const ColumnMap &columns,
         kind != TargetKind::MultiLabel)
       continue;
     for (size_t column : columns.targets) {
-      auto value = readNumber(table, row, column);
+      auto value = readNumber(table, row, column, float32);
       if (!value)
         return value.takeError();
       if (kind == TargetKind::MultiLabel && *value != 0.0 && *value != 1.0)
@@ -809,8 +816,8 @@ static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
     if (!map)
       return map.takeError();
     columns.push_back(*map);
-    if (llvm::Error error =
-            readRows(*table, *map, spec.targetKind, parts[index]))
+    if (llvm::Error error = readRows(*table, *map, spec.targetKind,
+                                     options.float32, parts[index]))
       return std::move(error);
     parts[index].targetWidth = schema.targetWidth();
     parts[index].name = table->fileName;
@@ -824,25 +831,25 @@ static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
       for (const std::string &name : schema.classes)
         keys.numeric &= parseNumber(name).has_value();
     } else {
-      // Distinct labels of every file: numeric order when all are numbers.
-      for (auto [index, table] : llvm::enumerate(tables))
-        for (const Row &row : table->rows) {
-          llvm::StringRef text = row.cells[columns[index].targets[0]].text;
-          std::optional<double> value = parseNumber(text);
-          keys.numeric &= value && std::isfinite(*value);
-        }
+      // Distinct labels of the training file (a validation file's label
+      // that training never saw is an error in mapLabels): numeric order
+      // when all are numbers.
+      size_t labels = columns[0].targets[0];
+      for (const Row &row : first.rows) {
+        std::optional<double> value = parseNumber(row.cells[labels].text);
+        keys.numeric &= value && std::isfinite(*value);
+      }
       std::map<double, std::string> numeric;
       std::map<std::string, int, std::less<>> textual;
-      for (auto [index, table] : llvm::enumerate(tables))
-        for (const Row &row : table->rows) {
-          llvm::StringRef text = row.cells[columns[index].targets[0]].text;
-          if (text.empty())
-            continue; // reported by mapLabels
-          if (keys.numeric)
-            numeric.emplace(*parseNumber(text), keys.key(text));
-          else
-            textual.emplace(text.str(), 0);
-        }
+      for (const Row &row : first.rows) {
+        llvm::StringRef text = row.cells[labels].text;
+        if (text.empty())
+          continue; // reported by mapLabels
+        if (keys.numeric)
+          numeric.emplace(*parseNumber(text), keys.key(text));
+        else
+          textual.emplace(text.str(), 0);
+      }
       for (const auto &entry : numeric)
         schema.classes.push_back(entry.second);
       for (const auto &entry : textual)

@@ -26,6 +26,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
+
+#include <unistd.h>
 
 using namespace seqc::rt;
 namespace seq = seqc::seq;
@@ -190,7 +193,43 @@ static llvm::Error checkUpdateResults(const EntryPoint &entry) {
   return llvm::Error::success();
 }
 
+/// The machine's memory in bytes (no limit when it cannot be read).
+static double physicalMemoryBytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && pageSize > 0
+             ? static_cast<double>(pages) * static_cast<double>(pageSize)
+             : std::numeric_limits<double>::infinity();
+}
+
+static double bytesOf(const TensorType &type) {
+  double bytes = static_cast<double>(dtypeSize(type.dtype));
+  for (int64_t size : type.shape)
+    bytes *= static_cast<double>(size);
+  return bytes;
+}
+
+static std::string gigabytes(double bytes) {
+  if (bytes >= 1e12)
+    return fmt::format("{:.1f} TB", bytes / 1e12);
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
+
 llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
+  // Parameters and optimizer state are allocated as they are read: a model
+  // whose tensors cannot fit in the machine's memory is refused first.
+  double heldBytes = 0, memory = physicalMemoryBytes();
+  auto reserve = [&](llvm::StringRef what, llvm::StringRef name,
+                     const TensorType &type) -> llvm::Error {
+    double bytes = bytesOf(type);
+    heldBytes += bytes;
+    if (heldBytes <= memory)
+      return llvm::Error::success();
+    return makeError("the model's parameters and optimizer state need at "
+                     "least {} ({} '{}', {}, alone {}), more than this "
+                     "machine's {} of memory",
+                     gigabytes(heldBytes), what.str(), name.str(), type.str(),
+                     gigabytes(bytes), gigabytes(memory));
+  };
   if (auto name = module->getAttrOfType<mlir::StringAttr>(seq::kModelAttr))
     model = name.str();
 
@@ -258,6 +297,9 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
         auto [it, inserted] =
             stateIndex.try_emplace(argument.name, stateInfos.size());
         if (inserted) {
+          if (llvm::Error error =
+                  reserve("optimizer state", argument.name, argument.type))
+            return error;
           stateInfos.push_back({argument.name, argument.type});
           stateValues.emplace_back(argument.type.dtype, argument.type.shape);
         } else if (stateInfos[it->second].type.dtype != argument.type.dtype ||
@@ -288,6 +330,9 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
       auto [it, inserted] =
           paramIndex.try_emplace(argument.name, paramInfos.size());
       if (inserted) {
+        if (llvm::Error error =
+                reserve("parameter", argument.name, argument.type))
+          return error;
         paramInfos.push_back({argument.name, argument.type, *init});
         paramValues.emplace_back(argument.type.dtype, argument.type.shape);
       } else {
@@ -683,6 +728,10 @@ llvm::Error JitSession::loadCheckpoint(const SafetensorsFile &file,
                                      "model expects {}",
                                      what.str(), name.str(),
                                      describe(it->second), type.str()));
+    else if (!it->second.allFinite())
+      problems.push_back(fmt::format("{} '{}' holds NaN or infinite values "
+                                     "(a diverged run?)",
+                                     what.str(), name.str()));
   };
   for (const ParamInfo &info : paramInfos)
     check("parameter", info.name, info.type);

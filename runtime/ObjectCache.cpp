@@ -1,5 +1,6 @@
 //===- ObjectCache.cpp - Compiled models on disk --------------------------===//
 #include "seqc/Runtime/ObjectCache.h"
+#include "seqc/Runtime/DurableFile.h"
 #include "seqc/Runtime/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -47,28 +48,6 @@ const std::string &buildIdentity() {
 }
 
 /// Writes `bytes` to `path` and makes them durable before returning.
-llvm::Error writeDurably(llvm::StringRef path, llvm::StringRef bytes) {
-  int fd = ::open(path.str().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
-  if (fd < 0)
-    return makeError("cannot write '{}'", path.str());
-  const char *data = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t written = ::write(fd, data, left);
-    if (written <= 0) {
-      ::close(fd);
-      return makeError("cannot write '{}'", path.str());
-    }
-    data += written;
-    left -= static_cast<size_t>(written);
-  }
-  bool synced = ::fsync(fd) == 0;
-  if (::close(fd) != 0 || !synced)
-    return makeError("cannot write '{}'", path.str());
-  return llvm::Error::success();
-}
-
 } // namespace
 
 ObjectCache::ObjectCache(std::string directory)
@@ -134,17 +113,9 @@ llvm::Error ObjectCache::store(llvm::StringRef key,
           .str();
   contents += bytes;
   std::string path = entryPath(key);
-  std::string temporary =
-      (llvm::Twine(path) + ".tmp" + llvm::Twine(::getpid())).str();
-  if (llvm::Error error = writeDurably(temporary, contents)) {
-    llvm::sys::fs::remove(temporary);
-    return error;
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
-    llvm::sys::fs::remove(temporary);
-    return makeError("cannot write the cache entry '{}': {}", path,
-                     ec.message());
-  }
+  if (llvm::Error error = writeFileDurably(path, contents))
+    return makeError("cannot write the cache entry: {}",
+                     llvm::toString(std::move(error)));
   prune(path);
   return llvm::Error::success();
 }

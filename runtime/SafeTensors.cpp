@@ -1,5 +1,6 @@
 //===- SafeTensors.cpp - The safetensors checkpoint format ----------------===//
 #include "seqc/Runtime/SafeTensors.h"
+#include "seqc/Runtime/DurableFile.h"
 #include "seqc/Support/ReadFile.h"
 
 #include "llvm/ADT/bit.h"
@@ -70,12 +71,8 @@ llvm::Error seqc::rt::saveSafetensors(llvm::StringRef path,
                                       llvm::ArrayRef<NamedTensorRef> tensors,
                                       const MetadataMap &metadata) {
   std::string bytes = serializeSafetensors(tensors, metadata);
-  llvm::Error error =
-      llvm::writeToOutput(path, [&](llvm::raw_ostream &os) -> llvm::Error {
-        os << bytes;
-        return llvm::Error::success();
-      });
-  if (error)
+  // A checkpoint is replaced whole or not at all, and survives a crash.
+  if (llvm::Error error = writeFileDurably(path, bytes))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         fmt::format("{}: cannot write parameters: {}", path.str(),

@@ -1,6 +1,7 @@
 //===- SequenceData.cpp - Text, labeled sequences and series --------------===//
 #include "seqc/Runtime/SequenceData.h"
 #include "seqc/Runtime/Error.h"
+#include "seqc/Support/Lines.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -338,10 +339,8 @@ static llvm::Error readLabeledTsv(const DataFile &file,
   std::optional<size_t> labelColumn, textColumn;
   size_t columns = 0;
   while (!rest.empty()) {
-    auto [rawLine, tail] = rest.split('\n');
-    rest = tail;
+    llvm::StringRef line = takeLine(rest);
     ++lineNumber;
-    llvm::StringRef line = rawLine.rtrim("\r");
     if (line.trim(" \t").empty())
       continue;
     llvm::SmallVector<llvm::StringRef, 4> cells;
@@ -408,10 +407,8 @@ static llvm::Error readClassFile(const DataFile &file, llvm::StringRef label,
   int64_t lineNumber = 0;
   size_t before = rows.size();
   while (!rest.empty()) {
-    auto [rawLine, tail] = rest.split('\n');
-    rest = tail;
+    llvm::StringRef line = takeLine(rest);
     ++lineNumber;
-    llvm::StringRef line = rawLine.rtrim("\r");
     if (line.trim(" \t").empty())
       continue;
     LabeledText row;

@@ -5,6 +5,7 @@
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace seqc::rt;
@@ -209,4 +210,21 @@ void Tensor::fill(double value) {
 bool Tensor::identicalTo(const Tensor &other) const {
   return elementType == other.elementType && dims == other.dims &&
          std::memcmp(base, other.base, sizeInBytes()) == 0;
+}
+
+bool Tensor::allFinite() const {
+  auto finite = [](const auto *values, int64_t count) {
+    for (int64_t i = 0; i < count; ++i)
+      if (!std::isfinite(values[i]))
+        return false;
+    return true;
+  };
+  switch (elementType) {
+  case DType::F32:
+    return finite(data<float>(), elementCount);
+  case DType::F64:
+    return finite(data<double>(), elementCount);
+  default:
+    return true;
+  }
 }

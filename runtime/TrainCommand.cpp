@@ -169,6 +169,7 @@ static llvm::Expected<Prepared> prepare(const TrainSpec &spec,
 
   DataOptions dataOptions;
   dataOptions.baseDir = options.baseDir;
+  dataOptions.float32 = options.float32Data;
   // The split is the checkpoint's: its seed, its classes and statistics.
   dataOptions.seed =
       prepared.checkpoint ? prepared.checkpoint->seed : spec.seed;
@@ -208,6 +209,19 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
                                    const ModelCompiler &compile,
                                    const CommandOptions &options,
                                    llvm::raw_ostream &out) {
+  // Before any work: a checkpoint in --out is replaced only when it is the
+  // one this run continues, or when asked to.
+  if (!options.outDir.empty() && !options.overwrite &&
+      llvm::sys::fs::exists(checkpointPath(options.outDir))) {
+    bool continuing = false;
+    if (!options.fromDir.empty())
+      llvm::sys::fs::equivalent(checkpointPath(options.fromDir),
+                                checkpointPath(options.outDir), continuing);
+    if (!continuing)
+      return makeError("{} holds the checkpoint of another run; continue "
+                       "it with --from {} or replace it with --overwrite",
+                       checkpointPath(options.outDir), options.outDir);
+  }
   auto prepared = prepare(spec, compile, options, /*training=*/true);
   if (!prepared)
     return prepared.takeError();

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace seqc;
@@ -22,6 +23,9 @@ using namespace seqc::rt;
 static constexpr llvm::StringLiteral kForwardEntry = "forward";
 static constexpr llvm::StringLiteral kFormatKey = "seqc.format";
 static constexpr llvm::StringLiteral kFormatValue = "seqc-checkpoint-1";
+/// An epoch loss this many times (the best epoch's, at least 1) above the
+/// best one is divergence, not noise.
+static constexpr double kDivergenceFactor = 100.0;
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -444,6 +448,8 @@ llvm::Expected<TrainSummary> Trainer::train() {
   summary.firstEpoch = firstEpoch;
   auto runStart = Clock::now();
 
+  double bestTrainLoss = std::numeric_limits<double>::infinity();
+  int64_t bestEpoch = 0;
   for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
     auto epochStart = Clock::now();
     std::vector<std::vector<int64_t>> epochRows = epochBatches();
@@ -516,6 +522,44 @@ llvm::Expected<TrainSummary> Trainer::train() {
     record.step = stepsDone;
     record.seconds = secondsSince(epochStart);
     ++summary.epochs;
+
+    // Divergence guard: an epoch whose loss is far above the best so far,
+    // or parameters that are no longer finite, stop the run before they
+    // replace the last good checkpoint.
+    std::string diverged;
+    for (const ParamInfo &info : session.params())
+      if (!session.param(info.name)->allFinite()) {
+        diverged = fmt::format("parameter '{}' holds NaN or infinite values",
+                               info.name);
+        break;
+      }
+    if (diverged.empty() && std::isfinite(bestTrainLoss) &&
+        record.trainLoss >
+            bestTrainLoss +
+                kDivergenceFactor * std::max(1.0, std::fabs(bestTrainLoss)))
+      diverged = fmt::format("the training loss {} is far above the best "
+                             "epoch's {} (epoch {})",
+                             formatNumber(record.trainLoss),
+                             formatNumber(bestTrainLoss), bestEpoch);
+    if (!diverged.empty()) {
+      bar.clear();
+      out.flush();
+      // epochsDone already counts this epoch; its checkpoint is not written.
+      std::string kept =
+          options.checkpointPath.empty() ? std::string()
+          : epochsDone > 1 ? fmt::format("; the checkpoint of epoch {} in {} "
+                                         "is unchanged",
+                                         epochsDone - 1, options.checkpointPath)
+                           : "; no checkpoint was written";
+      return makeError("training diverged in epoch {}: {}; training "
+                       "stopped (a smaller learning rate or clip_norm may "
+                       "help){}",
+                       epoch, diverged, kept);
+    }
+    if (record.trainLoss < bestTrainLoss) {
+      bestTrainLoss = record.trainLoss;
+      bestEpoch = epoch;
+    }
 
     if (!options.checkpointPath.empty())
       if (llvm::Error error = session.saveCheckpoint(options.checkpointPath,

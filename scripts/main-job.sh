@@ -14,7 +14,7 @@ build/bin/seqc run examples/boston.seq
 echo
 echo
 echo "== examples/charlm.seq: a character-level LSTM language model of Moby Dick"
-build/bin/seqc train examples/charlm.seq --out ckpt/charlm
+build/bin/seqc train examples/charlm.seq --out ckpt/charlm --overwrite
 echo "-- a sample (seqc generate, temperature 0.8):"
 build/bin/seqc generate examples/charlm.seq --from ckpt/charlm --prompt "Call me" \
   --temperature 0.8 --length 300 --seed 1

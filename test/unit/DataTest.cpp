@@ -154,14 +154,21 @@ TEST(DataTest, TrainAndValidFiles) {
   spec.path.clear();
   spec.trainPath = "train.csv";
   spec.validPath = "valid.csv";
-  // Columns are found by name in each file; classes come from both.
+  // Columns are found by name in each file; classes come from the
+  // training file only.
   SEQC_ASSERT_OK_AND_ASSIGN(data,
                             parseData(spec, "x,y\n1,a\n2,b\n", "train.csv",
-                                      "y,x\nc,5\n", "valid.csv"));
-  EXPECT_THAT(data.schema.classes, ElementsAre("a", "b", "c"));
+                                      "y,x\nb,5\n", "valid.csv"));
+  EXPECT_THAT(data.schema.classes, ElementsAre("a", "b"));
   EXPECT_EQ(data.valid.rows, 1);
   EXPECT_THAT(data.valid.features, ElementsAre(5));
-  EXPECT_THAT(data.valid.targets, ElementsAre(2));
+  EXPECT_THAT(data.valid.targets, ElementsAre(1));
+  // A label only the validation file has is an error at its row, not a new
+  // class.
+  EXPECT_EQ(errorOf(parseData(spec, "x,y\n1,a\n2,b\n", "train.csv",
+                              "y,x\nb,5\nc,6\n", "valid.csv")),
+            "valid.csv:3:1: error: label 'c' in column 'y' is out of range: it "
+            "is not one of the 2 classes of the training data (a, b)");
   EXPECT_EQ(errorOf(parseData(spec, "x,y\n1,a\n2,b\n", "train.csv",
                               "x,z\n5,c\n", "valid.csv")),
             "valid.csv:1:1: error: no column 'y' (a target) in the header; "

@@ -18,6 +18,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "seqc/Frontend/DiagnosticLimits.h"
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Pipeline/Pipeline.h"
@@ -258,6 +259,11 @@ cl::opt<std::string> trainOut("out",
                                        "epoch"),
                               cl::value_desc("DIR"), cl::sub(trainCmd),
                               cl::cat(seqcCategory));
+cl::opt<bool> trainOverwrite(
+    "overwrite",
+    cl::desc("Replace a checkpoint in the --out folder that this run does "
+             "not continue"),
+    cl::sub(trainCmd), cl::cat(seqcCategory));
 cl::opt<std::string> trainFrom("from",
                                cl::desc("Resume from (train) or evaluate "
                                         "(eval) the checkpoint in DIR"),
@@ -676,10 +682,12 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   seqc::rt::CommandOptions commandOptions;
   commandOptions.fromDir = trainFrom;
   commandOptions.outDir = trainOut;
+  commandOptions.overwrite = trainOverwrite;
   commandOptions.logPath = trainLog;
   commandOptions.progress = trainProgress;
   commandOptions.jit = jitOptions();
   commandOptions.baseDir = sys::path::parent_path(inputFile).str();
+  commandOptions.float32Data = !useF64;
   if (trainMaxSteps < 0) {
     reportError("--max-steps must not be negative");
     return 1;
@@ -766,6 +774,8 @@ int main(int argc, char **argv) {
       "                                      sample from a language model\n");
 
   SourceMgr srcMgr;
+  // At most 20 errors, each with at most 160 columns of its line.
+  seqc::DiagnosticLimits diagnosticLimits(srcMgr, errs());
   mlir::DialectRegistry registry;
   seqc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);

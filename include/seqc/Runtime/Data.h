@@ -162,6 +162,9 @@ struct DataOptions {
   /// and statistics are used instead of the spec's and those computed from
   /// the data; a label it does not know is an error.
   const DataSchema *schema = nullptr;
+  /// The data feeds an f32 model: a number beyond f32's range (about
+  /// +-3.4e38) is an error at its cell instead of an infinity.
+  bool float32 = false;
 };
 
 /// Reads and splits the data `spec` describes (sequence kinds through

@@ -133,6 +133,8 @@ public:
   double at(llvm::ArrayRef<int64_t> index) const;
 
   void fill(double value);
+  /// Whether every element is finite (integer tensors always are).
+  bool allFinite() const;
   /// Same element type and shape, and bitwise equal contents.
   bool identicalTo(const Tensor &other) const;
 

@@ -79,6 +79,9 @@ struct CommandOptions {
   std::string outDir;
   /// Checkpoint folder to resume from (train) or to evaluate (eval).
   std::string fromDir;
+  /// Train: replace a checkpoint in outDir that is not the one resumed from
+  /// (without it, that is an error: it may be another run's).
+  bool overwrite = false;
   /// JSON-lines log of the epochs.
   std::string logPath;
   ProgressMode progress = ProgressMode::Auto;
@@ -87,6 +90,9 @@ struct CommandOptions {
   /// Folder that relative data paths are looked up in first (the model
   /// file's).
   std::string baseDir;
+  /// The model computes in f32: numbers in the data beyond f32's range are
+  /// an error (they would silently become infinities).
+  bool float32Data = true;
   /// Train: stop after this many steps and skip validation (0: no limit;
   /// TrainerOptions::maxSteps).
   int64_t maxSteps = 0;
