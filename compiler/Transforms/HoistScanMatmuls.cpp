@@ -466,7 +466,7 @@ void mergeGateGradients(seq::ScanOp scan) {
   llvm::DenseMap<unsigned, unsigned> partCount;
   for (auto [whole, out] : llvm::enumerate(outs)) {
     auto concat = out.getDefiningOp<seq::ConcatOp>();
-    if (!concat || concat.getAxis() != tensorType(out).getRank() - 1)
+    if (!concat || int64_t(concat.getAxis()) != tensorType(out).getRank() - 1)
       continue;
     int64_t offset = 0;
     for (Value part : concat.getOperands()) {
