@@ -465,7 +465,8 @@ llvm::Expected<TrainSummary> Trainer::train() {
       auto inputs = batchInputs(trainData, batchRows, *step);
       if (!inputs)
         return inputs.takeError();
-      PoolStats poolBefore = poolStats();
+      // The pool's counters are read only when the steps are timed.
+      PoolStats poolBefore = options.timeSteps ? poolStats() : PoolStats();
       auto stepStart = Clock::now();
       auto loss = session.trainStep(*inputs, options.lr, stepsDone + 1,
                                     kTrainStepEntry);

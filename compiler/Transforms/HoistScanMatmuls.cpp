@@ -46,6 +46,8 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <optional>
+
 namespace seqc {
 #define GEN_PASS_DEF_SEQCHOISTSCANMATMULS
 #include "seqc/Transforms/Passes.h.inc"
@@ -435,8 +437,8 @@ struct ConcatenatedPart {
 /// A gradient that a gate's per-step output feeds after the loop: the
 /// weight gradient sum_t dG[t]^T X[t] (a sum_batch matmul, keyed by X) or
 /// the bias gradient sum over steps and batch of dG (a reduce_sum over the
-/// leading axes, keyed by null).
-Value gradientKey(Operation *user, Value output) {
+/// leading axes, keyed by a null Value); std::nullopt for any other reader.
+std::optional<Value> gradientKey(Operation *user, Value output) {
   if (auto matmul = dyn_cast<seq::MatMulOp>(user))
     if (matmul.getLhs() == output && matmul.getTransposeLhs() &&
         matmul.getSumBatch() && !matmul.getTransposeRhs())
@@ -447,7 +449,7 @@ Value gradientKey(Operation *user, Value output) {
         ArrayRef<int64_t>(llvm::to_vector(llvm::seq<int64_t>(0, rank - 1))))
       return Value();
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 /// The gradients of a merged gate group, sum_t dG_g[t]^T X[t] and
@@ -488,9 +490,9 @@ void mergeGateGradients(seq::ScanOp scan) {
   for (auto &[index, part] : parts) {
     Value output = scan.getResult(m + index);
     for (Operation *user : output.getUsers()) {
-      Value key = gradientKey(user, output);
-      if (key || isa<seq::ReduceSumOp>(user))
-        groups[{part.whole, key}].push_back({user, index});
+      // Any other reader (a reduction over other axes, say) stays as it is.
+      if (std::optional<Value> key = gradientKey(user, output))
+        groups[{part.whole, *key}].push_back({user, index});
     }
   }
   for (auto &[groupKey, group] : groups) {

@@ -128,3 +128,31 @@ func.func @output_product(%U: tensor<4x3xf32>, %d0: tensor<?x4xf32>, %gs: tensor
   }
   return %r#0, %r#1 : tensor<?x4xf32>, tensor<?x?x3xf32>
 }
+
+// -----
+
+// The gate gradients after the loop merge only where every part of the
+// concatenated output is read alike: the two bias reductions over steps and
+// batch become one of [ga gb] and slices, while a reduction of ga over the
+// steps alone is another reader and stays as it is.
+// CHECK-LABEL: func.func @gate_gradients
+// CHECK:         %[[R:.*]]:4 = seq.scan
+// CHECK:         %[[DB:.*]] = seq.reduce_sum %[[R]]#1 [0, 1] : tensor<?x?x8xf32> -> tensor<8xf32>
+// CHECK-DAG:     seq.slice %[[DB]] axis = 0 start = 0 size = 4 : tensor<8xf32> -> tensor<4xf32>
+// CHECK-DAG:     seq.slice %[[DB]] axis = 0 start = 4 size = 4 : tensor<8xf32> -> tensor<4xf32>
+// CHECK:         seq.reduce_sum %[[R]]#2 [0] : tensor<?x?x4xf32> -> tensor<?x4xf32>
+func.func @gate_gradients(%h0: tensor<?x4xf32>, %xs: tensor<?x?x4xf32>)
+    -> (tensor<4xf32>, tensor<4xf32>, tensor<?x4xf32>) {
+  %r:4 = seq.scan inits(%h0 : tensor<?x4xf32>) over(%xs : tensor<?x?x4xf32>)
+      -> (tensor<?x4xf32>, tensor<?x?x8xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) {
+  ^bb0(%h: tensor<?x4xf32>, %x: tensor<?x4xf32>):
+    %a = seq.tanh %x : tensor<?x4xf32>
+    %b = seq.mul %x, %h : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x4xf32>
+    %ab = seq.concat %a, %b axis = 1 : tensor<?x4xf32>, tensor<?x4xf32> -> tensor<?x8xf32>
+    seq.yield %b : tensor<?x4xf32> outs(%ab, %a, %b : tensor<?x8xf32>, tensor<?x4xf32>, tensor<?x4xf32>)
+  }
+  %da = seq.reduce_sum %r#2 [0, 1] : tensor<?x?x4xf32> -> tensor<4xf32>
+  %db = seq.reduce_sum %r#3 [0, 1] : tensor<?x?x4xf32> -> tensor<4xf32>
+  %steps = seq.reduce_sum %r#2 [0] : tensor<?x?x4xf32> -> tensor<?x4xf32>
+  return %da, %db, %steps : tensor<4xf32>, tensor<4xf32>, tensor<?x4xf32>
+}
