@@ -13,6 +13,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
@@ -190,6 +191,23 @@ static llvm::Error checkUpdateResults(const EntryPoint &entry) {
                        index + 1, entry.name, result.str(), argument->name,
                        argument->type.str());
   }
+  // Either every new value is written into its argument (`seq.updates`,
+  // naming the argument it replaces) or none is.
+  if (entry.updatesArgument.front() >= 0)
+    return makeError("update step @{}: the loss cannot update an argument",
+                     entry.name);
+  bool inPlace = entry.updatesArgument[1] >= 0;
+  for (auto [index, argument] : llvm::enumerate(updated)) {
+    int64_t target = entry.updatesArgument[index + 1];
+    if ((target >= 0) != inPlace)
+      return makeError("update step @{}: either every new value or none "
+                       "carries {}",
+                       entry.name, seq::kUpdatesAttr.str());
+    if (inPlace && &entry.arguments[target] != argument)
+      return makeError("result #{} of update step @{} updates argument #{}, "
+                       "not '{}'",
+                       index + 1, entry.name, target, argument->name);
+  }
   return llvm::Error::success();
 }
 
@@ -354,6 +372,9 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
       if (!resultType)
         return resultType.takeError();
       entry.results.push_back(*resultType);
+      auto target =
+          func.getResultAttrOfType<mlir::IntegerAttr>(index, seq::kUpdatesAttr);
+      entry.updatesArgument.push_back(target ? target.getInt() : -1);
       auto name =
           func.getResultAttrOfType<mlir::StringAttr>(index, "seq.output");
       entry.resultNames.push_back(name ? name.str()
@@ -365,6 +386,14 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
     if (entry.isUpdateStep)
       if (llvm::Error error = checkUpdateResults(entry))
         return error;
+    // Results written into their arguments are not returned by the
+    // compiled function.
+    for (size_t index = entry.results.size(); index-- > 0;)
+      if (entry.updatesArgument[index] >= 0) {
+        entry.results.erase(entry.results.begin() + index);
+        entry.resultNames.erase(entry.resultNames.begin() + index);
+        entry.updatesInPlace = true;
+      }
 
     entryIndex[entry.name] = entries.size();
     entries.push_back(std::move(entry));
@@ -412,13 +441,22 @@ JitSession::buildObject(mlir::ModuleOp module, const JitOptions &options,
 
   if (options.readOnlyArguments) {
     auto readOnly = mlir::BoolAttr::get(context, false);
-    for (auto func : lowered->getOps<mlir::func::FuncOp>())
-      if (entryIndex.count(func.getSymName()))
-        for (unsigned index = 0; index < func.getNumArguments(); ++index)
+    for (auto func : lowered->getOps<mlir::func::FuncOp>()) {
+      if (!entryIndex.count(func.getSymName()))
+        continue;
+      // The arguments an update step replaces in place stay writable.
+      llvm::SmallBitVector updated(func.getNumArguments());
+      for (unsigned index = 0; index < func.getNumResults(); ++index)
+        if (auto target = func.getResultAttrOfType<mlir::IntegerAttr>(
+                index, seq::kUpdatesAttr))
+          updated.set(target.getInt());
+      for (unsigned index = 0; index < func.getNumArguments(); ++index)
+        if (!updated.test(index))
           func.setArgAttr(
               index,
               mlir::bufferization::BufferizationDialect::kWritableAttrName,
               readOnly);
+    }
   }
 
   // Diagnostics become the error's text instead of reaching the caller's
@@ -1019,6 +1057,9 @@ llvm::Expected<double> JitSession::trainStep(llvm::ArrayRef<Tensor> inputs,
   if (!std::isfinite(loss))
     return loss;
 
+  // The compiled step wrote the new values into the buffers it was given.
+  if (entry.updatesInPlace)
+    return loss;
   size_t next = 1;
   for (const EntryArgument &argument : entry.arguments)
     if (argument.kind == EntryArgument::Kind::Param)

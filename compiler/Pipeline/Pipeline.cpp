@@ -268,7 +268,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
 
   // Tensors -> buffers. Entry functions get identity-layout memref
   // arguments, which the runtime's descriptors describe; the arguments are
-  // read-only, so results never live in the caller's buffers.
+  // read-only, so results never live in the caller's buffers, except the
+  // parameters and state an update step replaces in place (`seq.updates`).
   // No empty-tensor elimination: it would let a step's result be computed
   // in place in the [T, N, H] sequence instead of copied there, but it took
   // 15 % of the cold compile of the LSTM char model (0.3 s, quadratic in the
@@ -289,6 +290,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createSeqcWriteUpdatesInPlace());
 
   // Free every temporary; returned buffers are owned by the caller (cloned
   // when they would alias an argument).

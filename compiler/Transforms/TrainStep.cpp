@@ -1,14 +1,17 @@
 //===- TrainStep.cpp - One compiled training step -------------------------===//
 //
 // train_step = loss and gradients (inlined from @loss_grad), global-norm
-// clipping, optimizer update. The runtime calls it once per mini-batch and
-// swaps in the returned parameters and state.
+// clipping, optimizer update. The runtime calls it once per mini-batch. The
+// new parameters and state are results marked `seq.updates`: lowering writes
+// them into the arguments' buffers.
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
@@ -178,6 +181,26 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       scale = u.div(clip, u.add(clip, u.relu(u.sub(norm, clip))));
     }
 
+    // The update happens only when the loss is finite (l - l == 0); else
+    // the parameters and state stay as they were, so that a caller that
+    // stops at a NaN or infinite loss keeps the last good values.
+    Value lossScalar = b.create<tensor::ExtractOp>(loc, loss, ValueRange{});
+    Value finite = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OEQ,
+        b.create<arith::SubFOp>(loc, lossScalar, lossScalar),
+        b.create<arith::ConstantOp>(loc, b.getFloatAttr(elem, 0.0)));
+    SmallVector<Type> updatedTypes(
+        argTypes.begin(), argTypes.begin() + numParams * (1 + kinds.size()));
+    auto guard = b.create<scf::IfOp>(loc, updatedTypes, finite,
+                                     /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard keep(b);
+      b.setInsertionPointToStart(guard.elseBlock());
+      b.create<scf::YieldOp>(
+          loc, ValueRange(body->getArguments().take_front(updatedTypes.size())));
+    }
+    b.setInsertionPointToStart(guard.thenBlock());
+
     SmallVector<Value> newParams, newState(kinds.size() * numParams);
     Value bias1, bias2;
     if (optimizer == "adam") {
@@ -209,12 +232,20 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       }
     }
 
+    SmallVector<Value> updated(newParams);
+    llvm::append_range(updated, newState);
+    b.create<scf::YieldOp>(loc, updated);
+    b.setInsertionPointAfter(guard);
+
     SmallVector<Value> results{loss};
-    llvm::append_range(results, newParams);
-    llvm::append_range(results, newState);
+    llvm::append_range(results, guard.getResults());
     b.create<func::ReturnOp>(loc, results);
     step.setFunctionType(
         b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+    // New parameters and state replace the old in place: the arguments' own
+    // buffers take them, so they are not held twice.
+    for (size_t k = 0; k < numParams * (1 + kinds.size()); ++k)
+      step.setResultAttr(1 + k, seq::kUpdatesAttr, b.getI64IntegerAttr(k));
     return success();
   }
 };

@@ -3,6 +3,7 @@
 // other; temporaries are freed inside.
 // RUN: seqc-opt %s --seqc-lower-to-linalg --seqc-prepare-bufferization \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
+// RUN:   --seqc-write-updates-in-place \
 // RUN:   --buffer-deallocation-pipeline --convert-bufferization-to-memref \
 // RUN:   --seqc-distinct-results --canonicalize -split-input-file | FileCheck %s
 // RUN: seqc-opt %s --seqc-prepare-bufferization -split-input-file | FileCheck %s --check-prefix=PREPARE
@@ -88,3 +89,51 @@ func.func @no_write_to_argument(%p: tensor<8xf32> {seq.param = "p"}, %g: tensor<
   %0 = seq.sub %p, %g : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
   return %0 : tensor<8xf32>
 }
+
+// -----
+
+// An update step's new values (`seq.updates = i`) are computed into the
+// buffers of the arguments they replace and are no longer returned: the
+// parameter and both moments of an Adam update, in one loop, in place.
+// PREPARE-LABEL: func.func @adam_in_place
+// PREPARE-SAME:    {bufferization.writable = true, seq.param = "p"}
+// PREPARE-SAME:    {bufferization.writable = false}
+// PREPARE-SAME:    {bufferization.writable = true, seq.state = "adam.m.p"}
+// PREPARE-SAME:    {bufferization.writable = true, seq.state = "adam.v.p"}
+// CHECK-LABEL: func.func @adam_in_place
+// CHECK-SAME:    (%[[P:[^:]*]]: memref<8xf32> {seq.param = "p"}, %[[G:[^:]*]]: memref<8xf32>, %[[M:[^:]*]]: memref<8xf32> {{.*}}, %[[V:[^:]*]]: memref<8xf32> {{.*}}, %{{.*}}: memref<f32>) -> memref<f32>
+// CHECK-NOT:     memref.alloc() {{.*}} : memref<8xf32>
+// CHECK:         linalg.generic {{.*}} ins(%[[P]], %[[G]], %[[M]], %[[V]], {{.*}}) outs(%[[P]], %[[M]], %[[V]] : memref<8xf32>, memref<8xf32>, memref<8xf32>)
+// CHECK-NOT:     memref.copy
+// CHECK:         return %{{.*}} : memref<f32>
+func.func @adam_in_place(%p: tensor<8xf32> {seq.param = "p"}, %g: tensor<8xf32>,
+                         %m: tensor<8xf32> {seq.state = "adam.m.p"}, %v: tensor<8xf32> {seq.state = "adam.v.p"},
+                         %lr: tensor<f32>)
+    -> (tensor<f32>, tensor<8xf32> {seq.updates = 0 : i64}, tensor<8xf32> {seq.updates = 2 : i64},
+        tensor<8xf32> {seq.updates = 3 : i64}) {
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %p1, %m1, %v1 = seq.adam_update %p, %g, %m, %v lr %lr bias(%one, %one) scale %one {beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-8 : f64} : tensor<8xf32>, tensor<f32>
+  %loss = seq.reduce_sum %g [0] : tensor<8xf32> -> tensor<f32>
+  return %loss, %p1, %m1, %v1 : tensor<f32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// A new value that cannot be computed in place (the old value is read after
+// the update, by a reduction) is computed in a new buffer and copied into
+// the argument at the end.
+// CHECK-LABEL: func.func @update_copied_in
+// CHECK-SAME:    (%[[P:[^:]*]]: memref<8xf32> {{.*}}, %{{.*}}: memref<8xf32>) -> memref<f32>
+// CHECK:         %[[NEW:.*]] = memref.alloc() {{.*}} : memref<8xf32>
+// CHECK:         linalg.generic {{.*}} outs(%[[NEW]] : memref<8xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[P]] : memref<8xf32>)
+// CHECK:         linalg.copy ins(%[[NEW]] : memref<8xf32>) outs(%[[P]] : memref<8xf32>)
+// CHECK:         memref.dealloc %[[NEW]]
+// CHECK:         return %{{.*}} : memref<f32>
+func.func @update_copied_in(%p: tensor<8xf32> {seq.param = "p"}, %g: tensor<8xf32>)
+    -> (tensor<8xf32> {seq.updates = 0 : i64}, tensor<f32>) {
+  %0 = seq.sub %p, %g : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
+  %1 = seq.reduce_sum %p [0] : tensor<8xf32> -> tensor<f32>
+  return %0, %1 : tensor<8xf32>, tensor<f32>
+}
+

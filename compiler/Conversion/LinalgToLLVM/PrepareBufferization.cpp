@@ -3,7 +3,10 @@
 // One-shot bufferization may write a result into the buffer of a tensor
 // argument when that argument is dead afterwards. For seqc's entry functions
 // the arguments are the runtime's parameter and input buffers, so they are
-// marked read-only and bufferization copies instead.
+// marked read-only and bufferization copies instead. The exception is an
+// update step's results marked `seq.updates`: their arguments are writable,
+// and the op that computes each new value gets the argument as its
+// destination, so that the update is computed in the argument's buffer.
 //
 // It also rewrites the tensor.expand_shape ops that MLIR 19's one-shot
 // bufferization cannot handle, those splitting one axis into several of
@@ -16,8 +19,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "seqc/Dialect/Seq/SeqOps.h"
 
 namespace seqc {
 #define GEN_PASS_DEF_SEQCPREPAREBUFFERIZATION
@@ -54,6 +60,52 @@ void expandToReshape(tensor::ExpandShapeOp op) {
                                                  op.getSrc(), shape);
 }
 
+/// Makes `argument` the destination of the linalg op that computes `value`,
+/// when that op's destination is a fresh tensor it does not read.
+void computeInto(Value value, BlockArgument argument) {
+  auto result = dyn_cast<OpResult>(value);
+  if (!result || result.getType() != argument.getType())
+    return;
+  // A guarded update: the branch that computes the new value.
+  if (auto guard = dyn_cast<scf::IfOp>(result.getOwner())) {
+    for (Block *branch : {guard.thenBlock(), guard.elseBlock()})
+      if (branch)
+        computeInto(branch->getTerminator()->getOperand(
+                        result.getResultNumber()),
+                    argument);
+    return;
+  }
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(result.getOwner());
+  if (!linalgOp)
+    return;
+  OpOperand *init = linalgOp.getDpsInitOperand(result.getResultNumber());
+  if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
+      linalgOp.payloadUsesValueFromOperand(init))
+    return;
+  init->set(argument);
+}
+
+/// Arguments an update step writes: writable, and the destination of their
+/// new values.
+LogicalResult prepareInPlaceUpdates(func::FuncOp func) {
+  auto ret = dyn_cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
+    auto target = func.getResultAttrOfType<IntegerAttr>(i, seqc::seq::kUpdatesAttr);
+    if (!target)
+      continue;
+    int64_t index = target.getInt();
+    if (!ret || index < 0 || index >= func.getNumArguments() ||
+        func.getArgument(index).getType() != func.getResultTypes()[i])
+      return func.emitError() << "result #" << i << " updates argument #"
+                              << index << ", which is not an argument of "
+                              << "the result's type";
+    func.setArgAttr(index, bufferization::BufferizationDialect::kWritableAttrName,
+                    BoolAttr::get(func.getContext(), true));
+    computeInto(ret.getOperand(i), func.getArgument(index));
+  }
+  return success();
+}
+
 struct PrepareBufferizationPass
     : seqc::impl::SeqcPrepareBufferizationBase<PrepareBufferizationPass> {
   void runOnOperation() override {
@@ -62,6 +114,8 @@ struct PrepareBufferizationPass
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (!func.isPublic() || func.isExternal())
         continue;
+      if (failed(prepareInPlaceUpdates(func)))
+        return signalPassFailure();
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
         if (isa<TensorType>(func.getArgument(i).getType()) &&
             !func.getArgAttr(i, writable))

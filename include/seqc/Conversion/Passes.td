@@ -26,9 +26,14 @@ def SeqcPrepareBufferization
     `bufferization.writable = false` (unless already marked), so that
     one-shot bufferization copies instead of writing into buffers that the
     caller owns: the runtime passes its parameter and input buffers and
-    expects them untouched.
+    expects them untouched. The exception: an argument that a result marked
+    `seq.updates` replaces is made writable, and the linalg op computing
+    that result gets the argument as its destination (in place of a
+    `tensor.empty` it does not read).
   }];
-  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect", "mlir::linalg::LinalgDialect"
+  ];
 }
 
 def SeqcExpandMath : Pass<"seqc-expand-math", "mlir::func::FuncOp"> {
@@ -44,6 +49,20 @@ def SeqcExpandMath : Pass<"seqc-expand-math", "mlir::func::FuncOp"> {
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
     "mlir::vector::VectorDialect"
   ];
+}
+
+def SeqcWriteUpdatesInPlace
+    : Pass<"seqc-write-updates-in-place", "mlir::ModuleOp"> {
+  let summary = "Write an update step's new values into their arguments";
+  let description = [{
+    Runs after one-shot bufferization, before buffer deallocation. Each
+    function result marked `seq.updates = i` is copied into the buffer of
+    argument i (nothing is copied when it already is that buffer, as
+    seqc-prepare-bufferization arranges for the optimizer's updates) and
+    removed from the function's results, with its attributes. The caller's
+    parameters and optimizer state are updated in place.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def SeqcDistinctResults : Pass<"seqc-distinct-results", "mlir::ModuleOp"> {

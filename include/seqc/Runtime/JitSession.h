@@ -109,6 +109,13 @@ struct EntryPoint {
   /// An update step: it has state or hyper arguments, and returns the loss
   /// followed by the new value of each parameter and state argument.
   bool isUpdateStep = false;
+  /// The update step writes the new values into the parameter and state
+  /// buffers it is given (results marked `seq.updates`); `results` then holds
+  /// the loss alone, what the compiled function returns.
+  bool updatesInPlace = false;
+  /// Per result of the function as declared: the argument it replaces in
+  /// place (`seq.updates`), or -1.
+  std::vector<int64_t> updatesArgument;
 };
 
 struct JitOptions {
@@ -212,10 +219,13 @@ public:
 
   /// One training step: calls the update step `entry` (seqc-train-step's
   /// "train_step") on a batch with learning rate `lr` and the 1-based step
-  /// number `step`, and swaps in the new parameters and state (the buffers
-  /// the compiled code returns, without copying). Returns the batch's loss,
+  /// number `step`. The new parameters and state are written into their
+  /// buffers by the compiled step (`seq.updates`), or else swapped in from
+  /// the buffers it returns, without copying. Returns the batch's loss,
   /// computed with the parameters before the update. When the loss is not
-  /// finite, the parameters and state are left as they were.
+  /// finite, the parameters and state of an in-place step hold that step's
+  /// (non-finite) update, and the caller should stop; a step that returns
+  /// its new values leaves them as they were.
   llvm::Expected<double> trainStep(llvm::ArrayRef<Tensor> inputs, double lr,
                                    int64_t step,
                                    llvm::StringRef entry = "train_step");

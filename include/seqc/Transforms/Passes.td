@@ -104,8 +104,12 @@ def SeqcTrainStep : Pass<"seqc-train-step", "mlir::ModuleOp"> {
     inputs of the loss, and two scalars: the learning rate (`seq.hyper =
     "lr"`) and the 1-based step number (`seq.hyper = "step"`, for Adam's bias
     correction). It returns the loss, the new parameters and the new state,
-    in the order of the arguments. Every update is elementwise, so
-    elementwise fusion turns each parameter's update into one loop.
+    in the order of the arguments, each marked `seq.updates` with the index
+    of the argument it replaces (lowering updates those buffers in place).
+    The update is inside an `scf.if` on the loss being finite: a NaN or
+    infinite loss leaves parameters and state unchanged. Every update is
+    elementwise, so elementwise fusion turns each parameter's update into
+    one loop.
   }];
   let options = [
     Option<"lossName", "loss", "std::string", /*default=*/"\"loss\"",
@@ -121,7 +125,8 @@ def SeqcTrainStep : Pass<"seqc-train-step", "mlir::ModuleOp"> {
            "Clip the global gradient norm to this value (0: no clipping)">
   ];
   let dependentDialects = [
-    "seqc::seq::SeqDialect", "mlir::arith::ArithDialect"
+    "seqc::seq::SeqDialect", "mlir::arith::ArithDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"
   ];
 }
 

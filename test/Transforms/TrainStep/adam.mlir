@@ -6,7 +6,9 @@
 // RUN: not seqc-opt %s --seqc-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
 
 // Adam: parameters, then m and v per parameter, the inputs, lr and step; it
-// returns the loss, the new parameters and the new state in that order.
+// returns the loss, the new parameters and the new state in that order, each
+// marked with the argument it replaces. The update is guarded by the loss
+// being finite; else the old values are returned.
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: %[[W:.*]]: tensor<3x4xf32> {seq.param = "W"}
 // CHECK-SAME: %[[M:.*]]: tensor<3x4xf32> {seq.state = "adam.m.W"}
@@ -14,7 +16,7 @@
 // CHECK-SAME: %[[X:.*]]: tensor<?x4xf32> {seq.input = "x"}
 // CHECK-SAME: %[[LR:.*]]: tensor<f32> {seq.hyper = "lr"}
 // CHECK-SAME: %[[T:.*]]: tensor<f32> {seq.hyper = "step"}
-// CHECK-SAME: -> (tensor<f32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+// CHECK-SAME: -> (tensor<f32>, tensor<3x4xf32> {seq.updates = 0 : i64}, tensor<3x4xf32> {seq.updates = 1 : i64}, tensor<3x4xf32> {seq.updates = 2 : i64})
 // The gradient, computed inline:
 // CHECK: %[[G:.*]] = seq.matmul %{{.*}}, %[[X]] {transpose_lhs}
 // Global-norm clipping: scale = clip / (clip + relu(norm - clip)).
@@ -22,10 +24,17 @@
 // CHECK: %[[NORM:.*]] = seq.sqrt
 // CHECK: seq.relu
 // CHECK: %[[SCALE:.*]] = seq.div
+// CHECK: %[[L:.*]] = tensor.extract
+// CHECK: %[[ZERO:.*]] = arith.subf %[[L]], %[[L]]
+// CHECK: %[[FINITE:.*]] = arith.cmpf oeq, %[[ZERO]]
+// CHECK: %[[NEW:.*]]:3 = scf.if %[[FINITE]]
 // Bias corrections 1 - beta^t, then one update op per parameter.
 // CHECK: seq.exp
 // CHECK: %[[P1:.*]], %[[M1:.*]], %[[V1:.*]] = seq.adam_update %[[W]], %[[G]], %[[M]], %[[V]] lr %[[LR]] bias(%{{.*}}, %{{.*}}) scale %[[SCALE]] {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, epsilon = 1.000000e-08 : f64}
-// CHECK: return %{{.*}}, %[[P1]], %[[M1]], %[[V1]]
+// CHECK: scf.yield %[[P1]], %[[M1]], %[[V1]]
+// CHECK: } else {
+// CHECK: scf.yield %[[W]], %[[M]], %[[V]]
+// CHECK: return %{{.*}}, %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2
 
 // The update lowers to one loop per parameter, writing it and its moments.
 // LOWERED-LABEL: func.func @train_step
@@ -39,11 +48,11 @@
 // MOMENTUM: %[[VEL:.*]] = seq.add
 // MOMENTUM: %[[STEP:.*]] = seq.mul %{{.*}}, %[[VEL]]
 // MOMENTUM: %[[NEW:.*]] = seq.sub %arg0, %[[STEP]]
-// MOMENTUM: return %{{.*}}, %[[NEW]], %[[VEL]]
+// MOMENTUM: scf.yield %[[NEW]], %[[VEL]]
 
 // SGD-LABEL: func.func @train_step
 // SGD-NOT: seq.state
-// SGD: -> (tensor<f32>, tensor<3x4xf32>)
+// SGD: -> (tensor<f32>, tensor<3x4xf32> {seq.updates = 0 : i64})
 
 // BAD: unknown optimizer 'rmsprop', expected sgd or adam
 // NOGRAD: no function @loss_grad (run seqc-autodiff first)

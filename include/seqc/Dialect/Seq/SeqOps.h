@@ -19,6 +19,10 @@ namespace seqc::seq {
 inline constexpr llvm::StringLiteral kParamAttr = "seq.param";
 inline constexpr llvm::StringLiteral kInitAttr = "seq.init";
 inline constexpr llvm::StringLiteral kInputAttr = "seq.input";
+/// Result attribute of an update step: the index of the argument whose new
+/// value the result is. Lowering writes such a result into that argument's
+/// buffer and drops it from the signature (seqc-write-updates-in-place).
+inline constexpr llvm::StringLiteral kUpdatesAttr = "seq.updates";
 /// Module attribute holding the model's name.
 inline constexpr llvm::StringLiteral kModelAttr = "seq.model";
 
