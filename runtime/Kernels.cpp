@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 using namespace seqc;
@@ -145,6 +146,47 @@ extern "C" void _mlir_ciface_seqc_sgemm(MemRef2DF32 *a, MemRef2DF32 *b,
   seqc::rt::sgemm(*a, *b, *c, flags);
 }
 
+/// Scalar operations below which a loop runs on the calling thread: waking
+/// the other threads costs about as much as this much work.
+static int64_t parallelMinWork() {
+  static const int64_t minWork = [] {
+    if (const char *value = std::getenv("SEQC_PARALLEL_MIN_WORK")) {
+      char *end = nullptr;
+      long long parsed = std::strtoll(value, &end, 10);
+      if (end != value && *end == '\0' && parsed >= 0)
+        return static_cast<int64_t>(parsed);
+    }
+    return static_cast<int64_t>(kParallelMinWork);
+  }();
+  return minWork;
+}
+
+void seqc::rt::parallelFor(ParallelBody body, void *context, int64_t count,
+                           int64_t work) {
+  if (count <= 0)
+    return;
+  ThreadPool &pool = globalThreadPool();
+  int64_t pieces = 1;
+  if (pool.size() > 1 && count > 1 && count * work >= parallelMinWork())
+    pieces = std::min<int64_t>(pool.size(), count);
+  if (pieces == 1) {
+    body(context, 0, count);
+    return;
+  }
+  // Contiguous ranges, one per thread: neighbouring tiles share cache lines.
+  pool.parallelFor(pieces, [&](int64_t piece) {
+    int64_t begin = count * piece / pieces;
+    int64_t end = count * (piece + 1) / pieces;
+    if (begin < end)
+      body(context, begin, end);
+  });
+}
+
+extern "C" void seqc_parallel_for(ParallelBody body, void *context,
+                                  int64_t count, int64_t work) {
+  seqc::rt::parallelFor(body, context, count, work);
+}
+
 // memref.alloc and memref.dealloc lower to these (finalize-memref-to-llvm
 // with use-generic-functions): compiled code's temporaries come from the
 // buffer pool and are reused from one call to the next.
@@ -162,6 +204,7 @@ std::vector<std::pair<llvm::StringRef, void *>> seqc::rt::kernelSymbols() {
   return {
       {"_mlir_ciface_seqc_sgemm",
        reinterpret_cast<void *>(&_mlir_ciface_seqc_sgemm)},
+      {"seqc_parallel_for", reinterpret_cast<void *>(&seqc_parallel_for)},
       {"_mlir_memref_to_llvm_alloc",
        reinterpret_cast<void *>(&seqcMemrefAlloc)},
       {"_mlir_memref_to_llvm_aligned_alloc",

@@ -308,6 +308,9 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createSeqcExpandMath());
+  // Independent tile loops (elementwise nests, optimizer updates) -> calls
+  // of the runtime's parallel-for.
+  pm.addPass(createSeqcOutlineParallelLoops());
 
   // -> LLVM dialect.
   // Leftover n-D transfers: unrolled, so no stack buffers in loops.

@@ -31,6 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Transforms/LibraryGemm.h"
+#include "seqc/Transforms/ParallelLoops.h"
 #include "seqc/Transforms/Passes.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -266,6 +267,10 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   state.addLoops(tiled->loops);
   for (Operation *tile : tiled->tiledOps)
     markTile(tile);
+  // Tiles of an op without reductions are independent: the outermost loop
+  // may run its iterations on several threads.
+  if (!tiled->loops.empty() && op.getNumReductionLoops() == 0)
+    tiled->loops.front()->setAttr(seqc::kParallelLoopAttr, rewriter.getUnitAttr());
 }
 
 /// A contraction with M, N and K axes (a matmul, possibly batched); a dot

@@ -15,19 +15,27 @@
 // VEC:         vector.transfer_read {{.*}} vector<1x16xf32>
 // VEC:         math.tanh %{{.*}} : vector<1x16xf32>
 
-// CHECK-LABEL: define {{.*}} @dense(
+// The bias and tanh loop (its rows run on the thread pool, so it is an
+// outlined body): tanh's polynomial is FMAs on <16 x float>, no libm call.
+// CHECK-LABEL: define void @dense_parallel1(ptr %0, i64 %1, i64 %2)
 // CHECK-DAG:     call <16 x float> @llvm.fma.v16f32(<16 x float>
 // CHECK-DAG:     load <16 x float>
 // CHECK-DAG:     store <16 x float>
 // CHECK-NOT:     call float @tanhf
+// The register tile: rows of 32 lanes (two zmm each) updated by fmuladd.
+// CHECK-LABEL: define {{.*}} @dense(
+// CHECK:         call <32 x float> @llvm.fmuladd.v32f32(<32 x float>
+// CHECK:         call void @seqc_parallel_for(ptr @dense_parallel1, ptr %{{.*}}, i64 %{{.*}}, i64 {{[0-9]+}})
 // CHECK-LABEL: define void @_mlir_ciface_dense(
 
 // LIB-LABEL: llvm.func @dense(
 // LIB:         llvm.call @seqc_sgemm(
 // LIB-LABEL: llvm.func @_mlir_ciface_dense(
 
-// WIDTH8-LABEL: define {{.*}} @dense(
+// WIDTH8-LABEL: define void @dense_parallel1(
 // WIDTH8:         call <8 x float> @llvm.fma.v8f32(<8 x float>
+// WIDTH8-LABEL: define {{.*}} @dense(
+// WIDTH8:         call <16 x float> @llvm.fmuladd.v16f32(<16 x float>
 func.func @dense(%w: tensor<64x48xf32> {seq.param = "W"}, %b: tensor<64xf32> {seq.param = "b"},
                  %x: tensor<?x48xf32> {seq.input = "x"}) -> tensor<?x64xf32> {
   %0 = seq.matmul %x, %w {transpose_rhs} : tensor<?x48xf32>, tensor<64x48xf32> -> tensor<?x64xf32>

@@ -138,4 +138,41 @@ TEST(ThreadPoolTest, NestedCallsRunInline) {
   EXPECT_EQ(inner.load(), 12);
 }
 
+/// What a ParallelBody sees: which iterations ran, and on how many calls.
+struct ParallelRecord {
+  std::vector<std::atomic<int>> visits;
+  std::atomic<int> calls{0};
+  explicit ParallelRecord(int64_t count) : visits(count) {}
+};
+
+void recordRange(void *context, int64_t begin, int64_t end) {
+  auto *record = static_cast<ParallelRecord *>(context);
+  record->calls.fetch_add(1);
+  for (int64_t i = begin; i < end; ++i)
+    record->visits[i].fetch_add(1);
+}
+
+/// The outlined loops' parallel-for covers every iteration once, in one
+/// range per thread when the loop is large, in one inline call when it is
+/// small or there is one thread.
+TEST(ParallelForTest, CoversEveryIterationOnce) {
+  struct Case {
+    unsigned threads;
+    int64_t count, work;
+    int expectedCalls;
+  };
+  for (Case c : {Case{2, 1000, 1000, 2}, Case{2, 7, 1 << 20, 2},
+                 Case{2, 1000, 1, 1}, Case{1, 1000, 1000, 1},
+                 Case{2, 1, 1 << 20, 1}, Case{2, 0, 1000, 0}}) {
+    setThreadCount(c.threads);
+    ParallelRecord record(c.count);
+    parallelFor(&recordRange, &record, c.count, c.work);
+    EXPECT_EQ(record.calls.load(), c.expectedCalls)
+        << c.threads << " threads, " << c.count << " x " << c.work;
+    for (const std::atomic<int> &visits : record.visits)
+      ASSERT_EQ(visits.load(), 1);
+  }
+  setThreadCount(0);
+}
+
 } // namespace

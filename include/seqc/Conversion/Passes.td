@@ -65,6 +65,28 @@ def SeqcWriteUpdatesInPlace
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def SeqcOutlineParallelLoops
+    : Pass<"seqc-outline-parallel-loops", "mlir::ModuleOp"> {
+  let summary = "Run loops marked seqc.parallel on the runtime's thread pool";
+  let description = [{
+    Runs on buffers and loops, before the lowering to LLVM. Each outermost
+    `scf.for` marked `seqc.parallel` (independent iterations, no results)
+    moves into a private function `@<func>_parallelN(context, begin, end)`
+    that runs iterations [begin, end); the loop becomes a call of
+    `seqc_parallel_for(@<func>_parallelN, context, trip count, work)`. The
+    values the body uses travel in a struct on the caller's stack (memref
+    descriptors, i64 for indices, scalars and 1-D vectors as they are);
+    constants are cloned into the body. `work` is an estimate of the scalar
+    operations of one iteration, with which the runtime keeps small loops on
+    the calling thread. A loop whose body uses another kind of value stays a
+    sequential loop.
+  }];
+  let dependentDialects = [
+    "mlir::LLVM::LLVMDialect", "mlir::func::FuncDialect",
+    "mlir::arith::ArithDialect", "mlir::scf::SCFDialect"
+  ];
+}
+
 def SeqcDistinctResults : Pass<"seqc-distinct-results", "mlir::ModuleOp"> {
   let summary = "Give every buffer a public function returns its own allocation";
   let description = [{

@@ -2,7 +2,8 @@
 //
 // The contract between seqc-gemm-to-call, which replaces f32 GEMMs by calls,
 // and the runtime, which implements them: the callee's name and the meaning
-// of its flags. The call passes three rank-2 memref descriptors (A, B, C,
+// of its flags; and the runtime's parallel-for, which
+// seqc-outline-parallel-loops calls. The call passes three rank-2 memref descriptors (A, B, C,
 // each `memref<?x?xf32, strided<[?, ?], offset: ?>>`) by pointer to
 // `_mlir_ciface_<name>`, then the flags as an i64.
 //
@@ -26,6 +27,14 @@ enum GemmFlags : int64_t {
   /// C += op(A) op(B) instead of C = op(A) op(B).
   kAccumulate = 4,
 };
+
+/// Runs a loop's iterations on the thread pool:
+/// `void seqc_parallel_for(void (*body)(void *context, int64_t begin,
+/// int64_t end), void *context, int64_t count, int64_t work)` calls `body`
+/// on disjoint ranges that cover [0, count), on any threads, and returns when
+/// all have returned. `work` estimates the scalar operations of one
+/// iteration: small loops run inline on the calling thread.
+inline constexpr const char *kParallelFor = "seqc_parallel_for";
 
 } // namespace seqc::kernel_abi
 

@@ -34,6 +34,21 @@ struct MemRef2DF32 {
 void sgemm(const MemRef2DF32 &a, const MemRef2DF32 &b, const MemRef2DF32 &c,
            int64_t flags);
 
+/// A loop body outlined by seqc-outline-parallel-loops: runs iterations
+/// [begin, end) with the values in `context`.
+using ParallelBody = void (*)(void *context, int64_t begin, int64_t end);
+
+/// Scalar operations (`count` x `work`) from which parallelFor uses the
+/// pool; $SEQC_PARALLEL_MIN_WORK overrides it.
+inline constexpr int64_t kParallelMinWork = 65536;
+
+/// Runs `body` over [0, count) in contiguous ranges, one per thread of the
+/// global pool, or inline when the loop is small (`work`: the estimated
+/// scalar operations of one iteration). The iterations must be
+/// independent, so the result does not depend on the thread count.
+void parallelFor(ParallelBody body, void *context, int64_t count,
+                 int64_t work);
+
 /// The symbols compiled code calls, with their addresses.
 std::vector<std::pair<llvm::StringRef, void *>> kernelSymbols();
 
