@@ -7,6 +7,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libfmt-dev libgtest-dev
   libdnnl-dev  # the runtime's GEMM kernel (oneDNN's sgemm)
+  clang-19 libclang-rt-19-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3 python3-torch python3-numpy
   libopenblas0-pthread  # the PyTorch baselines' BLAS (the reference BLAS is several times slower)
   npm
