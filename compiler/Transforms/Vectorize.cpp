@@ -255,6 +255,10 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   for (auto [i, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
     if (iterator == utils::IteratorType::reduction)
       interchange.push_back(i);
+  // Tiles of an op without reductions are independent: the outermost loop
+  // may run its iterations on several threads. Asked before replaceOp
+  // erases the op.
+  bool independentTiles = op.getNumReductionLoops() == 0;
   scf::SCFTilingOptions options;
   options.setTileSizes(asIndexAttrs(rewriter, tileSizes));
   options.setInterchange(interchange);
@@ -267,9 +271,7 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   state.addLoops(tiled->loops);
   for (Operation *tile : tiled->tiledOps)
     markTile(tile);
-  // Tiles of an op without reductions are independent: the outermost loop
-  // may run its iterations on several threads.
-  if (!tiled->loops.empty() && op.getNumReductionLoops() == 0)
+  if (!tiled->loops.empty() && independentTiles)
     tiled->loops.front()->setAttr(seqc::kParallelLoopAttr, rewriter.getUnitAttr());
 }
 
