@@ -5,8 +5,10 @@ cd "$(dirname "$0")/.."
 
 ninja -C build seqc seqc-opt seqc-unittests
 status=0
-python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv build/test || status=1
-build/bin/seqc-unittests --gtest_brief=1 || status=1
+# One lit run reports both suites: the lit/FileCheck tests and the
+# GoogleTest tests (as `ninja -C build check-seqc` and ctest do).
+python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv build/test build/test/unit ||
+  status=1
 # The gradient checks and goldens once more on one thread: the results must
 # not depend on the thread count.
 SEQC_THREADS=1 build/bin/seqc-unittests --gtest_brief=1 \
