@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Frontend/MLIRGen.h"
-#include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -8,8 +8,8 @@
 #define SEQC_FRONTEND_SEMASUPPORT_H
 
 #include "seqc/Frontend/AST.h"
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Frontend/TypedIR.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/Twine.h"

@@ -45,7 +45,7 @@ llvm::Error seqc::rt::makeLocatedError(llvm::StringRef file, int64_t line,
   return llvm::make_error<LocatedError>(file.str(), line, column, message);
 }
 
-llvm::Error seqc::rt::errorAtLoc(const tir::Loc &loc,
+llvm::Error seqc::rt::errorAtLoc(const SourceLoc &loc,
                                  const std::string &message) {
   if (loc.file.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);

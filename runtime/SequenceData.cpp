@@ -231,7 +231,7 @@ static llvm::Expected<LoadedData> parseText(const DataSpec &spec,
   int64_t window = spec.window;
   if (cut < window + 1)
     return errorAtLoc(
-        spec.loc.file.empty() ? tir::Loc{file.name, 1, 1} : spec.loc,
+        spec.loc.file.empty() ? SourceLoc{file.name, 1, 1} : spec.loc,
         fmt::format("window = {} is longer than the text: a window needs {} "
                     "{}s (x and the next unit y), but {} has {}{}",
                     window, window + 1, spec.unit, file.name, count,
@@ -486,7 +486,7 @@ static llvm::Expected<LoadedData> parseSequences(const DataSpec &spec,
     classes = LabelClasses::fromLabels(labels);
     if (classes.names().size() < 2)
       return errorAtLoc(
-          spec.loc.file.empty() ? tir::Loc{files[0].name, 1, 1} : spec.loc,
+          spec.loc.file.empty() ? SourceLoc{files[0].name, 1, 1} : spec.loc,
           fmt::format("the data has {} class{}; classification needs at "
                       "least 2",
                       classes.names().size(),
@@ -627,7 +627,7 @@ static llvm::Expected<LoadedData> parseSeries(const DataSpec &spec,
   int64_t window = spec.window;
   if (cut < window + 1)
     return errorAtLoc(
-        spec.loc.file.empty() ? tir::Loc{file.name, 1, 1} : spec.loc,
+        spec.loc.file.empty() ? SourceLoc{file.name, 1, 1} : spec.loc,
         fmt::format("window = {} is longer than the series: a window needs "
                     "{} rows (x and the next row's y), but {} has {}{}",
                     window, window + 1, file.name, count,

@@ -9,8 +9,8 @@
 #define SEQC_FRONTEND_FRONTEND_H
 
 #include "seqc/Frontend/AST.h"
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Frontend/TypedIR.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/ADT/StringRef.h"
 

@@ -16,6 +16,8 @@
 #ifndef SEQC_FRONTEND_TYPEDIR_H
 #define SEQC_FRONTEND_TYPEDIR_H
 
+#include "seqc/Spec/SourceLoc.h"
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -30,11 +32,7 @@ struct TrainSpec;
 namespace seqc::tir {
 
 /// A source position, resolved to file:line:col for MLIR locations.
-struct Loc {
-  std::string file;
-  unsigned line = 0;
-  unsigned col = 0;
-};
+using Loc = SourceLoc;
 
 /// One axis of a per-instance shape; `name` is the dimension's name in the
 /// source ("H") or empty for a literal size.

@@ -1,7 +1,7 @@
 //===- Data.h - Tables of training data -------------------------*- C++ -*-===//
 //
 // Reads the data a train block's `data = csv(...)` describes (DataSpec in
-// seqc/Frontend/TrainSpec.h): a CSV or TSV file whose first row names the
+// seqc/Spec/TrainSpec.h): a CSV or TSV file whose first row names the
 // columns, the feature columns by name (or all but the targets), and the
 // targets: a `label` column (its distinct values become classes 0..C-1,
 // ordered numerically when every value is a number, else lexicographically),
@@ -19,10 +19,10 @@
 #ifndef SEQC_RUNTIME_DATA_H
 #define SEQC_RUNTIME_DATA_H
 
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/Tensor.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -190,7 +190,7 @@ readDataFile(const DataSpec &spec, const std::string &path,
 
 /// An error at a train block setting (`loc`), or a plain one without a
 /// position.
-llvm::Error errorAtLoc(const tir::Loc &loc, const std::string &message);
+llvm::Error errorAtLoc(const SourceLoc &loc, const std::string &message);
 
 /// Classes named by label texts, in the order of a `label` column: numeric
 /// when every label is a number ("1" and "1.0" are one class), else

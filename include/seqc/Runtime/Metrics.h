@@ -27,8 +27,8 @@
 #ifndef SEQC_RUNTIME_METRICS_H
 #define SEQC_RUNTIME_METRICS_H
 
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Runtime/Tensor.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/Support/Error.h"
 

@@ -1,7 +1,7 @@
 //===- SequenceData.h - Text, labeled sequences and series ------*- C++ -*-===//
 //
 // Reads the sequence data a train block describes (DataSpec kinds `text`,
-// `sequences` and `series` in seqc/Frontend/TrainSpec.h) into a Dataset
+// `sequences` and `series` in seqc/Spec/TrainSpec.h) into a Dataset
 // whose rows are sequences, and turns rows into time-major, padded batches.
 //
 // Units. Files are read as bytes, never decoded. `unit = "char"`: one unit

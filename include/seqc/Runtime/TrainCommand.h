@@ -19,11 +19,11 @@
 #ifndef SEQC_RUNTIME_TRAINCOMMAND_H
 #define SEQC_RUNTIME_TRAINCOMMAND_H
 
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/Trainer.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"

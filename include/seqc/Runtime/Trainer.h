@@ -33,11 +33,11 @@
 #ifndef SEQC_RUNTIME_TRAINER_H
 #define SEQC_RUNTIME_TRAINER_H
 
-#include "seqc/Frontend/TrainSpec.h"
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Metrics.h"
 #include "seqc/Runtime/Random.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"

@@ -11,7 +11,7 @@
 #ifndef SEQC_RUNTIME_TRAININGMODULE_H
 #define SEQC_RUNTIME_TRAININGMODULE_H
 
-#include "seqc/Frontend/TrainSpec.h"
+#include "seqc/Spec/TrainSpec.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"

@@ -3,7 +3,9 @@
 // What the trainer needs from a `train` block, checked and typed by the
 // frontend: where the data is and how to read it, the optimizer, the
 // schedule. The loss expression itself is elaborated into the `loss` entry
-// point of the typed IR. Command-line flags override these fields.
+// point of the typed IR. Command-line flags override these fields. Plain
+// data of the spec layer: the frontend fills it in, the runtime reads it,
+// and neither depends on the other through it.
 //
 // The driver calls analyzeTrain (Frontend.h) first, reads the data to learn
 // its sizes, and passes them to elaborate as FrontendOptions::dataDims:
@@ -14,10 +16,10 @@
 //              labels = [...]: the number of label columns.
 //
 //===----------------------------------------------------------------------===//
-#ifndef SEQC_FRONTEND_TRAINSPEC_H
-#define SEQC_FRONTEND_TRAINSPEC_H
+#ifndef SEQC_SPEC_TRAINSPEC_H
+#define SEQC_SPEC_TRAINSPEC_H
 
-#include "seqc/Frontend/TypedIR.h"
+#include "seqc/Spec/SourceLoc.h"
 
 #include <cstdint>
 #include <optional>
@@ -55,7 +57,7 @@ enum class TargetKind {
 struct DataSpec {
   std::string kind = "csv"; // csv | text | sequences | series (tsv is csv
                             // with a tab separator)
-  tir::Loc loc;
+  SourceLoc loc;
   /// Either one file split by `split` (a seeded shuffle), or explicit files.
   /// Paths are as written in the source; empty `path` and `trainPath` mean
   /// the train block has no `data`.
@@ -90,7 +92,7 @@ struct OptimizerSpec {
   double momentum = 0.0;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   double clipNorm = 0.0; // 0: no clipping
-  tir::Loc loc;
+  SourceLoc loc;
 };
 
 /// A metric reported per epoch: accuracy, precision_at (k), mse, rmse,
@@ -98,12 +100,12 @@ struct OptimizerSpec {
 struct MetricSpec {
   std::string name;
   int64_t k = 1; // precision_at
-  tir::Loc loc;
+  SourceLoc loc;
 };
 
 struct TrainSpec {
   std::string modelName;
-  tir::Loc loc;
+  SourceLoc loc;
   DataSpec data;
   OptimizerSpec optimizer;
   int64_t batch = 32;
@@ -121,9 +123,9 @@ struct TrainSpec {
   /// The loss expression as written (for reports), and where; empty if the
   /// train block has none. Elaborated as the `loss` entry point.
   std::string loss;
-  tir::Loc lossLoc;
+  SourceLoc lossLoc;
 };
 
 } // namespace seqc
 
-#endif // SEQC_FRONTEND_TRAINSPEC_H
+#endif // SEQC_SPEC_TRAINSPEC_H
