@@ -1,6 +1,7 @@
 //===- BufferPool.cpp - Reused buffers for tensors and compiled code ------===//
 
 #include "seqc/Runtime/BufferPool.h"
+#include "seqc/Support/Environment.h"
 
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MathExtras.h"
@@ -37,14 +38,8 @@ size_t capacityFor(size_t bytes) {
 }
 
 uint64_t cacheLimitBytes() {
-  uint64_t megabytes = 4096;
-  if (const char *value = std::getenv("SEQC_POOL_MAX_MB")) {
-    char *end = nullptr;
-    unsigned long long parsed = std::strtoull(value, &end, 10);
-    if (end != value && *end == '\0')
-      megabytes = parsed;
-  }
-  return megabytes << 20;
+  return uint64_t(seqc::environmentInteger("SEQC_POOL_MAX_MB").value_or(4096))
+         << 20;
 }
 
 class Pool {

@@ -3,6 +3,7 @@
 #include "seqc/Pipeline/KernelABI.h"
 #include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/ThreadPool.h"
+#include "seqc/Support/Environment.h"
 #include "llvm/Support/ErrorHandling.h"
 
 #include <dnnl.h>
@@ -149,15 +150,8 @@ extern "C" void _mlir_ciface_seqc_sgemm(MemRef2DF32 *a, MemRef2DF32 *b,
 /// Scalar operations below which a loop runs on the calling thread: waking
 /// the other threads costs about as much as this much work.
 static int64_t parallelMinWork() {
-  static const int64_t minWork = [] {
-    if (const char *value = std::getenv("SEQC_PARALLEL_MIN_WORK")) {
-      char *end = nullptr;
-      long long parsed = std::strtoll(value, &end, 10);
-      if (end != value && *end == '\0' && parsed >= 0)
-        return static_cast<int64_t>(parsed);
-    }
-    return static_cast<int64_t>(kParallelMinWork);
-  }();
+  static const int64_t minWork =
+      environmentInteger("SEQC_PARALLEL_MIN_WORK").value_or(kParallelMinWork);
   return minWork;
 }
 

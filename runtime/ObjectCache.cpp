@@ -2,6 +2,7 @@
 #include "seqc/Runtime/ObjectCache.h"
 #include "seqc/Runtime/DurableFile.h"
 #include "seqc/Runtime/Error.h"
+#include "seqc/Support/Environment.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -121,13 +122,7 @@ llvm::Error ObjectCache::store(llvm::StringRef key,
 }
 
 uint64_t ObjectCache::sizeLimit() {
-  if (const char *value = std::getenv("SEQC_CACHE_MAX_MB")) {
-    char *end = nullptr;
-    unsigned long long megabytes = std::strtoull(value, &end, 10);
-    if (end != value && *end == '\0')
-      return uint64_t(megabytes) << 20;
-  }
-  return uint64_t(512) << 20;
+  return uint64_t(environmentInteger("SEQC_CACHE_MAX_MB").value_or(512)) << 20;
 }
 
 void ObjectCache::prune(llvm::StringRef keep) const {

@@ -1,5 +1,6 @@
 //===- ThreadPool.cpp - Fork-join parallelism for compiled kernels --------===//
 #include "seqc/Runtime/ThreadPool.h"
+#include "seqc/Support/Environment.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -164,12 +165,9 @@ unsigned seqc::rt::hardwareThreads() {
 }
 
 unsigned seqc::rt::defaultThreadCount() {
-  if (const char *value = std::getenv("SEQC_THREADS")) {
-    char *end = nullptr;
-    long threads = std::strtol(value, &end, 10);
-    if (end != value && *end == '\0' && threads > 0 && threads <= 1024)
-      return static_cast<unsigned>(threads);
-  }
+  std::optional<int64_t> threads = environmentInteger("SEQC_THREADS");
+  if (threads && *threads > 0 && *threads <= 1024)
+    return static_cast<unsigned>(*threads);
   return hardwareThreads();
 }
 
