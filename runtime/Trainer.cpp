@@ -3,6 +3,7 @@
 #include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/Error.h"
 
+#include "seqc/Runtime/Batches.h"
 #include "seqc/Runtime/SequenceData.h"
 #include "seqc/Runtime/TrainingModule.h"
 

@@ -1,5 +1,6 @@
 //===- DataTest.cpp - Tables of training data -----------------------------===//
 #include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/Batches.h"
 
 #include "TestUtil.h"
 

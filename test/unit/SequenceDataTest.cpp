@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Runtime/SequenceData.h"
+#include "seqc/Runtime/Batches.h"
 
 #include "TestUtil.h"
 

@@ -145,6 +145,12 @@ struct Dataset {
   bool tokenSteps() const { return sequential && numFeatures == 0; }
 };
 
+/// A data file's name (for messages) and contents.
+struct DataFile {
+  std::string name;
+  llvm::StringRef text;
+};
+
 struct LoadedData {
   DataSchema schema;
   Dataset train;
@@ -211,19 +217,6 @@ private:
   std::map<std::string, int64_t, std::less<>> byKey;
   bool numeric = true;
 };
-
-/// The features of `rows` as an input of type `type` (leading batch axis,
-/// the row's values in row-major order on the others).
-llvm::Expected<Tensor> gatherFeatures(const Dataset &data,
-                                      llvm::ArrayRef<int64_t> rows,
-                                      const TensorType &type,
-                                      llvm::StringRef inputName);
-/// The targets of `rows` as an input of type `type`: class indices for an
-/// integer type, values otherwise.
-llvm::Expected<Tensor> gatherTargets(const Dataset &data,
-                                     llvm::ArrayRef<int64_t> rows,
-                                     const TensorType &type,
-                                     llvm::StringRef inputName);
 
 } // namespace seqc::rt
 

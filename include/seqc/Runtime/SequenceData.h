@@ -2,7 +2,8 @@
 //
 // Reads the sequence data a train block describes (DataSpec kinds `text`,
 // `sequences` and `series` in seqc/Spec/TrainSpec.h) into a Dataset
-// whose rows are sequences, and turns rows into time-major, padded batches.
+// whose rows are sequences; Batches.h turns rows into time-major, padded
+// batches.
 //
 // Units. Files are read as bytes, never decoded. `unit = "char"`: one unit
 // per byte (an em dash, U+2014, is the three units E2 80 94; the model
@@ -39,16 +40,11 @@
 //              with their own statistics; mse and rmse are then in
 //              standardized units).
 //
-// Batches are time-major: T = the longest row of the batch, shorter rows are
-// padded at the end with kPadToken (ids) or 0 (values), and the mask [T, N]
-// is 1 at a real step and 0 at padding.
-//
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_SEQUENCEDATA_H
 #define SEQC_RUNTIME_SEQUENCEDATA_H
 
 #include "seqc/Runtime/Data.h"
-#include "seqc/Runtime/Random.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -88,12 +84,6 @@ std::vector<int64_t> encodeText(const DataSchema &schema, llvm::StringRef text);
 /// sampled text need not be valid UTF-8.
 std::string decodeTokens(const DataSchema &schema, llvm::ArrayRef<int64_t> ids);
 
-/// A data file's name (for messages) and contents.
-struct DataFile {
-  std::string name;
-  llvm::StringRef text;
-};
-
 /// Reads sequence data already in memory: the class files of
 /// `spec.classFiles` in their order, else the single file, or the training
 /// and the validation file. For tests.
@@ -103,39 +93,6 @@ llvm::Expected<LoadedData> parseSequenceData(const DataSpec &spec,
 /// Reads the files `spec` names and parses them.
 llvm::Expected<LoadedData> loadSequenceData(const DataSpec &spec,
                                             const DataOptions &options = {});
-
-/// The steps of the longest of `rows`.
-int64_t batchLength(const Dataset &data, llvm::ArrayRef<int64_t> rows);
-
-/// The steps of `rows` as an input [T, N] (ids; an integer type) or
-/// [T, N, F] (values; a float type), T = batchLength, right-padded.
-llvm::Expected<Tensor> gatherSteps(const Dataset &data,
-                                   llvm::ArrayRef<int64_t> rows,
-                                   const TensorType &type,
-                                   llvm::StringRef inputName);
-/// The per-step targets of `rows` as [T, N] (ids) or [T, N, K] / [T, N]
-/// (values), right-padded.
-llvm::Expected<Tensor> gatherStepTargets(const Dataset &data,
-                                         llvm::ArrayRef<int64_t> rows,
-                                         const TensorType &type,
-                                         llvm::StringRef inputName);
-/// The mask [T, N] of `rows` (a float type): 1 at a real step, else 0.
-llvm::Expected<Tensor> gatherMask(const Dataset &data,
-                                  llvm::ArrayRef<int64_t> rows,
-                                  const TensorType &type,
-                                  llvm::StringRef inputName);
-
-/// The batches of a training epoch of sequences of the given lengths,
-/// grouped by length so that little of a batch is padding. With `shuffle`:
-/// the rows are shuffled, every run of kBucketBatches * batch of them is
-/// sorted by length (a stable sort, so the shuffle breaks ties), cut into
-/// batches (only the very last one may be partial), and the batches are
-/// shuffled; every draw comes from `rng`. Without: the rows in order, cut
-/// into batches, and `rng` is not used.
-std::vector<std::vector<int64_t>>
-bucketedBatches(llvm::ArrayRef<int64_t> lengths, int64_t batch, bool shuffle,
-                Rng &rng);
-inline constexpr int64_t kBucketBatches = 50;
 
 } // namespace seqc::rt
 

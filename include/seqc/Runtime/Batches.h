@@ -1,0 +1,79 @@
+//===- Batches.h - Rows of a Dataset as input tensors -----------*- C++ -*-===//
+//
+// What the trainer feeds an entry point: the rows of a batch gathered from a
+// Dataset (Data.h, SequenceData.h) into tensors of the types the entry
+// point's inputs have, converted to their element type.
+//
+// Tables: one instance per row, the batch axis first. Sequences: batches
+// are time-major: T = the longest row of the batch, shorter rows are padded
+// at the end with kPadToken (ids) or 0 (values), and the mask [T, N] is 1 at
+// a real step and 0 at padding. Their rows are grouped into batches of
+// similar length (bucketedBatches).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SEQC_RUNTIME_BATCHES_H
+#define SEQC_RUNTIME_BATCHES_H
+
+#include "seqc/Runtime/Data.h"
+#include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/Random.h"
+#include "seqc/Runtime/Tensor.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace seqc::rt {
+
+/// The features of `rows` as an input of type `type` (leading batch axis,
+/// the row's values in row-major order on the others).
+llvm::Expected<Tensor> gatherFeatures(const Dataset &data,
+                                      llvm::ArrayRef<int64_t> rows,
+                                      const TensorType &type,
+                                      llvm::StringRef inputName);
+/// The targets of `rows` as an input of type `type`: class indices for an
+/// integer type, values otherwise.
+llvm::Expected<Tensor> gatherTargets(const Dataset &data,
+                                     llvm::ArrayRef<int64_t> rows,
+                                     const TensorType &type,
+                                     llvm::StringRef inputName);
+
+/// The steps of the longest of `rows`.
+int64_t batchLength(const Dataset &data, llvm::ArrayRef<int64_t> rows);
+
+/// The steps of `rows` as an input [T, N] (ids; an integer type) or
+/// [T, N, F] (values; a float type), T = batchLength, right-padded.
+llvm::Expected<Tensor> gatherSteps(const Dataset &data,
+                                   llvm::ArrayRef<int64_t> rows,
+                                   const TensorType &type,
+                                   llvm::StringRef inputName);
+/// The per-step targets of `rows` as [T, N] (ids) or [T, N, K] / [T, N]
+/// (values), right-padded.
+llvm::Expected<Tensor> gatherStepTargets(const Dataset &data,
+                                         llvm::ArrayRef<int64_t> rows,
+                                         const TensorType &type,
+                                         llvm::StringRef inputName);
+/// The mask [T, N] of `rows` (a float type): 1 at a real step, else 0.
+llvm::Expected<Tensor> gatherMask(const Dataset &data,
+                                  llvm::ArrayRef<int64_t> rows,
+                                  const TensorType &type,
+                                  llvm::StringRef inputName);
+
+/// The batches of a training epoch of sequences of the given lengths,
+/// grouped by length so that little of a batch is padding. With `shuffle`:
+/// the rows are shuffled, every run of kBucketBatches * batch of them is
+/// sorted by length (a stable sort, so the shuffle breaks ties), cut into
+/// batches (only the very last one may be partial), and the batches are
+/// shuffled; every draw comes from `rng`. Without: the rows in order, cut
+/// into batches, and `rng` is not used.
+std::vector<std::vector<int64_t>>
+bucketedBatches(llvm::ArrayRef<int64_t> lengths, int64_t batch, bool shuffle,
+                Rng &rng);
+inline constexpr int64_t kBucketBatches = 50;
+
+} // namespace seqc::rt
+
+#endif // SEQC_RUNTIME_BATCHES_H
