@@ -43,20 +43,6 @@ static constexpr llvm::StringLiteral kModelKey = "seqc.model";
 // Types
 //===----------------------------------------------------------------------===//
 
-bool TensorType::accepts(const Tensor &tensor) const {
-  if (tensor.dtype() != dtype ||
-      tensor.rank() != static_cast<int64_t>(shape.size()))
-    return false;
-  for (auto [expected, actual] : llvm::zip(shape, tensor.shape()))
-    if (expected != kDynamicSize && expected != actual)
-      return false;
-  return true;
-}
-
-std::string TensorType::str() const {
-  return shapeToString(shape) + " " + dtypeName(dtype).str();
-}
-
 static std::string describe(const Tensor &tensor) {
   return shapeToString(tensor.shape()) + " " + dtypeName(tensor.dtype()).str();
 }

@@ -15,9 +15,9 @@
 #define SEQC_RUNTIME_BATCHES_H
 
 #include "seqc/Runtime/Data.h"
-#include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Random.h"
 #include "seqc/Runtime/Tensor.h"
+#include "seqc/Runtime/TensorType.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"

@@ -19,7 +19,6 @@
 #ifndef SEQC_RUNTIME_DATA_H
 #define SEQC_RUNTIME_DATA_H
 
-#include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/Tensor.h"
 #include "seqc/Spec/TrainSpec.h"

@@ -29,6 +29,7 @@
 #include "seqc/Runtime/Init.h"
 #include "seqc/Runtime/SafeTensors.h"
 #include "seqc/Runtime/Tensor.h"
+#include "seqc/Runtime/TensorType.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -51,21 +52,6 @@ class TimingScope;
 namespace seqc::rt {
 
 class NativeCode;
-
-/// The size the type of an argument or result gives a dynamic axis.
-inline constexpr int64_t kDynamicSize = -1;
-
-/// Element type and shape of an argument or result; kDynamicSize marks the
-/// batch axis.
-struct TensorType {
-  DType dtype = DType::F32;
-  llvm::SmallVector<int64_t, 4> shape;
-
-  /// Whether `tensor` has this element type and matches every static size.
-  bool accepts(const Tensor &tensor) const;
-  /// "[?, 4] f32".
-  std::string str() const;
-};
 
 struct ParamInfo {
   std::string name; // qualified: "fc1.W"
