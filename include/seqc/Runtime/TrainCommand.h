@@ -11,14 +11,13 @@
 //              [--max-steps N] [--bench]
 //   seqc eval FILE.seq --from DIR
 //
-// A checkpoint folder holds `model.safetensors`: the parameters, the
-// optimizer state and, as metadata, the epoch, step and generator state, the
-// seed, the optimizer, and the data schema (classes, standardization).
+// A checkpoint folder holds `model.safetensors` (seqc/Runtime/Checkpoint.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_TRAINCOMMAND_H
 #define SEQC_RUNTIME_TRAINCOMMAND_H
 
+#include "seqc/Runtime/Checkpoint.h"
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/SafeTensors.h"
@@ -36,24 +35,6 @@
 #include <vector>
 
 namespace seqc::rt {
-
-/// The file a checkpoint folder holds.
-inline constexpr llvm::StringLiteral kCheckpointFile = "model.safetensors";
-/// DIR/model.safetensors.
-std::string checkpointPath(llvm::StringRef dir);
-
-/// A training checkpoint read back: its parameters and state, the data
-/// schema and the seed of its run.
-struct Checkpoint {
-  std::string path;
-  SafetensorsFile file;
-  DataSchema schema;
-  uint64_t seed = 0;
-};
-
-/// Reads DIR/model.safetensors; fails when it is missing or is not a seqc
-/// training checkpoint.
-llvm::Expected<Checkpoint> readCheckpoint(llvm::StringRef dir);
 
 /// An error whose diagnostics were printed already (by the frontend, say):
 /// the driver exits with status 1 without printing anything more.
