@@ -6,11 +6,11 @@
 // runForward, and from examples/mlp.seq through the frontend when that exists.
 //
 //===----------------------------------------------------------------------===//
+#include "seqc/Driver/Run.h"
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Runtime/Csv.h"
 #include "seqc/Runtime/JitSession.h"
-#include "seqc/Runtime/Run.h"
 
 #include "TestUtil.h"
 
@@ -25,6 +25,7 @@
 #include <cmath>
 #include <iostream>
 
+using namespace seqc::driver;
 using namespace seqc::rt;
 
 namespace {

@@ -8,8 +8,8 @@
 // checks, and that a resumed run equals an uninterrupted one bit for bit.
 //
 //===----------------------------------------------------------------------===//
+#include "seqc/Driver/TrainCommand.h"
 #include "seqc/Runtime/SequenceData.h"
-#include "seqc/Runtime/TrainCommand.h"
 #include "seqc/Runtime/Trainer.h"
 #include "seqc/Runtime/TrainingModule.h"
 
@@ -27,6 +27,7 @@
 #include <fstream>
 
 using namespace seqc;
+using namespace seqc::driver;
 using namespace seqc::rt;
 using seqc::test::errorOf;
 using ::testing::HasSubstr;

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "seqc/Runtime/Trainer.h"
-#include "seqc/Runtime/TrainCommand.h"
+#include "seqc/Driver/TrainCommand.h"
 #include "seqc/Runtime/TrainingModule.h"
 
 #include "TestUtil.h"
@@ -28,6 +28,7 @@
 #include <set>
 
 using namespace seqc;
+using namespace seqc::driver;
 using namespace seqc::rt;
 using seqc::test::errorOf;
 using ::testing::HasSubstr;

@@ -18,15 +18,15 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "seqc/Driver/Generate.h"
+#include "seqc/Driver/Run.h"
+#include "seqc/Driver/TrainCommand.h"
 #include "seqc/Frontend/DiagnosticLimits.h"
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Pipeline/Pipeline.h"
 #include "seqc/Runtime/Data.h"
-#include "seqc/Runtime/Generate.h"
-#include "seqc/Runtime/Run.h"
 #include "seqc/Runtime/ThreadPool.h"
-#include "seqc/Runtime/TrainCommand.h"
 #include "seqc/Runtime/TrainingModule.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -481,7 +481,7 @@ int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   auto module = compileToSeq(srcMgr, context, nullptr, nullptr, failed);
   if (failed)
     return 1;
-  seqc::rt::RunOptions options;
+  seqc::driver::RunOptions options;
   options.inputCsv = runInput;
   options.randomRows = runRandom;
   options.paramsPath = runParams;
@@ -489,7 +489,7 @@ int runMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   options.format = runFormat;
   options.precision = runPrecision;
   options.jit = jitOptions();
-  if (Error err = seqc::rt::runForward(*module, options, outs())) {
+  if (Error err = seqc::driver::runForward(*module, options, outs())) {
     reportError(toString(std::move(err)));
     return 1;
   }
@@ -516,7 +516,7 @@ bool hasTrainBlock(const seqc::ast::Module &module) {
 /// errors already reported, else `seqc: error: ...`.
 void reportRuntimeError(Error error, SourceMgr &srcMgr) {
   handleAllErrors(
-      std::move(error), [](const seqc::rt::ReportedError &) {},
+      std::move(error), [](const seqc::driver::ReportedError &) {},
       [&](const seqc::rt::LocatedError &located) {
         for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id) {
           if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() != located.file)
@@ -638,11 +638,11 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
 
 /// Compiles the model for the data's sizes: with its loss for training and
 /// evaluation, with the generation functions for `seqc generate`.
-seqc::rt::ModelCompiler modelCompiler(const seqc::ast::Module &module,
-                                      SourceMgr &srcMgr,
-                                      mlir::MLIRContext &context,
-                                      const seqc::FrontendOptions &options,
-                                      bool generation) {
+seqc::driver::ModelCompiler modelCompiler(const seqc::ast::Module &module,
+                                          SourceMgr &srcMgr,
+                                          mlir::MLIRContext &context,
+                                          const seqc::FrontendOptions &options,
+                                          bool generation) {
   return [&module, &srcMgr, &context, options,
           generation](ArrayRef<std::pair<std::string, int64_t>> sizes)
              -> Expected<mlir::OwningOpRef<mlir::ModuleOp>> {
@@ -651,13 +651,13 @@ seqc::rt::ModelCompiler modelCompiler(const seqc::ast::Module &module,
     withData.withLoss = !generation;
     auto program = seqc::elaborate(module, srcMgr, withData);
     if (!program)
-      return make_error<seqc::rt::ReportedError>();
+      return make_error<seqc::driver::ReportedError>();
     seqc::MLIRGenOptions genOptions;
     genOptions.floatWidth = useF64 ? 64 : 32;
     genOptions.generation = generation;
     auto seqModule = seqc::mlirGen(context, *program, genOptions);
     if (!seqModule)
-      return make_error<seqc::rt::ReportedError>();
+      return make_error<seqc::driver::ReportedError>();
     return seqModule;
   };
 }
@@ -676,10 +676,10 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   if (!spec)
     return 1;
 
-  seqc::rt::ModelCompiler compile =
+  seqc::driver::ModelCompiler compile =
       modelCompiler(*module, srcMgr, context, *options, /*generation=*/false);
 
-  seqc::rt::CommandOptions commandOptions;
+  seqc::driver::CommandOptions commandOptions;
   commandOptions.fromDir = trainFrom;
   commandOptions.outDir = trainOut;
   commandOptions.overwrite = trainOverwrite;
@@ -700,8 +700,9 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   commandOptions.maxSteps = trainMaxSteps;
   commandOptions.bench = trainBench;
   Error error =
-      evaluate ? seqc::rt::evalCommand(*spec, compile, commandOptions, outs())
-               : seqc::rt::trainCommand(*spec, compile, commandOptions, outs());
+      evaluate
+          ? seqc::driver::evalCommand(*spec, compile, commandOptions, outs())
+          : seqc::driver::trainCommand(*spec, compile, commandOptions, outs());
   outs().flush();
   if (error) {
     reportRuntimeError(std::move(error), srcMgr);
@@ -730,9 +731,9 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     reportError("--length must be at least 1");
     return 1;
   }
-  seqc::rt::ModelCompiler compile =
+  seqc::driver::ModelCompiler compile =
       modelCompiler(*module, srcMgr, context, *options, /*generation=*/true);
-  seqc::rt::GenerateOptions generateOptions;
+  seqc::driver::GenerateOptions generateOptions;
   generateOptions.fromDir = trainFrom;
   generateOptions.prompt = generatePrompt;
   generateOptions.temperature = generateTemperature;
@@ -740,7 +741,7 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   generateOptions.seed = generateSeed;
   generateOptions.bench = trainBench;
   generateOptions.jit = jitOptions();
-  Error error = seqc::rt::generateCommand(compile, generateOptions, outs());
+  Error error = seqc::driver::generateCommand(compile, generateOptions, outs());
   outs().flush();
   if (error) {
     reportRuntimeError(std::move(error), srcMgr);

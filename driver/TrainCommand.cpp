@@ -1,5 +1,5 @@
 //===- TrainCommand.cpp - `seqc train` and `seqc eval` --------------------===//
-#include "seqc/Runtime/TrainCommand.h"
+#include "seqc/Driver/TrainCommand.h"
 #include "seqc/Runtime/BufferPool.h"
 #include "seqc/Runtime/Error.h"
 
@@ -19,6 +19,7 @@
 #include <numeric>
 
 using namespace seqc;
+using namespace seqc::driver;
 using namespace seqc::rt;
 
 char ReportedError::ID = 0;
@@ -170,10 +171,10 @@ static llvm::Expected<Prepared> prepare(const TrainSpec &spec,
   return prepared;
 }
 
-llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
-                                   const ModelCompiler &compile,
-                                   const CommandOptions &options,
-                                   llvm::raw_ostream &out) {
+llvm::Error seqc::driver::trainCommand(const TrainSpec &spec,
+                                       const ModelCompiler &compile,
+                                       const CommandOptions &options,
+                                       llvm::raw_ostream &out) {
   // Before any work: a checkpoint in --out is replaced only when it is the
   // one this run continues, or when asked to.
   if (!options.outDir.empty() && !options.overwrite &&
@@ -268,10 +269,10 @@ llvm::Error seqc::rt::trainCommand(const TrainSpec &spec,
   return llvm::Error::success();
 }
 
-llvm::Error seqc::rt::evalCommand(const TrainSpec &spec,
-                                  const ModelCompiler &compile,
-                                  const CommandOptions &options,
-                                  llvm::raw_ostream &out) {
+llvm::Error seqc::driver::evalCommand(const TrainSpec &spec,
+                                      const ModelCompiler &compile,
+                                      const CommandOptions &options,
+                                      llvm::raw_ostream &out) {
   if (options.fromDir.empty())
     return makeError("eval needs a checkpoint: --from DIR");
   auto prepared = prepare(spec, compile, options, /*training=*/false);

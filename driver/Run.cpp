@@ -1,5 +1,5 @@
 //===- Run.cpp - `seqc run`: one forward pass, printed --------------------===//
-#include "seqc/Runtime/Run.h"
+#include "seqc/Driver/Run.h"
 #include "seqc/Runtime/Error.h"
 
 #include "seqc/Runtime/Csv.h"
@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+using namespace seqc::driver;
 using namespace seqc::rt;
 
 /// Values of one input per instance: the product of its non-batch sizes.
@@ -213,8 +214,9 @@ static void printOutputs(const EntryPoint &entry,
   }
 }
 
-llvm::Error seqc::rt::runForward(JitSession &session, const RunOptions &options,
-                                 llvm::raw_ostream &out) {
+llvm::Error seqc::driver::runForward(JitSession &session,
+                                     const RunOptions &options,
+                                     llvm::raw_ostream &out) {
   if (options.format != "table" && options.format != "csv")
     return makeError("unknown output format '{}' (expected table or csv)",
                      options.format);
@@ -254,9 +256,9 @@ llvm::Error seqc::rt::runForward(JitSession &session, const RunOptions &options,
   return llvm::Error::success();
 }
 
-llvm::Error seqc::rt::runForward(mlir::ModuleOp seqModule,
-                                 const RunOptions &options,
-                                 llvm::raw_ostream &out) {
+llvm::Error seqc::driver::runForward(mlir::ModuleOp seqModule,
+                                     const RunOptions &options,
+                                     llvm::raw_ostream &out) {
   auto session = JitSession::create(seqModule, options.jit);
   if (!session)
     return session.takeError();

@@ -1,11 +1,11 @@
 //===- TrainCommand.h - `seqc train` and `seqc eval` ------------*- C++ -*-===//
 //
-// What `seqc train` and `seqc eval` do once the driver has the checked train
-// block: read the data (and a checkpoint), have the model compiled for the
-// data's sizes, add the training step, JIT-compile, train or evaluate, and
-// report. The driver supplies the compilation (frontend and MLIRGen) as a
-// callback, so that the runtime does not depend on the frontend, and tests
-// can hand in seq modules written by hand.
+// What `seqc train` and `seqc eval` do once the seqc tool has the checked
+// train block: read the data (and a checkpoint), have the model compiled for
+// the data's sizes, add the training step, JIT-compile, train or evaluate,
+// and report. The tool supplies the compilation (frontend and MLIRGen) as a
+// callback, so that the driver library does not depend on the frontend, and
+// tests can hand in seq modules written by hand.
 //
 //   seqc train FILE.seq [--epochs N] [--lr X] ... [--out DIR] [--from DIR]
 //              [--max-steps N] [--bench]
@@ -14,8 +14,8 @@
 // A checkpoint folder holds `model.safetensors` (seqc/Runtime/Checkpoint.h).
 //
 //===----------------------------------------------------------------------===//
-#ifndef SEQC_RUNTIME_TRAINCOMMAND_H
-#define SEQC_RUNTIME_TRAINCOMMAND_H
+#ifndef SEQC_DRIVER_TRAINCOMMAND_H
+#define SEQC_DRIVER_TRAINCOMMAND_H
 
 #include "seqc/Runtime/Checkpoint.h"
 #include "seqc/Runtime/Data.h"
@@ -34,10 +34,10 @@
 #include <utility>
 #include <vector>
 
-namespace seqc::rt {
+namespace seqc::driver {
 
 /// An error whose diagnostics were printed already (by the frontend, say):
-/// the driver exits with status 1 without printing anything more.
+/// the seqc tool exits with status 1 without printing anything more.
 class ReportedError : public llvm::ErrorInfo<ReportedError> {
 public:
   static char ID;
@@ -65,9 +65,9 @@ struct CommandOptions {
   bool overwrite = false;
   /// JSON-lines log of the epochs.
   std::string logPath;
-  ProgressMode progress = ProgressMode::Auto;
+  rt::ProgressMode progress = rt::ProgressMode::Auto;
   /// Lowering options for the JIT compilation.
-  JitOptions jit;
+  rt::JitOptions jit;
   /// Folder that relative data paths are looked up in first (the model
   /// file's).
   std::string baseDir;
@@ -102,6 +102,6 @@ llvm::Error trainCommand(const TrainSpec &spec, const ModelCompiler &compile,
 llvm::Error evalCommand(const TrainSpec &spec, const ModelCompiler &compile,
                         const CommandOptions &options, llvm::raw_ostream &out);
 
-} // namespace seqc::rt
+} // namespace seqc::driver
 
-#endif // SEQC_RUNTIME_TRAINCOMMAND_H
+#endif // SEQC_DRIVER_TRAINCOMMAND_H

@@ -1,14 +1,14 @@
 //===- Run.h - `seqc run`: one forward pass, printed ------------*- C++ -*-===//
 //
 // What `seqc run FILE.seq [--input X.csv | --random N] [--params W.safetensors]
-// [--seed S] [--format table|csv] [--precision P]` does once the driver has
-// the seq module: compile it, set the parameters (loaded, or initialized from
-// the seed), read or draw the inputs, call `forward` and print one row per
+// [--seed S] [--format table|csv] [--precision P]` does once the seqc tool
+// has the seq module: compile it, set the parameters (loaded, or initialized
+// from the seed), read or draw the inputs, call `forward` and print one row per
 // instance.
 //
 //===----------------------------------------------------------------------===//
-#ifndef SEQC_RUNTIME_RUN_H
-#define SEQC_RUNTIME_RUN_H
+#ifndef SEQC_DRIVER_RUN_H
+#define SEQC_DRIVER_RUN_H
 
 #include "seqc/Runtime/JitSession.h"
 
@@ -19,9 +19,7 @@
 #include <cstdint>
 #include <string>
 
-namespace seqc::rt {
-
-class JitSession;
+namespace seqc::driver {
 
 /// Rows drawn when neither an input file nor a row count is given.
 inline constexpr int64_t kDefaultRandomRows = 4;
@@ -44,16 +42,16 @@ struct RunOptions {
   /// Digits after the decimal point.
   int precision = 6;
   /// How the model is compiled.
-  JitOptions jit;
+  rt::JitOptions jit;
 };
 
 /// Compiles `seqModule` and runs it as `options` say, printing to `out`.
 llvm::Error runForward(mlir::ModuleOp seqModule, const RunOptions &options,
                        llvm::raw_ostream &out);
 /// Same with an already compiled session (whose parameters are replaced).
-llvm::Error runForward(JitSession &session, const RunOptions &options,
+llvm::Error runForward(rt::JitSession &session, const RunOptions &options,
                        llvm::raw_ostream &out);
 
-} // namespace seqc::rt
+} // namespace seqc::driver
 
-#endif // SEQC_RUNTIME_RUN_H
+#endif // SEQC_DRIVER_RUN_H

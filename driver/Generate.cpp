@@ -1,5 +1,5 @@
 //===- Generate.cpp - `seqc generate`: sampling from a language model -----===//
-#include "seqc/Runtime/Generate.h"
+#include "seqc/Driver/Generate.h"
 
 #include "seqc/Runtime/Data.h"
 #include "seqc/Runtime/Error.h"
@@ -14,10 +14,13 @@
 #include <limits>
 
 using namespace seqc;
+using namespace seqc::driver;
 using namespace seqc::rt;
 
-int64_t seqc::rt::sampleUnit(llvm::ArrayRef<double> scores, double temperature,
-                             llvm::ArrayRef<int64_t> excluded, double uniform) {
+int64_t seqc::driver::sampleUnit(llvm::ArrayRef<double> scores,
+                                 double temperature,
+                                 llvm::ArrayRef<int64_t> excluded,
+                                 double uniform) {
   // Probabilities (a softmax output) become log-probabilities; logits and
   // log-probabilities are used as they are: softmax(s / T) is the same
   // distribution for both.
@@ -97,9 +100,9 @@ static std::vector<double> lastStepScores(const Tensor &result) {
   return scores;
 }
 
-llvm::Error seqc::rt::generateCommand(const ModelCompiler &compile,
-                                      const GenerateOptions &options,
-                                      llvm::raw_ostream &out) {
+llvm::Error seqc::driver::generateCommand(const ModelCompiler &compile,
+                                          const GenerateOptions &options,
+                                          llvm::raw_ostream &out) {
   if (options.fromDir.empty())
     return makeError("generate needs a trained model: --from DIR");
   auto checkpoint = readCheckpoint(options.fromDir);

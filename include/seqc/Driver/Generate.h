@@ -1,5 +1,4 @@
-//===- Generate.h - `seqc generate`: sampling from a language model -*- C++
-//-*-===//
+//===- Generate.h - `seqc generate`: sampling from a model ------*- C++ -*-===//
 //
 // One-to-many use of a model trained on text: the prompt is read in one call
 // of @forward_start, which also returns the final state of every cell; then,
@@ -12,11 +11,11 @@
 //   seqc generate model.seq --from DIR --prompt "Call me" --temperature 0.8
 //
 //===----------------------------------------------------------------------===//
-#ifndef SEQC_RUNTIME_GENERATE_H
-#define SEQC_RUNTIME_GENERATE_H
+#ifndef SEQC_DRIVER_GENERATE_H
+#define SEQC_DRIVER_GENERATE_H
 
+#include "seqc/Driver/TrainCommand.h"
 #include "seqc/Runtime/JitSession.h"
-#include "seqc/Runtime/TrainCommand.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -25,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace seqc::rt {
+namespace seqc::driver {
 
 struct GenerateOptions {
   /// The checkpoint folder of a model trained on text(...) data.
@@ -41,7 +40,7 @@ struct GenerateOptions {
   /// text, 'BENCH generate units=.. median_unit_ms=.. first_unit_ms=..
   /// compile_s=..'.
   bool bench = false;
-  JitOptions jit;
+  rt::JitOptions jit;
 };
 
 /// Draws a unit id from `scores` (log-probabilities, logits, or
@@ -56,6 +55,6 @@ llvm::Error generateCommand(const ModelCompiler &compile,
                             const GenerateOptions &options,
                             llvm::raw_ostream &out);
 
-} // namespace seqc::rt
+} // namespace seqc::driver
 
-#endif // SEQC_RUNTIME_GENERATE_H
+#endif // SEQC_DRIVER_GENERATE_H
