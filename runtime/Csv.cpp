@@ -1,5 +1,6 @@
 //===- Csv.cpp - Numeric CSV input ----------------------------------------===//
 #include "seqc/Runtime/Csv.h"
+#include "DelimitedText.h"
 #include "seqc/Support/Lines.h"
 #include "seqc/Support/ReadFile.h"
 
@@ -10,15 +11,11 @@
 
 #include <charconv>
 #include <cstdint>
+#include <deque>
 
 using namespace seqc::rt;
 
 namespace {
-struct Cell {
-  llvm::StringRef text; // without surrounding blanks
-  int64_t column;       // 1-based character column of the cell's start
-};
-
 struct Location {
   llvm::StringRef fileName;
   int64_t line;
@@ -31,21 +28,6 @@ static llvm::Error errorAt(const Location &location, int64_t column,
                                  fmt::format("{}:{}:{}: {}",
                                              location.fileName.str(),
                                              location.line, column, message));
-}
-
-static llvm::SmallVector<Cell, 16> splitCells(llvm::StringRef line) {
-  llvm::SmallVector<Cell, 16> cells;
-  size_t start = 0;
-  while (true) {
-    size_t comma = line.find(',', start);
-    llvm::StringRef raw = line.slice(start, comma);
-    size_t leading = raw.size() - raw.ltrim(" \t").size();
-    cells.push_back(
-        {raw.trim(" \t"), static_cast<int64_t>(start + leading + 1)});
-    if (comma == llvm::StringRef::npos)
-      return cells;
-    start = comma + 1;
-  }
 }
 
 /// Parses a whole cell as T; from_chars rounds the decimal once, straight to
@@ -79,12 +61,6 @@ static std::optional<int64_t> parseInteger(llvm::StringRef text) {
   return value;
 }
 
-static std::string unquote(llvm::StringRef text) {
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-    text = text.drop_front().drop_back();
-  return text.str();
-}
-
 llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
                                             llvm::StringRef fileName,
                                             const CsvOptions &options) {
@@ -96,27 +72,32 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
   int64_t widthLine = 0; // the line that fixed the row width
   int64_t rows = 0;
   bool sawContent = false;
-  int64_t lastLine = 1;
 
-  int64_t lineNumber = 0;
-  llvm::StringRef rest = text;
-  while (!rest.empty()) {
-    llvm::StringRef line = seqc::takeLine(rest);
-    ++lineNumber;
-    lastLine = lineNumber;
-    llvm::StringRef content = line.trim(" \t");
-    if (content.empty() || content.starts_with("#"))
-      continue;
+  std::deque<std::string> unescaped;
+  DelimitedRows lines(text, ',', unescaped);
+  auto errorAtCell = [&](int64_t line, int64_t column,
+                         const std::string &message) {
+    return errorAt({fileName, line}, column, message);
+  };
+  while (true) {
+    llvm::SmallVector<DelimitedCell, 16> cells;
+    llvm::Expected<bool> read = lines.next(cells, errorAtCell);
+    if (!read)
+      return read.takeError();
+    if (!*read)
+      break;
+    llvm::StringRef line = lines.line();
+    int64_t lineNumber = lines.lineNumber();
     Location location{fileName, lineNumber};
-    llvm::SmallVector<Cell, 16> cells = splitCells(line);
 
     if (!sawContent) {
       sawContent = true;
-      bool anyNumeric = llvm::any_of(
-          cells, [](const Cell &cell) { return parseDouble(cell.text); });
+      bool anyNumeric = llvm::any_of(cells, [](const DelimitedCell &cell) {
+        return parseDouble(cell.text);
+      });
       if (!anyNumeric) {
-        for (const Cell &cell : cells)
-          table.header.push_back(unquote(cell.text));
+        for (const DelimitedCell &cell : cells)
+          table.header.push_back(cell.text.str());
         columns = static_cast<int64_t>(cells.size());
         widthLine = lineNumber;
         continue;
@@ -183,7 +164,7 @@ llvm::Expected<CsvTable> seqc::rt::parseCsv(llvm::StringRef text,
     return errorAt({fileName, 1}, 1,
                    "empty CSV file: expected rows of numbers");
   if (rows == 0)
-    return errorAt({fileName, lastLine}, 1,
+    return errorAt({fileName, lines.lineNumber()}, 1,
                    "no data rows after the header line");
 
   table.values = Tensor(options.dtype, {rows, columns});
@@ -213,9 +194,6 @@ llvm::Expected<CsvTable> seqc::rt::readCsv(llvm::StringRef path,
         llvm::inconvertibleErrorCode(),
         fmt::format("{}: cannot read input: {}", path.str(),
                     llvm::toString(buffer.takeError())));
-  // A UTF-8 byte-order mark is not part of the first column's name.
-  llvm::StringRef text = (*buffer)->getBuffer();
-  if (text.starts_with("\xEF\xBB\xBF"))
-    text = text.drop_front(3);
-  return parseCsv(text, path, options);
+  return parseCsv(seqc::dropByteOrderMark((*buffer)->getBuffer()), path,
+                  options);
 }

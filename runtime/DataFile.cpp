@@ -1,5 +1,6 @@
 //===- DataFile.cpp - Finding data files; errors located in them ----------===//
 #include "seqc/Runtime/Data.h"
+#include "seqc/Support/Lines.h"
 #include "seqc/Support/ReadFile.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -66,10 +67,10 @@ seqc::rt::readDataFile(const DataSpec &spec, const std::string &path,
     return errorAtLoc(spec.loc,
                       fmt::format("cannot read data file '{}': {}", path,
                                   llvm::toString(buffer.takeError())));
-  // A UTF-8 byte-order mark is not part of the data (it would otherwise
-  // stick to the first column's name, invisibly).
+  // A UTF-8 byte-order mark is not part of the data.
   llvm::StringRef text = (*buffer)->getBuffer();
-  if (text.starts_with("\xEF\xBB\xBF"))
-    return llvm::MemoryBuffer::getMemBufferCopy(text.drop_front(3), resolved);
+  llvm::StringRef data = dropByteOrderMark(text);
+  if (data.size() != text.size())
+    return llvm::MemoryBuffer::getMemBufferCopy(data, resolved);
   return std::move(*buffer);
 }

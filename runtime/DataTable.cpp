@@ -1,6 +1,5 @@
 //===- DataTable.cpp - CSV and TSV files as tables of cells ---------------===//
 #include "DataTable.h"
-#include "seqc/Support/Lines.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -21,77 +20,21 @@ using namespace seqc::rt;
 // Tables of text cells
 //===----------------------------------------------------------------------===//
 
-/// Splits one line into cells at `separator`, honouring double quotes
-/// ("a, b" and "say ""hi""").
-static llvm::Error splitCells(TextTable &table, llvm::StringRef line,
-                              int64_t lineNumber, char separator,
-                              llvm::SmallVectorImpl<Cell> &cells) {
-  const char *blanks = separator == '\t' ? " " : " \t";
-  size_t position = 0;
-  while (true) {
-    size_t start = line.find_first_not_of(blanks, position);
-    if (start == llvm::StringRef::npos)
-      start = line.size();
-    if (start < line.size() && line[start] == '"') {
-      size_t search = start + 1;
-      bool escaped = false;
-      size_t close;
-      while (true) {
-        close = line.find('"', search);
-        if (close == llvm::StringRef::npos)
-          return table.errorAt(lineNumber, start + 1,
-                               "unterminated quoted cell");
-        if (close + 1 < line.size() && line[close + 1] == '"') {
-          escaped = true;
-          search = close + 2;
-          continue;
-        }
-        break;
-      }
-      llvm::StringRef text = line.slice(start + 1, close);
-      if (escaped) {
-        std::string unescaped;
-        for (size_t i = 0; i < text.size(); ++i) {
-          unescaped += text[i];
-          if (text[i] == '"')
-            ++i;
-        }
-        table.unescaped.push_back(std::move(unescaped));
-        text = table.unescaped.back();
-      }
-      cells.push_back({text, static_cast<int64_t>(start + 1)});
-      size_t next = line.find_first_not_of(blanks, close + 1);
-      if (next == llvm::StringRef::npos)
-        return llvm::Error::success();
-      if (line[next] != separator)
-        return table.errorAt(lineNumber, next + 1,
-                             "unexpected text after a quoted cell");
-      position = next + 1;
-      continue;
-    }
-    size_t end = line.find(separator, start);
-    llvm::StringRef raw = line.slice(start, end);
-    cells.push_back({raw.rtrim(blanks), static_cast<int64_t>(start + 1)});
-    if (end == llvm::StringRef::npos)
-      return llvm::Error::success();
-    position = end + 1;
-  }
-}
-
 llvm::Error seqc::rt::parseTable(TextTable &table, char separator) {
-  llvm::StringRef rest = table.buffer->getBuffer();
-  int64_t lineNumber = 0;
+  DelimitedRows lines(table.buffer->getBuffer(), separator, table.unescaped);
+  auto errorAt = [&](int64_t line, int64_t column, const std::string &message) {
+    return table.errorAt(line, column, message);
+  };
   bool sawHeader = false;
-  while (!rest.empty()) {
-    llvm::StringRef line = takeLine(rest);
-    ++lineNumber;
-    llvm::StringRef content = line.trim(" \t");
-    if (content.empty() || content.starts_with("#"))
-      continue;
+  while (true) {
     llvm::SmallVector<Cell, 16> cells;
-    if (llvm::Error error =
-            splitCells(table, line, lineNumber, separator, cells))
-      return error;
+    llvm::Expected<bool> read = lines.next(cells, errorAt);
+    if (!read)
+      return read.takeError();
+    if (!*read)
+      break;
+    llvm::StringRef line = lines.line();
+    int64_t lineNumber = lines.lineNumber();
 
     if (!sawHeader) {
       sawHeader = true;
@@ -135,7 +78,8 @@ llvm::Error seqc::rt::parseTable(TextTable &table, char separator) {
                          "empty data file: expected a header row naming the "
                          "columns, then rows of values");
   if (table.rows.empty())
-    return table.errorAt(lineNumber, 1, "no data rows after the header");
+    return table.errorAt(lines.lineNumber(), 1,
+                         "no data rows after the header");
   return llvm::Error::success();
 }
 

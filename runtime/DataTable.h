@@ -1,14 +1,15 @@
 //===- DataTable.h - CSV and TSV files as tables of cells -------*- C++ -*-===//
 //
 // Private to runtime/: the table layer under the loaders of `csv` and
-// `series` data. A delimited file is read into a header and rows of text
-// cells, each with its line and column for messages; cells are then read as
-// numbers, and label cells as classes (LabelKeys).
+// `series` data. A delimited file is read (DelimitedText.h) into a header
+// and rows of text cells, each with its line and column for messages; cells
+// are then read as numbers, and label cells as classes (LabelKeys).
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_DATATABLE_H
 #define SEQC_RUNTIME_DATATABLE_H
 
+#include "DelimitedText.h"
 #include "seqc/Runtime/Data.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -27,10 +28,7 @@
 
 namespace seqc::rt {
 
-struct Cell {
-  llvm::StringRef text; // unquoted, without surrounding blanks
-  int64_t column;       // 1-based character column of the cell's start
-};
+using Cell = DelimitedCell;
 
 struct Row {
   int64_t line;

@@ -103,6 +103,18 @@ TEST(CsvTest, WrongColumnCountForTheModel) {
   EXPECT_EQ(table.values.dim(1), 4);
 }
 
+TEST(CsvTest, QuotedCellsAsInDataFiles) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      table, parseCsv("\"x, 1\",\"say \"\"y\"\"\"\n\"1\", 2\n", "in.csv"));
+  EXPECT_EQ(table.header, (std::vector<std::string>{"x, 1", "say \"y\""}));
+  EXPECT_EQ(table.values.at({0, 0}), 1.0);
+  EXPECT_EQ(table.values.at({0, 1}), 2.0);
+  EXPECT_EQ(errorOf(parseCsv("1,\"2\n", "in.csv")),
+            "in.csv:1:3: unterminated quoted cell");
+  EXPECT_EQ(errorOf(parseCsv("1,\"2\" 3\n", "in.csv")),
+            "in.csv:1:7: unexpected text after a quoted cell");
+}
+
 TEST(CsvTest, MissingFile) {
   EXPECT_THAT(errorOf(readCsv("/nonexistent/in.csv")),
               HasSubstr("/nonexistent/in.csv: cannot read input"));

@@ -29,4 +29,11 @@ TEST(LinesTest, EveryLineEndingEndsALine) {
   EXPECT_TRUE(linesOf("").empty());
 }
 
+TEST(LinesTest, AByteOrderMarkIsNotText) {
+  EXPECT_EQ(seqc::dropByteOrderMark("\xEF\xBB\xBFx,y\n"), "x,y\n");
+  EXPECT_EQ(seqc::dropByteOrderMark("x,y\n"), "x,y\n");
+  // Only at the start.
+  EXPECT_EQ(seqc::dropByteOrderMark("x\xEF\xBB\xBF"), "x\xEF\xBB\xBF");
+}
+
 } // namespace

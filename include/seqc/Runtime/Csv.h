@@ -2,8 +2,9 @@
 //
 // Reads the numeric matrices `seqc run --input file.csv` takes: one instance
 // per row, comma-separated numbers, an optional header row (a first row with
-// no numeric cell), blank lines and `#` comment lines skipped. Every error
-// names file:line:col of the offending cell.
+// no numeric cell), blank lines and `#` comment lines skipped. Cells are
+// split as in the training data's CSV files (quotes, line endings, a
+// byte-order mark). Every error names file:line:col of the offending cell.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_CSV_H

@@ -2,8 +2,9 @@
 //
 // The data readers (CSV, TSV, labeled text) take a file line by line. A line
 // ends at "\n", "\r\n" or a lone "\r" (old Mac files, which would otherwise
-// be one long line), and the line number counts them all alike.
-// Header-only, like ReadFile.h.
+// be one long line), and the line number counts them all alike. A UTF-8
+// byte-order mark at the start of a file, as spreadsheet programs write it,
+// is not part of its first line. Header-only, like ReadFile.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_SUPPORT_LINES_H
@@ -26,6 +27,14 @@ inline llvm::StringRef takeLine(llvm::StringRef &rest) {
     ++next;
   rest = rest.drop_front(next);
   return line;
+}
+
+/// `text` without a UTF-8 byte-order mark at its start (which would
+/// otherwise stick to the first column's name, invisibly).
+inline llvm::StringRef dropByteOrderMark(llvm::StringRef text) {
+  if (text.starts_with("\xEF\xBB\xBF"))
+    return text.drop_front(3);
+  return text;
 }
 
 } // namespace seqc
