@@ -1,38 +1,21 @@
 //===- Sema.cpp - Elaboration of a model into the typed IR ----------------===//
 //
-// Sema works like a template instantiator: layers are checked when they are
-// instantiated with concrete dimensions, and every call of a `fn` or a layer
-// instance is inlined. What comes out is a flat list of parameters and, per
-// entry point, a DAG of shape-checked nodes in per-instance notation.
+// The methods of the Sema class (SemaImpl.h), which elaborates a parsed
+// model into the typed IR, and the frontend's entry points elaborate and
+// analyzeTrain.
 //
 //===----------------------------------------------------------------------===//
 
 #include "seqc/Frontend/AST.h"
 #include "seqc/Frontend/Frontend.h"
 
-#include "SemaSupport.h"
+#include "SemaImpl.h"
 
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MathExtras.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <cmath>
-#include <map>
-#include <set>
 
 using namespace seqc;
 using namespace seqc::sema;
-using ast::Expr;
-using llvm::SMLoc;
-using llvm::SMRange;
-using llvm::StringRef;
-using llvm::Twine;
 
 namespace {
 
@@ -49,35 +32,13 @@ constexpr size_t kMaxInstances = 20000;
 /// Consumers of the typed IR (printer, MLIRGen) walk it recursively.
 constexpr unsigned kMaxNodeDepth = 5000;
 
+} // namespace
+
 //===----------------------------------------------------------------------===//
 // Builtins
 //===----------------------------------------------------------------------===//
 
-enum class ArgKind { Tensor, Number, Int, OptionalInt };
-
-struct BuiltinArg {
-  const char *name;
-  ArgKind kind;
-  double defaultValue; // Number and Int; OptionalInt defaults to "none"
-};
-
-enum class ShapeRule {
-  Elementwise,
-  Softmax,
-  Maxout,
-  Concat,
-  Reduce,
-  Transpose,
-};
-
-struct Builtin {
-  const char *name;
-  tir::NodeKind kind;
-  ShapeRule rule;
-  std::vector<BuiltinArg> args; // args[0] is the value (Concat: variadic)
-};
-
-const std::vector<Builtin> &builtins() {
+const std::vector<Builtin> &sema::builtins() {
   using K = tir::NodeKind;
   static const std::vector<Builtin> table = {
       {"sigmoid",
@@ -138,21 +99,14 @@ const std::vector<Builtin> &builtins() {
   return table;
 }
 
-const Builtin *lookupBuiltin(StringRef name) {
+const Builtin *sema::lookupBuiltin(StringRef name) {
   for (const Builtin &builtin : builtins())
     if (name == builtin.name)
       return &builtin;
   return nullptr;
 }
 
-/// Losses and one_hot: builtins that sema desugars into several nodes, in
-/// numerically stable forms where it matters (see evalLossBuiltin).
-struct LossBuiltin {
-  const char *name;
-  std::vector<std::string> formals; // all required
-};
-
-const std::vector<LossBuiltin> &lossBuiltins() {
+const std::vector<LossBuiltin> &sema::lossBuiltins() {
   static const std::vector<LossBuiltin> table = {
       {"mse", {"p", "t"}},           {"sse", {"p", "t"}},
       {"cross_entropy", {"p", "y"}}, {"nll", {"logp", "y"}},
@@ -163,18 +117,18 @@ const std::vector<LossBuiltin> &lossBuiltins() {
   return table;
 }
 
-const LossBuiltin *lookupLossBuiltin(StringRef name) {
+const LossBuiltin *sema::lookupLossBuiltin(StringRef name) {
   for (const LossBuiltin &builtin : lossBuiltins())
     if (name == builtin.name)
       return &builtin;
   return nullptr;
 }
 
-bool isBuiltinName(StringRef name) {
+bool sema::isBuiltinName(StringRef name) {
   return lookupBuiltin(name) || lookupLossBuiltin(name);
 }
 
-std::string builtinSignature(const Builtin &builtin) {
+static std::string builtinSignature(const Builtin &builtin) {
   std::string out = std::string(builtin.name) + "(";
   for (size_t i = 0; i < builtin.args.size(); ++i) {
     const BuiltinArg &arg = builtin.args[i];
@@ -196,13 +150,7 @@ std::string builtinSignature(const Builtin &builtin) {
 // Initializers
 //===----------------------------------------------------------------------===//
 
-struct InitializerInfo {
-  const char *name;
-  tir::InitKind kind;
-  std::vector<const char *> args; // all numbers, all required
-};
-
-const std::vector<InitializerInfo> &initializers() {
+const std::vector<InitializerInfo> &sema::initializers() {
   static const std::vector<InitializerInfo> table = {
       {"zeros", tir::InitKind::Zeros, {}},
       {"ones", tir::InitKind::Constant, {}},
@@ -215,303 +163,9 @@ const std::vector<InitializerInfo> &initializers() {
   return table;
 }
 
-constexpr const char *kInitializerList =
+static constexpr const char *kInitializerList =
     "zeros, ones, a number, constant(v), uniform(low, high), "
     "normal(mean, std), xavier or he";
-
-//===----------------------------------------------------------------------===//
-// Instances and scopes
-//===----------------------------------------------------------------------===//
-
-struct DimBinding {
-  tir::Dim dim;
-  bool sized = true;
-  SMLoc loc;          // where it is declared
-  std::string source; // `vocab` in `V: vocab`
-};
-
-/// A layer (or the model) instantiated with concrete dimensions.
-struct Instance {
-  const ast::BlockDecl *decl = nullptr;
-  std::string name;   // the instance's name ("fc1"); the model's name
-  std::string prefix; // qualifies param names: "fc1."
-  Instance *parent = nullptr;
-  llvm::StringMap<DimBinding> dims;
-  std::vector<std::string> dimOrder;
-  llvm::StringMap<int> params; // -> Program::params
-  llvm::StringMap<const ast::ParamDecl *> paramDecls;
-  llvm::StringMap<std::unique_ptr<Instance>> children;
-  llvm::StringMap<const ast::InstanceDecl *> childDecls;
-  llvm::StringMap<const ast::FuncDecl *> funcs; // fn and entry points
-  /// `bidir(Cell(...))`: the children "fwd" and "bwd" are the two
-  /// directions' cells; `decl` is the cell's.
-  bool bidirectional = false;
-
-  std::string describe() const {
-    if (decl->name.empty())
-      return "a file-level function";
-    std::string kind = decl->isModel() ? "model" : "layer";
-    if (decl->isModel() || name.empty())
-      return kind + " '" + decl->name + "'";
-    return kind + " '" + decl->name + "' (instance '" +
-           prefix.substr(0, prefix.size() - 1) + "')";
-  }
-};
-
-struct Local {
-  const tir::Node *node;
-  SMLoc loc;
-};
-
-/// The target of the loss (`y` in `cross_entropy(forward(x), y)`): the one
-/// name of the loss expression that is not otherwise defined. It becomes the
-/// last input of the `loss` entry point when it is first used.
-struct LossTarget {
-  const TrainSpec *spec = nullptr;
-  bool hasData = false;
-  tir::EntryPoint *entry = nullptr;
-  std::string name;
-  SMLoc loc;
-  const tir::Node *node = nullptr;
-};
-
-/// The names visible in one function body while it is being inlined.
-struct Scope {
-  Instance *inst;
-  const ast::FuncDecl *func;
-  llvm::StringMap<Local> locals;
-  LossTarget *target = nullptr; // only in the loss expression itself
-  /// In a cell's step: each state's value at t-1.
-  const llvm::StringMap<const tir::Node *> *cellPrev = nullptr;
-};
-
-class Sema : public Reporter {
-public:
-  Sema(const ast::Module &module, llvm::SourceMgr &srcMgr,
-       const FrontendOptions &options)
-      : module(module), srcMgr(srcMgr), options(options) {}
-
-  std::optional<tir::Program> run();
-  std::optional<TrainSpec> runTrain();
-
-private:
-  // Diagnostics.
-  /// Reports an error once: a layer called twice would otherwise repeat the
-  /// errors of its body (and their notes).
-  void error(SMLoc loc, const Twine &message,
-             llvm::ArrayRef<SMRange> ranges = {}) override {
-    failed = true;
-    std::string text = message.str();
-    suppressNotes = !reported.insert({loc.getPointer(), text}).second;
-    if (suppressNotes)
-      return;
-    srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Error, text, ranges);
-    ++errorCount;
-  }
-  void note(SMLoc loc, const Twine &message,
-            llvm::ArrayRef<SMRange> ranges = {}) override {
-    if (!suppressNotes)
-      srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
-  }
-  /// Says where the errors reported since `errorsBefore` were reached from
-  /// (an instantiation, a call), like a compiler's template backtrace.
-  void contextNote(unsigned errorsBefore, SMLoc loc, const Twine &message,
-                   llvm::ArrayRef<SMRange> ranges = {}) {
-    if (errorCount > errorsBefore)
-      srcMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message, ranges);
-  }
-  void fileError(const Twine &message) {
-    llvm::SMDiagnostic diag(module.mainFile().name, llvm::SourceMgr::DK_Error,
-                            message.str());
-    srcMgr.PrintMessage(llvm::errs(), diag);
-    failed = true;
-  }
-  void duplicate(StringRef what, StringRef name, SMLoc loc, SMLoc previous) {
-    error(loc, "duplicate definition of " + what + " '" + name + "'");
-    note(previous, "previous definition is here");
-  }
-  tir::Loc toLoc(SMLoc loc) const override;
-
-  // Declarations.
-  void collectGlobals(bool checkBlocks = true);
-  void checkBlock(const ast::BlockDecl &block);
-  const ast::BlockDecl *selectModel();
-  void checkTrain(const ast::TrainDecl &train, bool selected);
-
-  // Instantiation.
-  bool bindModelDims(Instance &model);
-  bool instantiate(Instance &inst);
-  bool instantiateChild(Instance &parent, const ast::InstanceDecl &decl);
-  bool instantiateBidir(Instance &parent, const ast::InstanceDecl &decl);
-  bool instantiateLayer(Instance &owner, const Expr &call, StringRef name,
-                        const std::string &prefix, Instance &parent);
-  void addParam(Instance &inst, const ast::ParamDecl &decl);
-  std::optional<tir::InitSpec> evalInit(const ast::ParamDecl &decl,
-                                        Instance &inst, const Shape &shape);
-
-  // Compile-time values.
-  enum class IntUse { Dim, Index, Attribute };
-  std::optional<tir::Dim> evalInt(const Expr &expr, Instance &inst, IntUse use);
-  std::optional<double> evalNumber(const Expr &expr, Instance &inst);
-  /// With `sequence`, also accepts `seq<[...]>` (setting *sequence) and
-  /// returns the shape of one step; with `token`, also `token` (a scalar
-  /// class or vocabulary index, setting *token) and `seq<token>`.
-  std::optional<Shape> evalType(const ast::TypeExpr &type, Instance &inst,
-                                StringRef what, bool *sequence = nullptr,
-                                bool *token = nullptr);
-  void unsizedDimError(SMLoc loc, SMRange range, StringRef name,
-                       const DimBinding &binding);
-
-  // Arguments.
-  struct Binding {
-    std::vector<std::vector<const Expr *>> values; // per formal
-  };
-  bool bindArgs(const Expr &call, StringRef callee, StringRef signature,
-                llvm::ArrayRef<std::string> formals, unsigned required,
-                bool variadic, Binding &binding);
-
-  /// Declares `param` as the next input of `entry` and binds its name in
-  /// `scope`; false after an error.
-  bool addInput(tir::EntryPoint &entry, Scope &scope,
-                const ast::ParamSpec &param, const Shape &shape, bool sequence,
-                bool token) {
-    tir::Node *node = make(tir::NodeKind::Input, shape, true, param.loc);
-    if (!node)
-      return false;
-    node->type.sequence = sequence;
-    if (token)
-      node->type.elem = tir::ElemKind::Token;
-    if (sequence && !sequenceMask) {
-      // The padding mask of the entry's sequences: an input [T, N] that is
-      // declared last, once the loss has bound its target.
-      sequenceMask = make(tir::NodeKind::Input, {}, true, param.loc);
-      if (!sequenceMask)
-        return false;
-      sequenceMask->type.sequence = true;
-    }
-    node->inputIndex = entry.inputs.size();
-    tir::Input input;
-    input.name = param.name;
-    input.type = node->type;
-    input.loc = toLoc(param.loc);
-    entry.inputs.push_back(std::move(input));
-    scope.locals[param.name] = Local{node, param.loc};
-    return true;
-  }
-
-  // Expressions.
-  tir::Node *make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
-                  std::vector<const tir::Node *> operands = {});
-  const tir::Node *constant(double value, SMLoc loc);
-  const tir::Node *evalExpr(const Expr &expr, Scope &scope);
-  const tir::Node *evalIdent(const Expr &expr, Scope &scope);
-  const tir::Node *evalBinary(const Expr &expr, Scope &scope);
-  const tir::Node *evalIndex(const Expr &expr, Scope &scope);
-  const tir::Node *evalCall(const Expr &expr, Scope &scope);
-  const tir::Node *evalBuiltin(const Builtin &builtin, const Expr &call,
-                               Scope &scope);
-  const tir::Node *callFunc(const ast::FuncDecl &func, Instance &inst,
-                            const Expr &call, Scope &callerScope);
-  // Cells (a cell instance applied to a sequence is a Scan).
-  const tir::Node *callCell(const ast::CellDecl &cell, Instance &inst,
-                            const Expr &call, Scope &callerScope,
-                            bool reverse = false);
-  const tir::Node *callBidir(Instance &inst, const Expr &call,
-                             Scope &callerScope);
-  const tir::Node *lastStep(const tir::Node *seqNode, const Expr &argExpr,
-                            SMLoc loc);
-  const tir::Node *evalTimeIndex(const Expr &expr, Scope &scope);
-  /// `lifted`: the call maps the function over time (a sequence argument
-  /// for a per-step parameter), so its declared per-step result type holds
-  /// at every step.
-  const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope,
-                              bool lifted = false);
-  std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
-                                       size_t rank, const Expr *axisExpr,
-                                       const Expr &call, StringRef callee);
-  std::vector<std::string> visibleNames(Scope &scope, bool callable);
-  /// A member whose definition failed (and was reported): uses of it stay
-  /// silent instead of adding "unknown name" errors.
-  static bool isFailedMember(const Instance &inst, StringRef name) {
-    return llvm::any_of(inst.decl->members, [&](const auto &member) {
-      return member->name == name;
-    });
-  }
-
-  // Losses and the values they are built from (desugared into nodes).
-  const tir::Node *evalLossBuiltin(StringRef name, const Expr &call,
-                                   Scope &scope);
-  const tir::Node *paramNode(int index, SMLoc loc);
-  const tir::Node *unaryOp(tir::NodeKind kind, const tir::Node *x, SMLoc loc);
-  const tir::Node *binaryOp(tir::NodeKind kind, const tir::Node *a,
-                            const tir::Node *b, SMLoc loc);
-  const tir::Node *reduceAll(tir::NodeKind kind, const tir::Node *x, SMLoc loc);
-  const tir::Node *logOf(const tir::Node *p, SMLoc loc);
-  tir::Node *oneHot(const tir::Node *y, int64_t depth, SMLoc loc);
-  const tir::Node *squeezeUnitAxes(const tir::Node *x, SMLoc loc);
-  const tir::Node *logitsBCE(const tir::Node *z, const tir::Node *t, SMLoc loc);
-  bool matchShapes(const tir::Node *&a, const tir::Node *&b, const Expr &call,
-                   StringRef aName, StringRef bName, const Expr &aExpr,
-                   const Expr &bExpr);
-  bool requireFloat(const tir::Node *node, const Expr &expr);
-  const tir::Node *bindTarget(const Expr &expr, Scope &scope);
-  const tir::Node *batchMean(const tir::Node *node);
-
-  // Entry points.
-  void elaborateEntry(const ast::FuncDecl &func, Instance &model);
-  void checkDataAgainstForward(Instance &model);
-  void elaborateLoss(Instance &model);
-
-  const ast::Module &module;
-  llvm::SourceMgr &srcMgr;
-  const FrontendOptions &options;
-  bool failed = false;
-  bool tooLarge = false;
-  unsigned errorCount = 0;
-  bool suppressNotes = false;
-  std::set<std::pair<const char *, std::string>> reported;
-
-  llvm::StringMap<const ast::BlockDecl *> blocks; // layers and models
-  llvm::StringMap<const ast::CellDecl *> cells;
-  std::vector<const ast::TrainDecl *> trains;
-  /// File-level functions (`fn` outside a layer), called from anywhere. Their
-  /// bodies see their arguments, builtins and each other: they run in an
-  /// instance without dimensions, parameters or members.
-  llvm::StringMap<const ast::FuncDecl *> fileFuncs;
-  ast::BlockDecl fileBlock{ast::Decl::Kind::Layer, "", SMLoc()};
-  Instance fileScope;
-  const ast::BlockDecl *modelDecl = nullptr;
-  // The train block of the selected model, checked.
-  const ast::TrainDecl *selectedTrain = nullptr;
-  std::shared_ptr<TrainSpec> trainSpec;
-  TrainCheck trainCheck;
-  tir::Program program;
-  size_t nodeCount = 0;
-  size_t instanceCount = 0;
-  std::vector<const ast::BlockDecl *> instantiating; // recursion check
-  std::vector<const ast::FuncDecl *> calling;        // recursion check
-  std::map<int, const tir::Node *> paramNodes;       // per entry point
-  /// The padding mask of the entry point being elaborated, once it has a
-  /// sequence input: [T, N], 1 for a real step and 0 for padding.
-  tir::Node *sequenceMask = nullptr;
-
-  /// Adds the mask (when the entry has sequences) as the entry's last input
-  /// and the entry to the program.
-  void finishEntry(tir::EntryPoint &entry) {
-    if (sequenceMask) {
-      sequenceMask->inputIndex = entry.inputs.size();
-      tir::Input input;
-      input.name = "mask";
-      input.type = sequenceMask->type;
-      input.loc = entry.loc;
-      entry.inputs.push_back(std::move(input));
-    }
-    program.entries.push_back(std::move(entry));
-  }
-  llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
-};
-
-} // namespace
 
 tir::Loc Sema::toLoc(SMLoc loc) const {
   tir::Loc out;
