@@ -256,30 +256,7 @@ private:
   /// `scope`; false after an error.
   bool addInput(tir::EntryPoint &entry, Scope &scope,
                 const ast::ParamSpec &param, const Shape &shape, bool sequence,
-                bool token) {
-    tir::Node *node = make(tir::NodeKind::Input, shape, true, param.loc);
-    if (!node)
-      return false;
-    node->type.sequence = sequence;
-    if (token)
-      node->type.elem = tir::ElemKind::Token;
-    if (sequence && !sequenceMask) {
-      // The padding mask of the entry's sequences: an input [T, N] that is
-      // declared last, once the loss has bound its target.
-      sequenceMask = make(tir::NodeKind::Input, {}, true, param.loc);
-      if (!sequenceMask)
-        return false;
-      sequenceMask->type.sequence = true;
-    }
-    node->inputIndex = entry.inputs.size();
-    tir::Input input;
-    input.name = param.name;
-    input.type = node->type;
-    input.loc = toLoc(param.loc);
-    entry.inputs.push_back(std::move(input));
-    scope.locals[param.name] = Local{node, param.loc};
-    return true;
-  }
+                bool token);
 
   // Expressions.
   tir::Node *make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
@@ -379,17 +356,7 @@ private:
 
   /// Adds the mask (when the entry has sequences) as the entry's last input
   /// and the entry to the program.
-  void finishEntry(tir::EntryPoint &entry) {
-    if (sequenceMask) {
-      sequenceMask->inputIndex = entry.inputs.size();
-      tir::Input input;
-      input.name = "mask";
-      input.type = sequenceMask->type;
-      input.loc = entry.loc;
-      entry.inputs.push_back(std::move(input));
-    }
-    program.entries.push_back(std::move(entry));
-  }
+  void finishEntry(tir::EntryPoint &entry);
   llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
 };
 
