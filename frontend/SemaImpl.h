@@ -177,7 +177,7 @@ public:
   std::optional<TrainSpec> runTrain();
 
 private:
-  // Diagnostics.
+  // Diagnostics (toLoc is in Sema.cpp).
   /// Reports an error once: a layer called twice would otherwise repeat the
   /// errors of its body (and their notes).
   void error(SMLoc loc, const Twine &message,
@@ -214,24 +214,18 @@ private:
   }
   tir::Loc toLoc(SMLoc loc) const override;
 
-  // Declarations.
+  // The driver (Sema.cpp).
+  const ast::BlockDecl *selectModel();
+
+  // Declarations, and parameters with their initializers (SemaDecls.cpp).
   void collectGlobals(bool checkBlocks = true);
   void checkBlock(const ast::BlockDecl &block);
-  const ast::BlockDecl *selectModel();
   void checkTrain(const ast::TrainDecl &train, bool selected);
-
-  // Instantiation.
-  bool bindModelDims(Instance &model);
-  bool instantiate(Instance &inst);
-  bool instantiateChild(Instance &parent, const ast::InstanceDecl &decl);
-  bool instantiateBidir(Instance &parent, const ast::InstanceDecl &decl);
-  bool instantiateLayer(Instance &owner, const Expr &call, StringRef name,
-                        const std::string &prefix, Instance &parent);
   void addParam(Instance &inst, const ast::ParamDecl &decl);
   std::optional<tir::InitSpec> evalInit(const ast::ParamDecl &decl,
                                         Instance &inst, const Shape &shape);
 
-  // Compile-time values.
+  // Compile-time values (SemaConstEval.cpp).
   enum class IntUse { Dim, Index, Attribute };
   std::optional<tir::Dim> evalInt(const Expr &expr, Instance &inst, IntUse use);
   std::optional<double> evalNumber(const Expr &expr, Instance &inst);
@@ -244,7 +238,13 @@ private:
   void unsizedDimError(SMLoc loc, SMRange range, StringRef name,
                        const DimBinding &binding);
 
-  // Arguments.
+  // Instantiation and arguments (SemaInstantiate.cpp).
+  bool bindModelDims(Instance &model);
+  bool instantiate(Instance &inst);
+  bool instantiateChild(Instance &parent, const ast::InstanceDecl &decl);
+  bool instantiateBidir(Instance &parent, const ast::InstanceDecl &decl);
+  bool instantiateLayer(Instance &owner, const Expr &call, StringRef name,
+                        const std::string &prefix, Instance &parent);
   struct Binding {
     std::vector<std::vector<const Expr *>> values; // per formal
   };
@@ -252,13 +252,7 @@ private:
                 llvm::ArrayRef<std::string> formals, unsigned required,
                 bool variadic, Binding &binding);
 
-  /// Declares `param` as the next input of `entry` and binds its name in
-  /// `scope`; false after an error.
-  bool addInput(tir::EntryPoint &entry, Scope &scope,
-                const ast::ParamSpec &param, const Shape &shape, bool sequence,
-                bool token);
-
-  // Expressions.
+  // Expressions (SemaExpr.cpp).
   tir::Node *make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
                   std::vector<const tir::Node *> operands = {});
   const tir::Node *constant(double value, SMLoc loc);
@@ -267,27 +261,6 @@ private:
   const tir::Node *evalBinary(const Expr &expr, Scope &scope);
   const tir::Node *evalIndex(const Expr &expr, Scope &scope);
   const tir::Node *evalCall(const Expr &expr, Scope &scope);
-  const tir::Node *evalBuiltin(const Builtin &builtin, const Expr &call,
-                               Scope &scope);
-  const tir::Node *callFunc(const ast::FuncDecl &func, Instance &inst,
-                            const Expr &call, Scope &callerScope);
-  // Cells (a cell instance applied to a sequence is a Scan).
-  const tir::Node *callCell(const ast::CellDecl &cell, Instance &inst,
-                            const Expr &call, Scope &callerScope,
-                            bool reverse = false);
-  const tir::Node *callBidir(Instance &inst, const Expr &call,
-                             Scope &callerScope);
-  const tir::Node *lastStep(const tir::Node *seqNode, const Expr &argExpr,
-                            SMLoc loc);
-  const tir::Node *evalTimeIndex(const Expr &expr, Scope &scope);
-  /// `lifted`: the call maps the function over time (a sequence argument
-  /// for a per-step parameter), so its declared per-step result type holds
-  /// at every step.
-  const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope,
-                              bool lifted = false);
-  std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
-                                       size_t rank, const Expr *axisExpr,
-                                       const Expr &call, StringRef callee);
   std::vector<std::string> visibleNames(Scope &scope, bool callable);
   /// A member whose definition failed (and was reported): uses of it stay
   /// silent instead of adding "unknown name" errors.
@@ -296,11 +269,39 @@ private:
       return member->name == name;
     });
   }
+  const tir::Node *paramNode(int index, SMLoc loc);
+  bool requireFloat(const tir::Node *node, const Expr &expr);
+  const tir::Node *bindTarget(const Expr &expr, Scope &scope);
 
-  // Losses and the values they are built from (desugared into nodes).
+  // Calls of builtin functions (SemaBuiltins.cpp).
+  const tir::Node *evalBuiltin(const Builtin &builtin, const Expr &call,
+                               Scope &scope);
+  std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
+                                       size_t rank, const Expr *axisExpr,
+                                       const Expr &call, StringRef callee);
+
+  // Calls of functions, layers and cells (SemaCalls.cpp); a cell instance
+  // applied to a sequence is a Scan.
+  const tir::Node *callFunc(const ast::FuncDecl &func, Instance &inst,
+                            const Expr &call, Scope &callerScope);
+  /// `lifted`: the call maps the function over time (a sequence argument
+  /// for a per-step parameter), so its declared per-step result type holds
+  /// at every step.
+  const tir::Node *inlineBody(const ast::FuncDecl &func, Scope &scope,
+                              bool lifted = false);
+  const tir::Node *callCell(const ast::CellDecl &cell, Instance &inst,
+                            const Expr &call, Scope &callerScope,
+                            bool reverse = false);
+  const tir::Node *callBidir(Instance &inst, const Expr &call,
+                             Scope &callerScope);
+  const tir::Node *lastStep(const tir::Node *seqNode, const Expr &argExpr,
+                            SMLoc loc);
+  const tir::Node *evalTimeIndex(const Expr &expr, Scope &scope);
+
+  // Losses and the values they are built from, desugared into nodes
+  // (SemaLosses.cpp).
   const tir::Node *evalLossBuiltin(StringRef name, const Expr &call,
                                    Scope &scope);
-  const tir::Node *paramNode(int index, SMLoc loc);
   const tir::Node *unaryOp(tir::NodeKind kind, const tir::Node *x, SMLoc loc);
   const tir::Node *binaryOp(tir::NodeKind kind, const tir::Node *a,
                             const tir::Node *b, SMLoc loc);
@@ -312,15 +313,20 @@ private:
   bool matchShapes(const tir::Node *&a, const tir::Node *&b, const Expr &call,
                    StringRef aName, StringRef bName, const Expr &aExpr,
                    const Expr &bExpr);
-  bool requireFloat(const tir::Node *node, const Expr &expr);
-  const tir::Node *bindTarget(const Expr &expr, Scope &scope);
-  const tir::Node *batchMean(const tir::Node *node);
 
-  // Entry points.
+  // Entry points (SemaEntryPoints.cpp).
+  /// Declares `param` as the next input of `entry` and binds its name in
+  /// `scope`; false after an error.
+  bool addInput(tir::EntryPoint &entry, Scope &scope,
+                const ast::ParamSpec &param, const Shape &shape, bool sequence,
+                bool token);
+  /// Adds the mask (when the entry has sequences) as the entry's last input
+  /// and the entry to the program.
+  void finishEntry(tir::EntryPoint &entry);
   void elaborateEntry(const ast::FuncDecl &func, Instance &model);
   void checkDataAgainstForward(Instance &model);
   void elaborateLoss(Instance &model);
-
+  const tir::Node *batchMean(const tir::Node *node);
   const ast::Module &module;
   llvm::SourceMgr &srcMgr;
   const FrontendOptions &options;
@@ -353,10 +359,6 @@ private:
   /// The padding mask of the entry point being elaborated, once it has a
   /// sequence input: [T, N], 1 for a real step and 0 for padding.
   tir::Node *sequenceMask = nullptr;
-
-  /// Adds the mask (when the entry has sequences) as the entry's last input
-  /// and the entry to the program.
-  void finishEntry(tir::EntryPoint &entry);
   llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
 };
 
