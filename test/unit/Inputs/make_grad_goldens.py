@@ -518,7 +518,7 @@ def _(u, ids, p, w):
 
 
 #===------------------------------------------------------------------------===#
-# Losses, as the frontend builds them (frontend/Sema.cpp: per-instance losses,
+# Losses, as the frontend builds them (frontend/SemaLosses.cpp: per-instance losses,
 # then their mean over the batch), against PyTorch's own losses
 #===------------------------------------------------------------------------===#
 
