@@ -18,10 +18,17 @@ constexpr int kCell = 24;      ///< Side of one square, in pixels.
 constexpr int kLabelWidth = 7; ///< Pixels per label character (estimate).
 constexpr int kMargin = 8;
 
-/// Text as SVG character data: the five XML specials escaped, and control
-/// characters (which XML 1.0 forbids) shown as U+FFFD.
+/// A token as SVG character data: the five XML specials escaped, control
+/// characters (which XML 1.0 forbids) shown as U+FFFD, and a token of
+/// spaces (a character-level model's space) as U+2423 OPEN BOX each, so
+/// that its row and column are labelled.
 std::string xmlText(llvm::StringRef text) {
   std::string result;
+  if (!text.empty() && text.find_first_not_of(' ') == llvm::StringRef::npos) {
+    for (size_t i = 0; i < text.size(); ++i)
+      result += "\xE2\x90\xA3";
+    return result;
+  }
   for (unsigned char c : text) {
     switch (c) {
     case '&':

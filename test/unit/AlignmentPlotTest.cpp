@@ -34,6 +34,8 @@ TEST(AlignmentPlotTest, OneSquarePerPairWithItsGrayLevel) {
   EXPECT_EQ(occurrences(svg, "fill=\"rgb(64,64,64)\""), 2);
   EXPECT_EQ(occurrences(svg, "fill=\"rgb(0,0,0)\""), 6);
   EXPECT_NE(svg.find("<title>0.500</title>"), std::string::npos);
+  // The space token is labelled with a visible sign.
+  EXPECT_NE(svg.find(">\xE2\x90\xA3</text>"), std::string::npos);
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
