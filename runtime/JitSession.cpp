@@ -400,6 +400,7 @@ static std::string cacheMaterial(mlir::ModuleOp module,
      << target.features << "\npipeline vector-width=" << pipeline.vectorWidth
      << " vectorize=" << pipeline.vectorize
      << " library-gemms=" << pipeline.libraryGemms
+     << " pack-gemm-operands=" << pipeline.packGemmOperands
      << " hoist=" << pipeline.hoistScanMatmuls
      << " read-only=" << options.readOnlyArguments
      << " opt=" << options.optLevel << "\n";

@@ -134,6 +134,11 @@ struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
       *this, "library-gemms",
       llvm::cl::desc("f32 GEMMs call the runtime's kernel"),
       llvm::cl::init(false)};
+  Option<bool> packGemmOperands{
+      *this, "pack-gemm-operands",
+      llvm::cl::desc("Pack loop-invariant GEMM operands once per loop "
+                     "(with library-gemms)"),
+      llvm::cl::init(true)};
   Option<bool> hoistScanMatmuls{
       *this, "hoist-scan-matmuls",
       llvm::cl::desc("Run seqc-hoist-scan-matmuls before lowering"),
@@ -146,6 +151,7 @@ struct PipelineCLOptions : PassPipelineOptions<PipelineCLOptions> {
     options.vectorWidth = vectorWidth;
     options.vectorize = vectorize;
     options.libraryGemms = libraryGemms;
+    options.packGemmOperands = packGemmOperands;
     options.hoistScanMatmuls = hoistScanMatmuls;
     return options;
   }
@@ -299,8 +305,11 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(createSeqcDistinctResults());
 
-  if (options.libraryGemms)
+  if (options.libraryGemms) {
     pm.addPass(createSeqcGemmToCall());
+    if (options.packGemmOperands)
+      pm.addPass(createSeqcPackGemmOperands());
+  }
   // Whatever was not vectorized becomes scalar loops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   if (options.vectorize)

@@ -1,6 +1,7 @@
 //===- KernelsTest.cpp - The runtime's GEMM and thread pool ---------------===//
 #include "seqc/Runtime/Kernels.h"
 #include "seqc/Pipeline/KernelABI.h"
+#include "seqc/Runtime/PackedGemm.h"
 #include "seqc/Runtime/ThreadPool.h"
 
 #include <gtest/gtest.h>
@@ -71,16 +72,34 @@ TEST_P(GemmTest, MatchesReference) {
                   (c.accumulate ? int64_t(kernel_abi::kAccumulate) : none);
   MemRef2DF32 outBefore = out;
   outBefore.aligned = cBefore.data();
+  auto expectReference = [&](const char *kernel) {
+    for (int64_t i = 0; i < c.m; ++i)
+      for (int64_t j = 0; j < c.n; ++j) {
+        double expected = c.accumulate ? at(outBefore, i, j) : 0.0;
+        for (int64_t p = 0; p < c.k; ++p)
+          expected += double(c.transA ? at(a, p, i) : at(a, i, p)) *
+                      double(c.transB ? at(b, j, p) : at(b, p, j));
+        ASSERT_NEAR(at(out, i, j), expected, 1e-4 * (1 + std::sqrt(c.k)))
+            << kernel << " at " << i << ", " << j;
+      }
+  };
   sgemm(a, b, out, flags);
-  for (int64_t i = 0; i < c.m; ++i)
-    for (int64_t j = 0; j < c.n; ++j) {
-      double expected = c.accumulate ? at(outBefore, i, j) : 0.0;
-      for (int64_t p = 0; p < c.k; ++p)
-        expected += double(c.transA ? at(a, p, i) : at(a, i, p)) *
-                    double(c.transB ? at(b, j, p) : at(b, p, j));
-      ASSERT_NEAR(at(out, i, j), expected, 1e-4 * (1 + std::sqrt(c.k)))
-          << "at " << i << ", " << j;
-    }
+  expectReference("sgemm");
+
+  // The same product with B packed first, by each kernel the host runs.
+  for (const char *kernel : {"avx512", "avx2", "portable"}) {
+    if (!selectPackedGemmKernel(kernel))
+      continue;
+    int64_t k = c.k, n = c.n;
+    std::vector<float> packedData(packedGemmSize(k, n) + 2, NAN);
+    MemRef1DF32 packed = {
+        packedData.data(), packedData.data(), 2, {packedGemmSize(k, n)}, {1}};
+    packGemmOperand(b, packed, flags);
+    cData = cBefore;
+    sgemmPacked(a, packed, out, flags);
+    expectReference(kernel);
+  }
+  selectPackedGemmKernel(packedGemmKernel().name);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -94,7 +113,9 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmCase{5, 9, 11, false, false, false, 0},
                       GemmCase{1, 300, 40, false, true, false, 1},
                       GemmCase{300, 1, 40, true, false, true, 1},
-                      GemmCase{4, 6, 0, false, false, false, 1}));
+                      GemmCase{4, 6, 0, false, false, false, 1},
+                      GemmCase{9, 33, 300, false, false, true, 1},
+                      GemmCase{17, 65, 513, true, true, false, 2}));
 
 /// Results are bit-identical with one thread and with several: the pool
 /// splits C into column panels that one kernel call computes whole.
@@ -114,6 +135,22 @@ TEST(GemmThreadsTest, BitIdenticalAcrossThreadCounts) {
     EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)),
               0)
         << m << " x " << n << " x " << k;
+
+    std::vector<float> packedData(packedGemmSize(k, n));
+    MemRef1DF32 packed = {packedData.data(),
+                          packedData.data(),
+                          0,
+                          {int64_t(packedData.size())},
+                          {1}};
+    setThreadCount(1);
+    packGemmOperand(b, packed, kernel_abi::kTransposeB);
+    sgemmPacked(a, packed, view(one, 0, m, n, n, 1), kernel_abi::kTransposeB);
+    setThreadCount(2);
+    packGemmOperand(b, packed, kernel_abi::kTransposeB);
+    sgemmPacked(a, packed, view(two, 0, m, n, n, 1), kernel_abi::kTransposeB);
+    EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)),
+              0)
+        << "packed " << m << " x " << n << " x " << k;
   }
   setThreadCount(0);
 }
@@ -161,9 +198,9 @@ TEST(ParallelForTest, CoversEveryIterationOnce) {
     int64_t count, work;
     int expectedCalls;
   };
-  for (Case c : {Case{2, 1000, 1000, 2}, Case{2, 7, 1 << 20, 2},
-                 Case{2, 1000, 1, 1}, Case{1, 1000, 1000, 1},
-                 Case{2, 1, 1 << 20, 1}, Case{2, 0, 1000, 0}}) {
+  for (Case c :
+       {Case{2, 1000, 1000, 2}, Case{2, 7, 1 << 20, 2}, Case{2, 1000, 1, 1},
+        Case{1, 1000, 1000, 1}, Case{2, 1, 1 << 20, 1}, Case{2, 0, 1000, 0}}) {
     setThreadCount(c.threads);
     ParallelRecord record(c.count);
     parallelFor(&recordRange, &record, c.count, c.work);

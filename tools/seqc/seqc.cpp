@@ -117,12 +117,15 @@ cl::opt<std::string>
                    cl::value_desc("LIST"), cl::sub(compileCmd), cl::sub(runCmd),
                    cl::sub(trainCmd), cl::sub(evalCmd), cl::sub(generateCmd),
                    cl::cat(seqcCategory));
-enum class GemmKernel { Library, Generated };
+enum class GemmKernel { Library, Unpacked, Generated };
 cl::opt<GemmKernel> gemmKernel(
     "gemm", cl::desc("How f32 matrix products are computed"),
     cl::init(GemmKernel::Library),
     cl::values(clEnumValN(GemmKernel::Library, "library",
-                          "the runtime's packed, multithreaded kernel"),
+                          "the runtime's packed, multithreaded kernel; a "
+                          "time loop's weights packed once per loop"),
+               clEnumValN(GemmKernel::Unpacked, "unpacked",
+                          "the runtime's kernel, packing every call"),
                clEnumValN(GemmKernel::Generated, "generated",
                           "register-tiled loops in the generated code")),
     cl::sub(compileCmd), cl::sub(runCmd), cl::sub(trainCmd), cl::sub(evalCmd),
@@ -384,7 +387,8 @@ seqc::PipelineOptions pipelineOptions() {
   options.targetCpu = targetCpu;
   options.targetFeatures = targetFeatures;
   options.vectorize = !noVectorize;
-  options.libraryGemms = gemmKernel == GemmKernel::Library;
+  options.libraryGemms = gemmKernel != GemmKernel::Generated;
+  options.packGemmOperands = gemmKernel == GemmKernel::Library;
   options.hoistScanMatmuls = !noHoist;
   return options;
 }

@@ -28,6 +28,19 @@ enum GemmFlags : int64_t {
   kAccumulate = 4,
 };
 
+/// A right operand packed once for many products (seqc-pack-gemm-operands
+/// hoists the packing out of the loops that reuse it):
+///   `int64_t seqc_packed_gemm_size(int64_t k, int64_t n)`: the floats that
+///   op(B) of [k, n] takes packed, for the host's kernel;
+///   `seqc_pack_gemm_operand(B, packed, flags)`: B as a rank-2 and `packed`
+///   as a rank-1 (`memref<?xf32>`) descriptor by pointer, flags as an i64
+///   (kTransposeB counts);
+///   `seqc_sgemm_packed(A, packed, C, flags)`: as kGemmF32 with op(B) read
+///   from `packed`.
+inline constexpr const char *kPackedGemmSize = "seqc_packed_gemm_size";
+inline constexpr const char *kPackGemmOperand = "seqc_pack_gemm_operand";
+inline constexpr const char *kPackedGemmF32 = "seqc_sgemm_packed";
+
 /// Runs a loop's iterations on the thread pool:
 /// `void seqc_parallel_for(void (*body)(void *context, int64_t begin,
 /// int64_t end), void *context, int64_t count, int64_t work)` calls `body`

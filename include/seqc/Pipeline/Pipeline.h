@@ -75,6 +75,9 @@ struct PipelineOptions {
   /// (seqc-gemm-to-call) instead of a register-tiled loop nest in the
   /// generated code; the code then needs the runtime's symbols.
   bool libraryGemms = true;
+  /// With libraryGemms: the weights of a time loop's products are packed
+  /// once before the loop (seqc-pack-gemm-operands), not by every call.
+  bool packGemmOperands = true;
   /// Run seqc-hoist-scan-matmuls: GEMMs over all steps instead of per-step
   /// matmuls in recurrences.
   bool hoistScanMatmuls = true;

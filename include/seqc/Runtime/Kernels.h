@@ -34,6 +34,25 @@ struct MemRef2DF32 {
 void sgemm(const MemRef2DF32 &a, const MemRef2DF32 &b, const MemRef2DF32 &c,
            int64_t flags);
 
+/// A rank-1 f32 memref descriptor (a packed operand's buffer).
+struct MemRef1DF32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+};
+
+/// Floats that op(B) of [k, n] takes once packed (PackedGemm.h).
+int64_t packedGemmSize(int64_t k, int64_t n);
+/// Packs op(B) (`flags`: kTransposeB) into `packed`, on the pool.
+void packGemmOperand(const MemRef2DF32 &b, const MemRef1DF32 &packed,
+                     int64_t flags);
+/// sgemm with op(B) packed by packGemmOperand; the same threading and the
+/// same independence of the thread count.
+void sgemmPacked(const MemRef2DF32 &a, const MemRef1DF32 &packed,
+                 const MemRef2DF32 &c, int64_t flags);
+
 /// A loop body outlined by seqc-outline-parallel-loops: runs iterations
 /// [begin, end) with the values in `context`.
 using ParallelBody = void (*)(void *context, int64_t begin, int64_t end);
@@ -46,8 +65,7 @@ inline constexpr int64_t kParallelMinWork = 65536;
 /// global pool, or inline when the loop is small (`work`: the estimated
 /// scalar operations of one iteration). The iterations must be
 /// independent, so the result does not depend on the thread count.
-void parallelFor(ParallelBody body, void *context, int64_t count,
-                 int64_t work);
+void parallelFor(ParallelBody body, void *context, int64_t count, int64_t work);
 
 /// The symbols compiled code calls, with their addresses.
 std::vector<std::pair<llvm::StringRef, void *>> kernelSymbols();

@@ -55,6 +55,23 @@ def SeqcGemmToCall : Pass<"seqc-gemm-to-call", "mlir::ModuleOp"> {
   ];
 }
 
+def SeqcPackGemmOperands : Pass<"seqc-pack-gemm-operands", "mlir::ModuleOp"> {
+  let summary = "Pack the loop-invariant right operands of GEMM calls once";
+  let description = [{
+    Runs after `seqc-gemm-to-call`. The right operand of a `@seqc_sgemm`
+    call inside `scf.for` loops that neither define it nor write its buffer
+    (the weights of a recurrence) is packed once before the outermost such
+    loop into a `memref<?xf32>` sized by `@seqc_packed_gemm_size(k, n)`
+    (`@seqc_pack_gemm_operand`); the calls become `@seqc_sgemm_packed(A,
+    packed, C, flags)`, and the buffer is freed after the loop. Calls with
+    the same operand in the same loop share one packing.
+  }];
+  let dependentDialects = [
+    "mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+    "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"
+  ];
+}
+
 def SeqcAutodiff : Pass<"seqc-autodiff", "mlir::ModuleOp"> {
   let summary = "Reverse-mode differentiation of scalar loss functions";
   let description = [{
