@@ -58,9 +58,9 @@ def SeqcGemmToCall : Pass<"seqc-gemm-to-call", "mlir::ModuleOp"> {
 def SeqcPackGemmOperands : Pass<"seqc-pack-gemm-operands", "mlir::ModuleOp"> {
   let summary = "Pack the loop-invariant right operands of GEMM calls once";
   let description = [{
-    Runs after `seqc-gemm-to-call`. The right operand of a `@seqc_sgemm`
-    call inside `scf.for` loops that neither define it nor write its buffer
-    (the weights of a recurrence) is packed once before the outermost such
+    Runs after `seqc-gemm-to-call`. The transposed right operand of a
+    `@seqc_sgemm` call inside `scf.for` loops that neither define it nor
+    write its buffer (the weights of a recurrence's h W^T) is packed once before the outermost such
     loop into a `memref<?xf32>` sized by `@seqc_packed_gemm_size(k, n)`
     (`@seqc_pack_gemm_operand`); the calls become `@seqc_sgemm_packed(A,
     packed, C, flags)`, and the buffer is freed after the loop. Calls with
