@@ -12,9 +12,9 @@
 #include "seqc/Runtime/Csv.h"
 #include "seqc/Runtime/JitSession.h"
 
+#include "TestContext.h"
 #include "TestUtil.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,13 +41,6 @@ std::string inputPath(llvm::StringRef name) {
 
 class GoldenMLPTest : public ::testing::TestWithParam<bool> {
 protected:
-  GoldenMLPTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   JitOptions jitOptions() const {
     JitOptions options;
     options.pipeline.vectorize = GetParam();
@@ -101,7 +94,7 @@ protected:
               << ": max |seqc - PyTorch| = " << maxError << "\n";
   }
 
-  mlir::MLIRContext context;
+  seqc::test::SeqcContext context;
 };
 
 TEST_P(GoldenMLPTest, SeqDialectMatchesPyTorch) {

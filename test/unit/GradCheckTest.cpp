@@ -31,12 +31,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GradCheck.h"
+#include "TestContext.h"
 #include "TestUtil.h"
 
-#include "seqc/Pipeline/Pipeline.h"
 #include "seqc/Runtime/SafeTensors.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <fmt/format.h>
@@ -776,13 +775,6 @@ bool verbose() {
 
 class GradCheckTest : public ::testing::TestWithParam<GradCase> {
 protected:
-  GradCheckTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   static void TearDownTestSuite() {
     std::cout << "  largest errors |a - b| / max(1, |a|, |b|) over all "
                  "cases:\n";
@@ -868,7 +860,7 @@ protected:
                 what);
   }
 
-  mlir::MLIRContext context;
+  SeqcContext context;
   CaseGoldens current;
 };
 
@@ -957,13 +949,7 @@ TEST(GradCheckGoldens, CasesMatchTheGenerator) {
 
 class GradCheckSanity : public ::testing::Test {
 protected:
-  GradCheckSanity() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 /// sum(sigmoid(x) * w) + eps * sum(x): with eps = 0 its gradient is the

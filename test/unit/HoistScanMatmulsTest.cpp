@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GradCheck.h"
+#include "TestContext.h"
 #include "TestUtil.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
@@ -27,7 +28,6 @@
 #include "seqc/Runtime/TrainingModule.h"
 #include "seqc/Transforms/Passes.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -177,13 +177,7 @@ Tensor randomTensor(llvm::ArrayRef<int64_t> shape, Rng &rng, double low,
 
 class HoistScanMatmulsTest : public ::testing::TestWithParam<LstmSpec> {
 protected:
-  HoistScanMatmulsTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 /// Counts, over the scans of `module`, the matmuls in scan bodies (all, and
@@ -312,10 +306,7 @@ INSTANTIATE_TEST_SUITE_P(
 /// The op the sunk weight gradients become, on its own: values against a
 /// loop over the batch, gradients against finite differences.
 TEST(HoistScanMatmulsOpTest, SumBatchMatmul) {
-  mlir::DialectRegistry registry;
-  seqc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
+  SeqcContext context;
   for (const char *flags : {"sum_batch, transpose_lhs", "sum_batch"}) {
     bool transposed = std::string(flags).find("transpose") != std::string::npos;
     // [5, 3, 4] (or [5, 4, 3] x [5, 3, 2] untransposed) -> [4, 2].
@@ -390,10 +381,7 @@ int64_t envInt(const char *name, int64_t fallback) {
 /// (@train_step); then the compile time and lowered size for a static T of
 /// 64 and 512, which must not grow with T.
 TEST(HoistScanMatmulsBench, DISABLED_LstmTrainStep) {
-  mlir::DialectRegistry registry;
-  seqc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
+  SeqcContext context;
   LstmSpec spec{"bench"};
   spec.batch = envInt("SEQC_BENCH_N", 32);
   spec.input = envInt("SEQC_BENCH_P", 32);

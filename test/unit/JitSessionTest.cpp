@@ -6,9 +6,9 @@
 //===----------------------------------------------------------------------===//
 #include "seqc/Runtime/JitSession.h"
 
+#include "TestContext.h"
 #include "TestUtil.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -28,13 +28,6 @@ namespace {
 /// Every test runs twice: with seqc's vectorizer and with scalar loops.
 class JitSessionTest : public ::testing::TestWithParam<bool> {
 protected:
-  JitSessionTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   /// Parses and compiles `source`; nullptr (and a test failure) on error.
   std::unique_ptr<JitSession> compile(llvm::StringRef source) {
     auto session = tryCompile(source);
@@ -57,7 +50,7 @@ protected:
     return JitSession::create(*module, options);
   }
 
-  mlir::MLIRContext context;
+  seqc::test::SeqcContext context;
 };
 
 /// Bytes allocated with malloc and not freed (0 where unknown).
@@ -193,9 +186,7 @@ TEST_P(JitSessionTest, ParametersAndInputsAreNotModified) {
 TEST_P(JitSessionTest, OutlivesTheMLIRContext) {
   std::unique_ptr<JitSession> session;
   {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    mlir::MLIRContext scopedContext(registry);
+    seqc::test::SeqcContext scopedContext;
     auto module =
         mlir::parseSourceString<mlir::ModuleOp>(kLinear, &scopedContext);
     ASSERT_TRUE(module);

@@ -37,12 +37,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GradCheck.h"
+#include "TestContext.h"
 #include "TestUtil.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
 #include "seqc/Frontend/Frontend.h"
 #include "seqc/Frontend/MLIRGen.h"
-#include "seqc/Pipeline/Pipeline.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Random.h"
 #include "seqc/Runtime/SafeTensors.h"
@@ -51,7 +51,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -378,20 +377,10 @@ struct Worst {
   }
 };
 
-/// An MLIRContext with seqc's dialects.
-struct Context {
-  Context() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  mlir::MLIRContext context;
-};
-
-class RnnTestBase : public ::testing::TestWithParam<CellCase>,
-                    protected Context {
+class RnnTestBase : public ::testing::TestWithParam<CellCase> {
 protected:
+  SeqcContext context;
+
   /// EXPECTs error(actual, expected) <= tolerance; records the error under
   /// `check` for the summary of step count `steps`.
   void expectClose(const Tensor &actual, const Tensor &expected,
@@ -626,7 +615,10 @@ TEST(RnnGoldens, CasesMatchTheGenerator) {
   EXPECT_EQ(inFile, inTest);
 }
 
-class RnnGoldenSanity : public ::testing::Test, protected Context {};
+class RnnGoldenSanity : public ::testing::Test {
+protected:
+  SeqcContext context;
+};
 
 /// The GRU as std.cells wrote it before (the reset gate inside the matrix
 /// product, n = tanh(Wn (r * h[t-1]) + Un x[t] + bn)) is not PyTorch's: its

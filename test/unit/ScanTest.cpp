@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "GradCheck.h"
+#include "TestContext.h"
 #include "TestUtil.h"
 
 #include "seqc/Pipeline/Pipeline.h"
@@ -33,7 +34,6 @@
 #include "seqc/Runtime/Random.h"
 #include "seqc/Transforms/Passes.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -280,13 +280,6 @@ std::string withFloatType(const std::string &module, const char *type) {
 
 class ScanTest : public ::testing::TestWithParam<CellSpec> {
 protected:
-  ScanTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   /// The step counts a case runs: 0 (the inits come out), 1, 2 and 17, or
   /// its static one.
   std::vector<int64_t> stepCounts() const {
@@ -296,7 +289,7 @@ protected:
   }
   int64_t batchSize() const { return GetParam().dynamicBatch ? 3 : N; }
 
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 TEST_P(ScanTest, ForwardMatchesALoop) {
@@ -547,13 +540,7 @@ func.func @loss({P}, %xs: tensor<?x2x3x!T> {{seq.input = "xs"}},
 
 class ScanCompositeTest : public ::testing::TestWithParam<CompositeCase> {
 protected:
-  ScanCompositeTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 TEST_P(ScanCompositeTest, GradientsMatchFiniteDifferences) {
@@ -596,13 +583,6 @@ INSTANTIATE_TEST_SUITE_P(
 
 class ScanSizeTest : public ::testing::Test {
 protected:
-  ScanSizeTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   /// The number of ops of @loss and @loss_grad lowered to the LLVM dialect,
   /// for a static number of steps.
   size_t loweredOps(const CellSpec &spec, double &seconds) {
@@ -632,7 +612,7 @@ protected:
     return count;
   }
 
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 TEST_F(ScanSizeTest, LoweredIRDoesNotGrowWithT) {
@@ -744,13 +724,6 @@ Tensor zerosLike(const Tensor &tensor) {
 
 class ScanOptionsTest : public ::testing::Test {
 protected:
-  ScanOptionsTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   std::unique_ptr<CompiledLoss> compile(const CellSpec &spec) {
     LossSpec lossSpec{cellModule(spec), DType::F64, /*wrtInputs=*/true};
     auto compiled = CompiledLoss::create(context, lossSpec);
@@ -762,7 +735,7 @@ protected:
     return std::move(*compiled);
   }
 
-  mlir::MLIRContext context;
+  SeqcContext context;
 };
 
 /// Checkpointed BPTT recomputes the states it did not save: the gradients

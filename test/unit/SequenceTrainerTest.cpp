@@ -13,11 +13,10 @@
 #include "seqc/Runtime/Trainer.h"
 #include "seqc/Runtime/TrainingModule.h"
 
+#include "TestContext.h"
 #include "TestUtil.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "seqc/Pipeline/Pipeline.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -173,12 +172,6 @@ DataSpec runsSpec(llvm::StringRef path = "runs.tsv") {
 
 class SequenceTrainerTest : public ::testing::Test {
 protected:
-  SequenceTrainerTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
   void SetUp() override {
     ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("seqc-seqtrainer", dir));
   }
@@ -233,7 +226,7 @@ protected:
     return options;
   }
 
-  mlir::MLIRContext context;
+  seqc::test::SeqcContext context;
   llvm::SmallString<128> dir;
 };
 

@@ -9,10 +9,10 @@
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/TrainingModule.h"
 
+#include "TestContext.h"
 #include "TestUtil.h"
 #include "TrainingModules.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -31,13 +31,6 @@ namespace {
 
 class TrainStepTest : public ::testing::Test {
 protected:
-  TrainStepTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
   llvm::Expected<std::unique_ptr<JitSession>>
   tryCompile(llvm::StringRef source, const OptimizerSpec &optimizer) {
     mlir::OwningOpRef<mlir::ModuleOp> module =
@@ -60,7 +53,7 @@ protected:
     return std::move(*session);
   }
 
-  mlir::MLIRContext context;
+  seqc::test::SeqcContext context;
 };
 
 OptimizerSpec sgd(double momentum = 0.0) {

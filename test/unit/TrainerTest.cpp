@@ -10,10 +10,10 @@
 #include "seqc/Driver/TrainCommand.h"
 #include "seqc/Runtime/TrainingModule.h"
 
+#include "TestContext.h"
 #include "TestUtil.h"
 #include "TrainingModules.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -70,12 +70,6 @@ DataSpec regressionSpec(llvm::StringRef path = "line.csv") {
 
 class TrainerTest : public ::testing::Test {
 protected:
-  TrainerTest() {
-    mlir::DialectRegistry registry;
-    seqc::registerAllDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
   void SetUp() override {
     ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("seqc-trainer", dir));
   }
@@ -128,7 +122,7 @@ protected:
     };
   }
 
-  mlir::MLIRContext context;
+  seqc::test::SeqcContext context;
   llvm::SmallString<128> dir;
 };
 
