@@ -127,4 +127,104 @@ std::string withFloatType(const std::string &module, const char *type) {
   return fmt::format("!T = {}\n{}", type, module);
 }
 
+std::string lstmModule(const LstmSpec &spec) {
+  const int64_t H = spec.hidden, P = spec.input;
+  std::string n = spec.dynamicBatch ? "?" : std::to_string(spec.batch);
+  std::string t = spec.dynamicBatch ? "9"
+                  : spec.time < 0   ? "?"
+                                    : std::to_string(spec.time);
+  std::string S = fmt::format("tensor<{}x{}x!T>", n, H);
+  std::string X = fmt::format("tensor<{}x{}x!T>", n, P);
+  std::string Y = fmt::format("tensor<{}x{}x{}x!T>", t, n, H);
+  std::string XS = fmt::format("tensor<{}x{}x{}x!T>", t, n, P);
+  std::string M = fmt::format("tensor<{}x1x!T>", n);
+  std::string MS = fmt::format("tensor<{}x{}x1x!T>", t, n);
+  std::string W = fmt::format("tensor<{}x{}x!T>", H, H);
+  std::string U = fmt::format("tensor<{}x{}x!T>", H, P);
+  std::string B = fmt::format("tensor<{}x!T>", H);
+
+  std::string params, captures, captureTypes, captureArgs, body;
+  for (const char *g : kLstmGates) {
+    params += fmt::format("%W{g}: {W} {{seq.param = \"W{g}\", {I}}}, "
+                          "%U{g}: {U} {{seq.param = \"U{g}\", {I}}}, "
+                          "%b{g}: {B} {{seq.param = \"b{g}\", {I}}}, ",
+                          fmt::arg("I", "seq.init = {kind = \"zeros\"}"),
+                          fmt::arg("g", g), fmt::arg("W", W), fmt::arg("U", U),
+                          fmt::arg("B", B));
+    captures += fmt::format("{}%W{g}, %U{g}, %b{g}",
+                            captures.empty() ? "" : ", ", fmt::arg("g", g));
+    captureTypes +=
+        fmt::format("{}{}, {}, {}", captureTypes.empty() ? "" : ", ", W, U, B);
+    captureArgs +=
+        fmt::format(", %cW{g}: {W}, %cU{g}: {U}, %cb{g}: {B}", fmt::arg("g", g),
+                    fmt::arg("W", W), fmt::arg("U", U), fmt::arg("B", B));
+    body += fmt::format(R"(
+    %{g}a = seq.matmul %h, %cW{g} {{transpose_rhs}} : {S}, {W} -> {S}
+    %{g}u = seq.matmul %x, %cU{g} {{transpose_rhs}} : {X}, {U} -> {S}
+    %{g}s = seq.add %{g}a, %{g}u : {S}, {S} -> {S}
+    %{g}z = seq.add %{g}s, %cb{g} : {S}, {B} -> {S})",
+                        fmt::arg("g", g), fmt::arg("S", S), fmt::arg("W", W),
+                        fmt::arg("X", X), fmt::arg("U", U), fmt::arg("B", B));
+  }
+  body += fmt::format(R"(
+    %ig = seq.sigmoid %iz : {S}
+    %fg = seq.sigmoid %fz : {S}
+    %og = seq.sigmoid %oz : {S}
+    %cg = seq.tanh %cz : {S}
+    %fc = seq.mul %fg, %c : {S}, {S} -> {S}
+    %ic = seq.mul %ig, %cg : {S}, {S} -> {S}
+    %cn = seq.add %fc, %ic : {S}, {S} -> {S}
+    %tc = seq.tanh %cn : {S}
+    %hn = seq.mul %og, %tc : {S}, {S} -> {S})",
+                      fmt::arg("S", S));
+  std::string newH = "%hn", newC = "%cn";
+  if (spec.masked) {
+    body += fmt::format(R"(
+    %dh = seq.sub %hn, %h : {S}, {S} -> {S}
+    %mdh = seq.mul %m, %dh : {M}, {S} -> {S}
+    %hb = seq.add %h, %mdh : {S}, {S} -> {S}
+    %dc = seq.sub %cn, %c : {S}, {S} -> {S}
+    %mdc = seq.mul %m, %dc : {M}, {S} -> {S}
+    %cb = seq.add %c, %mdc : {S}, {S} -> {S})",
+                        fmt::arg("S", S), fmt::arg("M", M));
+    newH = "%hb";
+    newC = "%cb";
+  }
+  std::string attrs =
+      spec.unroll != 1
+          ? fmt::format(" attributes {{unroll = {} : i64}}", spec.unroll)
+          : "";
+  return fmt::format(
+      R"(
+func.func @loss({params}%h0: {S} {{seq.input = "h0"}}, %c0: {S} {{seq.input = "c0"}},
+                %xs: {XS} {{seq.input = "xs"}}{maskArg}, %w: {Y} {{seq.input = "w"}},
+                %v: {S} {{seq.input = "v"}}) -> tensor<!T> {{
+  %r:3 = seq.scan {rev}inits(%h0, %c0 : {S}, {S}) over(%xs{maskSeq} : {XS}{maskSeqType})
+      captures({captures} : {captureTypes}){attrs} -> ({S}, {S}, {Y}) {{
+  ^bb0(%h: {S}, %c: {S}, %x: {X}{maskBlockArg}{captureArgs}):{body}
+    seq.yield {newH}, {newC} : {S}, {S} outs({newH} : {S})
+  }}
+  %p = seq.mul %r#2, %w : {Y}, {Y} -> {Y}
+  %l1 = seq.reduce_sum %p [0, 1, 2] : {Y} -> tensor<!T>
+  %q = seq.mul %r#0, %v : {S}, {S} -> {S}
+  %l2 = seq.reduce_sum %q [0, 1] : {S} -> tensor<!T>
+  %l = seq.add %l1, %l2 : tensor<!T>, tensor<!T> -> tensor<!T>
+  return %l : tensor<!T>
+}}
+)",
+      fmt::arg("params", params), fmt::arg("S", S), fmt::arg("XS", XS),
+      fmt::arg("Y", Y), fmt::arg("X", X),
+      fmt::arg("maskArg",
+               spec.masked
+                   ? fmt::format(", %ms: {} {{seq.input = \"mask\"}}", MS)
+                   : ""),
+      fmt::arg("maskSeq", spec.masked ? ", %ms" : ""),
+      fmt::arg("maskSeqType", spec.masked ? ", " + MS : ""),
+      fmt::arg("maskBlockArg", spec.masked ? ", %m: " + M : ""),
+      fmt::arg("rev", spec.reverse ? "reverse " : ""),
+      fmt::arg("captures", captures), fmt::arg("captureTypes", captureTypes),
+      fmt::arg("attrs", attrs), fmt::arg("captureArgs", captureArgs),
+      fmt::arg("body", body), fmt::arg("newH", newH), fmt::arg("newC", newC));
+}
+
 } // namespace seqc::test

@@ -2,8 +2,8 @@
 //
 // The scanned cells the unit tests compile, as text of the seq dialect with
 // `!T` for the float type: an Elman cell h[t] = tanh(W h[t-1] + U x[t] + b)
-// (or a two-state variant) over a sequence, with the loss
-// sum(hs * w) + sum(hT * v).
+// (or a two-state variant) and an LSTM cell over a sequence, with the loss
+// sum(hs * w) + sum(hT * v). bench/scan times the same modules.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_TEST_UNIT_SCANMODULES_H
@@ -42,6 +42,29 @@ std::string cellModule(const CellSpec &spec);
 
 /// `module` with `!T` defined as `type` ("f32", "f64").
 std::string withFloatType(const std::string &module, const char *type);
+
+/// An LSTM cell (gates i, f, o, c: each W h + U x + b) over a sequence.
+struct LstmSpec {
+  std::string name;
+  bool reverse = false;
+  int64_t unroll = 1;
+  /// A mask sequence [T, N, 1]: h = h + m (h_step - h), and so for c.
+  bool masked = false;
+  /// A dynamic batch (with a static T = 9).
+  bool dynamicBatch = false;
+  int64_t batch = 3;
+  /// Sizes, and a static number of steps (-1: dynamic; 9 with a dynamic
+  /// batch).
+  static constexpr int64_t kHidden = 4, kInput = 3;
+  int64_t hidden = kHidden, input = kInput, time = -1;
+};
+
+/// The LSTM's gates, in the order of its parameters.
+inline constexpr const char *kLstmGates[] = {"i", "f", "o", "c"};
+
+/// @loss of an LSTM scan over xs; parameters W<g> [H, H], U<g> [H, P],
+/// b<g> [H] per gate g.
+std::string lstmModule(const LstmSpec &spec);
 
 } // namespace seqc::test
 

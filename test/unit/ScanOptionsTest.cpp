@@ -14,18 +14,13 @@
 #include "TestUtil.h"
 
 #include "seqc/Runtime/JitSession.h"
-#include "seqc/Transforms/Passes.h"
 
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
-#include <iostream>
 
 using namespace seqc::rt;
 using namespace seqc::test;
@@ -302,60 +297,6 @@ TEST_F(ScanOptionsTest, PaddedStepsChangeNothing) {
     SEQC_ASSERT_OK_AND_ASSIGN(
         comparison, compareTensors(other.grads[name], result.grads[name]));
     EXPECT_EQ(comparison.maxError, 0.0) << "gradient of " << name;
-  }
-}
-
-/// Not run by default (--gtest_also_run_disabled_tests): the time of the f32
-/// gradient of an Elman cell (N = 32, P = 64, H = 128) over T = 500 steps
-/// with checkpoints every k steps, next to the number of states its
-/// derivative keeps: T without checkpoints, T / k saved plus one segment of
-/// k recomputed with them.
-TEST_F(ScanOptionsTest, DISABLED_CheckpointTimeAndMemory) {
-  const int64_t T = 500, batch = 32, hidden = 128, input = 64;
-  Rng rng(5);
-  auto random = [&](llvm::ArrayRef<int64_t> shape, double scale) {
-    Tensor tensor(DType::F32, shape);
-    for (int64_t i = 0; i < tensor.numElements(); ++i)
-      tensor.setDouble(i, rng.uniform(-scale, scale));
-    return tensor;
-  };
-  Tensor W = random({hidden, hidden}, 0.1), U = random({hidden, input}, 0.1);
-  Tensor b = random({hidden}, 0.1), h0 = random({batch, hidden}, 0.5);
-  Tensor xs = random({T, batch, input}, 1.0);
-  Tensor w = random({T, batch, hidden}, 1.0), v = random({batch, hidden}, 1);
-  for (int64_t k : {0, 5, 10, 22, 50}) {
-    CellSpec spec{"bench"};
-    spec.hidden = hidden;
-    spec.input = input;
-    spec.batch = batch;
-    spec.checkpoint = k;
-    mlir::OwningOpRef<mlir::ModuleOp> module =
-        mlir::parseSourceString<mlir::ModuleOp>(
-            withFloatType(cellModule(spec), "f32"), &context);
-    ASSERT_TRUE(module);
-    mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-    pm.addPass(seqc::createSeqcAutodiff());
-    pm.addPass(mlir::createCanonicalizerPass());
-    ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
-    SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
-    SEQC_ASSERT_OK(session->setParam("W", W));
-    SEQC_ASSERT_OK(session->setParam("U", U));
-    SEQC_ASSERT_OK(session->setParam("b", b));
-    std::vector<double> times;
-    for (int i = 0; i < 5; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      SEQC_ASSERT_OK_AND_ASSIGN(outputs,
-                                session->run("loss_grad", {h0, xs, w, v}));
-      times.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-    }
-    std::sort(times.begin(), times.end());
-    int64_t states = k == 0 ? T : T / k + std::max(k, T % k);
-    std::cout << fmt::format(
-        "  checkpoint = {:>2}: gradient {:8.3f} ms, states kept {:>3} "
-        "({:6.2f} MB of f32 [N, H])\n",
-        k, times[2] * 1e3, states, states * batch * hidden * 4 / 1e6);
   }
 }
 
