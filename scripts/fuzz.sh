@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the frontend (lexer, parser, sema) and the checkpoint reader with
-# libFuzzer, under AddressSanitizer and UndefinedBehaviorSanitizer: builds
-# the targets of fuzz/ with clang-19 in build-fuzz/, then runs each for
-# $FUZZ_SECONDS (default 60) from a seed corpus of the project's own files
-# (examples/, lib/, test/ and bench/ models; the committed checkpoints).
+# Fuzzes the frontend (lexer, parser, sema), the checkpoint reader and the
+# data loaders (csv, tsv, series; text, sequences) with libFuzzer, under
+# AddressSanitizer and UndefinedBehaviorSanitizer: builds the targets of
+# fuzz/ with clang-19 in build-fuzz/, then runs each for $FUZZ_SECONDS
+# (default 60) from a seed corpus of the project's own files (examples/,
+# lib/, test/ and bench/ models; the committed checkpoints; the data files
+# of test/ and fuzz/seeds/).
 # A crash, a sanitizer report, a timeout or an out-of-memory fails the run
 # and leaves the input in build-fuzz/artifacts/; `build-fuzz/bin/<target>
 # FILE` replays it. Called by .ci/run; a longer run:
@@ -21,21 +23,29 @@ if [[ ! -f build-fuzz/build.ninja ]]; then
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DSEQC_FUZZ=ON
 fi
-ninja -C build-fuzz seqc-fuzz-frontend seqc-fuzz-safetensors
+targets=(frontend safetensors table-data sequence-data)
+ninja -C build-fuzz "${targets[@]/#/seqc-fuzz-}"
 
 # Seeds, copied into a scratch corpus that the run may extend.
 mkdir -p build-fuzz/artifacts
-rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus/frontend build-fuzz/corpus/safetensors
+rm -rf build-fuzz/corpus
+for target in "${targets[@]}"; do mkdir -p build-fuzz/corpus/$target; done
 find examples lib test bench/models -name '*.seq' -size -64k \
   -exec cp --backup=numbered -t build-fuzz/corpus/frontend {} +
 find test -name '*.safetensors' -size -256k \
   -exec cp --backup=numbered -t build-fuzz/corpus/safetensors {} +
+find test fuzz/seeds/tables -name '*.csv' -size -64k \
+  -exec cp --backup=numbered -t build-fuzz/corpus/table-data {} +
+find test -path '*Inputs/*.txt' -size -64k \
+  -exec cp --backup=numbered -t build-fuzz/corpus/sequence-data {} +
+find fuzz/seeds/sequences -type f -size -64k \
+  -exec cp --backup=numbered -t build-fuzz/corpus/sequence-data {} +
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 status=0
-for target in frontend safetensors; do
+for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds} s"
   if ! build-fuzz/bin/seqc-fuzz-$target build-fuzz/corpus/$target \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
