@@ -65,7 +65,8 @@ llvm::Expected<LoadedData> parseSeries(const DataSpec &spec,
 /// How a train block names a target kind: "label", "target", "targets",
 /// "labels", or "none".
 llvm::StringRef targetKindName(TargetKind kind);
-/// `values` as a JSON list of strings.
+/// `values` as a JSON list of strings, each with \\ for a backslash and \xNN
+/// for a byte outside valid UTF-8 (JSON strings are UTF-8).
 std::string jsonStrings(llvm::ArrayRef<std::string> values);
 
 /// An empty Dataset of sequences of the given form.

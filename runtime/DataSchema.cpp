@@ -71,17 +71,11 @@ llvm::StringRef seqc::rt::targetKindName(TargetKind kind) {
   return "none";
 }
 
-std::string seqc::rt::jsonStrings(llvm::ArrayRef<std::string> values) {
-  llvm::json::Array array;
-  for (const std::string &value : values)
-    array.push_back(value);
-  return llvm::formatv("{0}", llvm::json::Value(std::move(array))).str();
-}
-
-/// A vocabulary unit as JSON can hold it: JSON strings are UTF-8, and a
-/// char unit is one byte. A backslash is written \\ and every byte outside
-/// a valid UTF-8 sequence \xNN (two hex digits).
-static std::string escapeUnit(llvm::StringRef unit) {
+/// A text as JSON can hold it: JSON strings are UTF-8, but a char unit is
+/// one byte and a label or a column name any bytes of a data file. A
+/// backslash is written \\ and every byte outside a valid UTF-8 sequence
+/// \xNN (two hex digits).
+static std::string escapeText(llvm::StringRef unit) {
   std::string text;
   for (size_t i = 0; i < unit.size();) {
     auto *begin = reinterpret_cast<const llvm::UTF8 *>(unit.data() + i);
@@ -103,8 +97,8 @@ static std::string escapeUnit(llvm::StringRef unit) {
   return text;
 }
 
-/// The unit escapeUnit wrote, or std::nullopt for a bad escape.
-static std::optional<std::string> unescapeUnit(llvm::StringRef text) {
+/// The text escapeText wrote, or std::nullopt for a bad escape.
+static std::optional<std::string> unescapeText(llvm::StringRef text) {
   std::string unit;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '\\') {
@@ -127,6 +121,19 @@ static std::optional<std::string> unescapeUnit(llvm::StringRef text) {
   return unit;
 }
 
+std::string seqc::rt::jsonStrings(llvm::ArrayRef<std::string> values) {
+  llvm::json::Array array;
+  for (const std::string &value : values)
+    array.push_back(escapeText(value));
+  return llvm::formatv("{0}", llvm::json::Value(std::move(array))).str();
+}
+
+/// Marks metadata whose features, targets and classes are escaped as the
+/// vocabulary always was; older checkpoints wrote them as they were (and
+/// invalid UTF-8 in them as U+FFFD).
+static constexpr llvm::StringLiteral kEscapedNamesKey =
+    "seqc.data.escaped_names";
+
 /// Doubles in JSON with 17 significant digits, so that they read back
 /// bit for bit.
 static std::string jsonDoubles(llvm::ArrayRef<double> values) {
@@ -141,6 +148,7 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.target_kind"] = targetKindName(targetKind).str();
   metadata["seqc.data.targets"] = jsonStrings(targets);
   metadata["seqc.data.classes"] = jsonStrings(classes);
+  metadata[kEscapedNamesKey.str()] = "1";
   metadata["seqc.data.mean"] = jsonDoubles(mean);
   metadata["seqc.data.std"] = jsonDoubles(stddev);
   metadata["seqc.data.split"] = fmt::format("{:.17g}", split);
@@ -150,10 +158,7 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.unit"] = unit;
   metadata["seqc.data.window"] = std::to_string(window);
   metadata["seqc.data.max_length"] = std::to_string(maxLength);
-  std::vector<std::string> units;
-  for (const std::string &unit : vocabulary)
-    units.push_back(escapeUnit(unit));
-  metadata["seqc.data.vocabulary"] = jsonStrings(units);
+  metadata["seqc.data.vocabulary"] = jsonStrings(vocabulary);
   metadata["seqc.data.target_mean"] = jsonDoubles(targetMean);
   metadata["seqc.data.target_std"] = jsonDoubles(targetStddev);
 }
@@ -205,12 +210,33 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
     return llvm::Error::success();
   };
 
+  auto getTexts = [&](llvm::StringRef key, bool escaped, llvm::StringRef noun,
+                      std::vector<std::string> &out) -> llvm::Error {
+    std::vector<std::string> texts;
+    if (llvm::Error error = getStrings(key, texts))
+      return error;
+    for (std::string &text : texts) {
+      std::optional<std::string> unescaped =
+          escaped ? unescapeText(text) : std::move(text);
+      if (!unescaped)
+        return corrupt(key, fmt::format("has a {} with a bad escape (\\\\ or "
+                                        "\\xNN)",
+                                        noun.str()));
+      out.push_back(std::move(*unescaped));
+    }
+    return llvm::Error::success();
+  };
+
   DataSchema schema;
-  if (llvm::Error error = getStrings("seqc.data.features", schema.features))
+  bool escapedNames = metadata.count(kEscapedNamesKey) != 0;
+  if (llvm::Error error =
+          getTexts("seqc.data.features", escapedNames, "name", schema.features))
     return std::move(error);
-  if (llvm::Error error = getStrings("seqc.data.targets", schema.targets))
+  if (llvm::Error error =
+          getTexts("seqc.data.targets", escapedNames, "name", schema.targets))
     return std::move(error);
-  if (llvm::Error error = getStrings("seqc.data.classes", schema.classes))
+  if (llvm::Error error =
+          getTexts("seqc.data.classes", escapedNames, "name", schema.classes))
     return std::move(error);
   if (llvm::Error error = getDoubles("seqc.data.mean", schema.mean))
     return std::move(error);
@@ -257,16 +283,9 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
         llvm::StringRef(it->second).getAsInteger(10, *field) || *field < 0)
       return corrupt(key, "is missing or not a count");
   }
-  std::vector<std::string> units;
-  if (llvm::Error error = getStrings("seqc.data.vocabulary", units))
+  if (llvm::Error error = getTexts("seqc.data.vocabulary", /*escaped=*/true,
+                                   "unit", schema.vocabulary))
     return std::move(error);
-  for (const std::string &text : units) {
-    std::optional<std::string> unit = unescapeUnit(text);
-    if (!unit)
-      return corrupt("seqc.data.vocabulary",
-                     "has a unit with a bad escape (\\\\ or \\xNN)");
-    schema.vocabulary.push_back(std::move(*unit));
-  }
   if (llvm::Error error =
           getDoubles("seqc.data.target_mean", schema.targetMean))
     return std::move(error);

@@ -232,6 +232,34 @@ TEST(DataTest, SchemaRoundTripsThroughMetadata) {
             "m: corrupt checkpoint: metadata 'seqc.data.classes' is missing");
 }
 
+/// Labels and column names are any bytes of a data file (here Latin-1 é,
+/// not UTF-8): the checkpoint's metadata (JSON, so UTF-8) must keep them,
+/// so that the model evaluates the data it was trained on.
+TEST(DataTest, NamesOutsideUtf8SurviveTheCheckpoint) {
+  DataSpec spec = labelSpec();
+  spec.targets = {"y\xE9"};
+  const char *text = "caf\xE9,y\xE9\n1,th\xE9\n2,t\\ea\n3,th\xE9\n";
+  SEQC_ASSERT_OK_AND_ASSIGN(trained, parse(spec, text));
+  EXPECT_THAT(trained.schema.classes, ElementsAre("t\\ea", "th\xE9"));
+  MetadataMap metadata;
+  trained.schema.toMetadata(metadata);
+  SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "m"));
+  EXPECT_EQ(back.features, trained.schema.features);
+  EXPECT_EQ(back.targets, trained.schema.targets);
+  EXPECT_EQ(back.classes, trained.schema.classes);
+  DataOptions options;
+  options.schema = &back;
+  SEQC_ASSERT_OK_AND_ASSIGN(again, parse(spec, text, options));
+  EXPECT_EQ(again.train.targets, trained.train.targets);
+
+  // Checkpoints written before the names were escaped hold them as they
+  // were.
+  metadata.erase("seqc.data.escaped_names");
+  metadata["seqc.data.classes"] = R"(["t\\ea", "x\\xE9"])";
+  SEQC_ASSERT_OK_AND_ASSIGN(old, DataSchema::fromMetadata(metadata, "m"));
+  EXPECT_THAT(old.classes, ElementsAre("t\\ea", "x\\xE9"));
+}
+
 TEST(DataTest, CheckpointClassesMapLabels) {
   DataSchema saved;
   saved.features = {"x"};
