@@ -67,12 +67,13 @@ llvm::Expected<LoadedData> seqc::rt::parseSeries(const DataSpec &spec,
   int64_t features = all.numFeatures, targets = all.targetWidth;
   int64_t cut = trainCount(*split, count);
   int64_t window = spec.window;
-  if (cut < window + 1)
+  // window + 1 would overflow at the largest window a train block allows.
+  if (window >= cut)
     return errorAtLoc(
         spec.loc.file.empty() ? SourceLoc{file.name, 1, 1} : spec.loc,
         fmt::format("window = {} is longer than the series: a window needs "
                     "{} rows (x and the next row's y), but {} has {}{}",
-                    window, window + 1, file.name, count,
+                    window, static_cast<uint64_t>(window) + 1, file.name, count,
                     cut < count
                         ? fmt::format(" ({} in the training split)", cut)
                         : std::string()));

@@ -26,12 +26,14 @@ llvm::Expected<LoadedData> seqc::rt::parseText(const DataSpec &spec,
   int64_t count = static_cast<int64_t>(units.size());
   int64_t cut = trainCount(*split, count);
   int64_t window = spec.window;
-  if (cut < window + 1)
+  // window + 1 would overflow at the largest window a train block allows.
+  if (window >= cut)
     return errorAtLoc(
         spec.loc.file.empty() ? SourceLoc{file.name, 1, 1} : spec.loc,
         fmt::format("window = {} is longer than the text: a window needs {} "
                     "{}s (x and the next unit y), but {} has {}{}",
-                    window, window + 1, spec.unit, file.name, count,
+                    window, static_cast<uint64_t>(window) + 1, spec.unit,
+                    file.name, count,
                     cut < count
                         ? fmt::format(" ({} in the training split)", cut)
                         : std::string()));

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 using namespace seqc;
@@ -122,6 +123,12 @@ TEST(SequenceDataTest, TextErrorsNameTheFile) {
   EXPECT_EQ(errorOf(parseOne(textSpec(5), "abcde")),
             "t.txt:1:1: error: window = 5 is longer than the text: a window "
             "needs 6 chars (x and the next unit y), but t.txt has 5");
+  // The largest window a train block takes: no overflow counting its units.
+  constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(errorOf(parseOne(textSpec(kLargest), "abcde")),
+            "t.txt:1:1: error: window = 9223372036854775807 is longer than "
+            "the text: a window needs 9223372036854775808 chars (x and the "
+            "next unit y), but t.txt has 5");
   DataSpec spec = textSpec(4, 0.5);
   spec.loc = {"m.seq", 3, 15};
   EXPECT_EQ(errorOf(parseOne(spec, "abcdefgh")),
@@ -319,6 +326,11 @@ TEST(SequenceDataTest, SeriesWindowsAndTargetsOneStepAhead) {
   EXPECT_EQ(errorOf(parseOne(seriesSpec(6), kSeries, "s.csv")),
             "s.csv:1:1: error: window = 6 is longer than the series: a window "
             "needs 7 rows (x and the next row's y), but s.csv has 6");
+  EXPECT_EQ(errorOf(parseOne(seriesSpec(std::numeric_limits<int64_t>::max()),
+                             kSeries, "s.csv")),
+            "s.csv:1:1: error: window = 9223372036854775807 is longer than "
+            "the series: a window needs 9223372036854775808 rows (x and the "
+            "next row's y), but s.csv has 6");
   EXPECT_EQ(errorOf(parseOne(seriesSpec(2), "a,b\n", "s.csv")),
             "s.csv:1:1: error: no data rows after the header");
   EXPECT_EQ(errorOf(parseOne(seriesSpec(2), "a,b\n1,x\n", "s.csv")),
