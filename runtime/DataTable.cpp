@@ -150,10 +150,8 @@ llvm::Expected<double> seqc::rt::readNumber(const TextTable &table,
 
 LabelClasses LabelClasses::fromLabels(llvm::ArrayRef<llvm::StringRef> labels) {
   LabelClasses classes;
-  for (llvm::StringRef label : labels) {
-    std::optional<double> value = parseNumber(label);
-    classes.numeric &= value && std::isfinite(*value);
-  }
+  for (llvm::StringRef label : labels)
+    classes.numeric &= isNumericLabel(label);
   std::map<double, std::string> numeric;
   std::map<std::string, int, std::less<>> textual;
   for (llvm::StringRef label : labels) {
@@ -174,7 +172,7 @@ LabelClasses LabelClasses::fromLabels(llvm::ArrayRef<llvm::StringRef> labels) {
 LabelClasses LabelClasses::fromNames(llvm::ArrayRef<std::string> names) {
   LabelClasses classes;
   for (const std::string &name : names)
-    classes.numeric &= parseNumber(name).has_value();
+    classes.numeric &= isNumericLabel(name);
   classes.classNames = names.vec();
   for (auto [index, name] : llvm::enumerate(classes.classNames))
     classes.byKey[name] = static_cast<int64_t>(index);

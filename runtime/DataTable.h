@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -77,14 +78,23 @@ struct ColumnMap {
   std::vector<size_t> targets;
 };
 
+/// Whether a label counts as a number: a finite one ("inf" is a name).
+/// Training and a checkpoint's classes must decide alike, or a label maps
+/// to another class when resuming.
+inline bool isNumericLabel(llvm::StringRef text) {
+  std::optional<double> value = parseNumber(text);
+  return value && std::isfinite(*value);
+}
+
 /// A label value as a class key: a number in its shortest form when every
-/// label is numeric, so that "1" and "1.0" are one class; the text otherwise.
+/// label is numeric, so that "1" and "1.0" (and "0" and "-0") are one
+/// class; the text otherwise.
 struct LabelKeys {
   bool numeric = true;
   std::string key(llvm::StringRef text) const {
     if (numeric)
       if (std::optional<double> value = parseNumber(text))
-        return fmt::format("{}", *value);
+        return fmt::format("{}", *value == 0 ? 0.0 : *value);
     return text.str();
   }
 };

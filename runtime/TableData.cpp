@@ -159,16 +159,14 @@ static llvm::Expected<LoadedData> loadTables(const DataSpec &spec,
     if (options.schema) {
       schema.classes = options.schema->classes;
       for (const std::string &name : schema.classes)
-        keys.numeric &= parseNumber(name).has_value();
+        keys.numeric &= isNumericLabel(name);
     } else {
       // Distinct labels of the training file (a validation file's label
       // that training never saw is an error in mapLabels): numeric order
       // when all are numbers.
       size_t labels = columns[0].targets[0];
-      for (const Row &row : first.rows) {
-        std::optional<double> value = parseNumber(row.cells[labels].text);
-        keys.numeric &= value && std::isfinite(*value);
-      }
+      for (const Row &row : first.rows)
+        keys.numeric &= isNumericLabel(row.cells[labels].text);
       std::map<double, std::string> numeric;
       std::map<std::string, int, std::less<>> textual;
       for (const Row &row : first.rows) {

@@ -260,6 +260,27 @@ TEST(DataTest, NamesOutsideUtf8SurviveTheCheckpoint) {
   EXPECT_THAT(old.classes, ElementsAre("t\\ea", "x\\xE9"));
 }
 
+/// "0" and "-0" are one number, so one class, as "1" and "1.0" are.
+TEST(DataTest, NegativeZeroIsTheClassOfZero) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      data, parse(labelSpec(), "x,y\n1,0\n2,-0\n3,1\n4,-0.0\n"));
+  EXPECT_THAT(data.schema.classes, ElementsAre("0", "1"));
+  EXPECT_THAT(data.train.targets, ElementsAre(0, 0, 1, 0));
+}
+
+/// With "inf" among them the labels are names, not numbers ("01" and "1"
+/// are two classes); the checkpoint's classes must be read the same way,
+/// not "01" as the class "1".
+TEST(DataTest, CheckpointClassesAreNamesWhenTrainingsWere) {
+  const char *text = "x,y\n1,01\n2,1\n3,inf\n4,01\n";
+  SEQC_ASSERT_OK_AND_ASSIGN(trained, parse(labelSpec(), text));
+  EXPECT_THAT(trained.schema.classes, ElementsAre("01", "1", "inf"));
+  DataOptions options;
+  options.schema = &trained.schema;
+  SEQC_ASSERT_OK_AND_ASSIGN(resumed, parse(labelSpec(), text, options));
+  EXPECT_EQ(resumed.train.targets, trained.train.targets);
+}
+
 TEST(DataTest, CheckpointClassesMapLabels) {
   DataSchema saved;
   saved.features = {"x"};

@@ -388,6 +388,19 @@ TEST(SequenceDataTest, SchemaRoundTripsThroughMetadata) {
             "list of strings");
 }
 
+/// Labels that are names ("inf" is not a number, so "01" and "1" are two
+/// classes) keep their classes under the checkpoint's schema.
+TEST(SequenceDataTest, CheckpointClassesAreNamesWhenTrainingsWere) {
+  const char *text = "label\ttext\n01\ta\n1\tb\ninf\tc\n01\td\n";
+  SEQC_ASSERT_OK_AND_ASSIGN(trained, parseOne(tsvSpec(), text, "s.tsv"));
+  EXPECT_THAT(trained.schema.classes, ElementsAre("01", "1", "inf"));
+  DataOptions options;
+  options.schema = &trained.schema;
+  SEQC_ASSERT_OK_AND_ASSIGN(resumed,
+                            parseOne(tsvSpec(), text, "s.tsv", options));
+  EXPECT_EQ(resumed.train.targets, trained.train.targets);
+}
+
 TEST(SequenceDataTest, ACheckpointsVocabularyReadsNewData) {
   SEQC_ASSERT_OK_AND_ASSIGN(trained, parseOne(textSpec(2), "abab"));
   DataOptions options;
