@@ -123,13 +123,16 @@ timeMajorShape(const TensorType &type, int64_t steps, int64_t batch,
 }
 
 /// A [T, N, width] tensor of `type` (or [T, N] when width is 1) with the
-/// value `source(step)` for the real steps of each row, `pad` after them.
-static llvm::Expected<Tensor>
-gatherTimeMajor(const Dataset &data, llvm::ArrayRef<int64_t> rows,
-                const TensorType &type, int64_t width, bool allowFlat,
-                llvm::StringRef inputName, llvm::StringRef what, double pad,
-                llvm::function_ref<double(int64_t step, int64_t j)> source) {
-  int64_t steps = batchLength(data, rows);
+/// value `source(row, t, j)` for the `length(row)` real steps of each row,
+/// `pad` after them; T is the longest length.
+static llvm::Expected<Tensor> gatherRowSteps(
+    llvm::ArrayRef<int64_t> rows, const TensorType &type, int64_t width,
+    bool allowFlat, llvm::StringRef inputName, llvm::StringRef what, double pad,
+    llvm::function_ref<int64_t(int64_t row)> length,
+    llvm::function_ref<double(int64_t row, int64_t t, int64_t j)> source) {
+  int64_t steps = 0;
+  for (int64_t row : rows)
+    steps = std::max(steps, length(row));
   int64_t batch = static_cast<int64_t>(rows.size());
   auto shape =
       timeMajorShape(type, steps, batch, width, allowFlat, inputName, what);
@@ -139,11 +142,11 @@ gatherTimeMajor(const Dataset &data, llvm::ArrayRef<int64_t> rows,
   auto fill = [&](auto *out) {
     using T = std::remove_pointer_t<decltype(out)>;
     for (auto [n, row] : llvm::enumerate(rows)) {
-      int64_t length = data.length(row), first = data.offsets[row];
+      int64_t real = length(row);
       for (int64_t t = 0; t < steps; ++t) {
         T *slot = out + (t * batch + static_cast<int64_t>(n)) * width;
         for (int64_t j = 0; j < width; ++j)
-          slot[j] = static_cast<T>(t < length ? source(first + t, j) : pad);
+          slot[j] = static_cast<T>(t < real ? source(row, t, j) : pad);
       }
     }
   };
@@ -162,6 +165,21 @@ gatherTimeMajor(const Dataset &data, llvm::ArrayRef<int64_t> rows,
     break;
   }
   return tensor;
+}
+
+/// gatherRowSteps over the rows' steps in the Dataset: `source(step, j)`
+/// for their steps offsets[row] .. offsets[row + 1] - 1.
+static llvm::Expected<Tensor>
+gatherTimeMajor(const Dataset &data, llvm::ArrayRef<int64_t> rows,
+                const TensorType &type, int64_t width, bool allowFlat,
+                llvm::StringRef inputName, llvm::StringRef what, double pad,
+                llvm::function_ref<double(int64_t step, int64_t j)> source) {
+  return gatherRowSteps(
+      rows, type, width, allowFlat, inputName, what, pad,
+      [&](int64_t row) { return data.length(row); },
+      [&](int64_t row, int64_t t, int64_t j) {
+        return source(data.offsets[row] + t, j);
+      });
 }
 
 llvm::Expected<Tensor> seqc::rt::gatherSteps(const Dataset &data,
@@ -217,6 +235,82 @@ llvm::Expected<Tensor> seqc::rt::gatherMask(const Dataset &data,
   return gatherTimeMajor(data, rows, type, 1, /*allowFlat=*/true, inputName,
                          "mask value per step", 0.0,
                          [](int64_t, int64_t) { return 1.0; });
+}
+
+//===----------------------------------------------------------------------===//
+// Pairs: the target side, shifted for teacher forcing
+//===----------------------------------------------------------------------===//
+
+int64_t seqc::rt::decoderBatchLength(const Dataset &data,
+                                     llvm::ArrayRef<int64_t> rows) {
+  int64_t length = 0;
+  for (int64_t row : rows)
+    length = std::max(length, data.targetLength(row) + 1);
+  return length;
+}
+
+/// The target side of `rows` as [T, N] ids, T = decoderBatchLength, each
+/// row's n target ids shifted: with <s> before them (`startFirst`) or </s>
+/// after them; <pad> after the n + 1 real steps.
+static llvm::Expected<Tensor> gatherShiftedTargets(const Dataset &data,
+                                                   llvm::ArrayRef<int64_t> rows,
+                                                   const TensorType &type,
+                                                   llvm::StringRef inputName,
+                                                   bool startFirst) {
+  if (!data.pairs())
+    return makeError("input '{}' is a side of pairs of sequences, but the "
+                     "data are not pairs",
+                     inputName.str());
+  if (isFloat(type.dtype))
+    return makeError("input '{}' has type {}; the target side's steps are "
+                     "token ids, fed as an integer type",
+                     inputName.str(), type.str());
+  return gatherRowSteps(
+      rows, type, 1, /*allowFlat=*/true, inputName, "token per step",
+      static_cast<double>(kPadToken),
+      [&](int64_t row) { return data.targetLength(row) + 1; },
+      [&](int64_t row, int64_t t, int64_t) {
+        int64_t units = data.targetLength(row);
+        int64_t unit = startFirst ? t - 1 : t;
+        if (unit < 0)
+          return static_cast<double>(kStartToken);
+        if (unit >= units)
+          return static_cast<double>(kEndToken);
+        return static_cast<double>(
+            data.targetTokens[data.targetOffsets[row] + unit]);
+      });
+}
+
+llvm::Expected<Tensor>
+seqc::rt::gatherDecoderInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
+                              const TensorType &type,
+                              llvm::StringRef inputName) {
+  return gatherShiftedTargets(data, rows, type, inputName,
+                              /*startFirst=*/true);
+}
+
+llvm::Expected<Tensor> seqc::rt::gatherDecoderTargets(
+    const Dataset &data, llvm::ArrayRef<int64_t> rows, const TensorType &type,
+    llvm::StringRef inputName) {
+  return gatherShiftedTargets(data, rows, type, inputName,
+                              /*startFirst=*/false);
+}
+
+llvm::Expected<Tensor> seqc::rt::gatherDecoderMask(const Dataset &data,
+                                                   llvm::ArrayRef<int64_t> rows,
+                                                   const TensorType &type,
+                                                   llvm::StringRef inputName) {
+  if (!data.pairs())
+    return makeError("input '{}' is the mask of the target side of pairs of "
+                     "sequences, but the data are not pairs",
+                     inputName.str());
+  if (!isFloat(type.dtype))
+    return makeError("input '{}' has type {}; the mask is f32 or f64",
+                     inputName.str(), type.str());
+  return gatherRowSteps(
+      rows, type, 1, /*allowFlat=*/true, inputName, "mask value per step", 0.0,
+      [&](int64_t row) { return data.targetLength(row) + 1; },
+      [](int64_t, int64_t, int64_t) { return 1.0; });
 }
 
 std::vector<std::vector<int64_t>>

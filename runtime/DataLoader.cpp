@@ -18,16 +18,35 @@
 using namespace seqc;
 using namespace seqc::rt;
 
-/// text, sequences and series: rows are sequences (SequenceData.h).
+/// text, sequences, series, pairs and tagged: rows are sequences
+/// (SequenceData.h).
 static bool isSequenceKind(llvm::StringRef kind) {
-  return kind == "text" || kind == "sequences" || kind == "series";
+  return kind == "text" || kind == "sequences" || kind == "series" ||
+         kind == "pairs" || kind == "tagged";
 }
 
+/// The kinds that read a training and a validation file, not only one file.
+static bool readsTwoFiles(llvm::StringRef kind) {
+  return kind == "sequences" || kind == "pairs" || kind == "tagged";
+}
+
+/// The kinds whose units the spec chooses (series are numbers, tagged
+/// tokens whole cells).
+static bool hasUnit(llvm::StringRef kind) {
+  return kind != "series" && kind != "tagged";
+}
+
+/// The unit, and a pairs' target unit when it has its own, are "char" or
+/// "word".
 static llvm::Error checkUnit(const DataSpec &spec) {
-  if (spec.unit != "char" && spec.unit != "word")
-    return errorAtLoc(spec.loc, fmt::format("unit must be \"char\" or "
-                                            "\"word\", got \"{}\"",
-                                            spec.unit));
+  std::vector<llvm::StringRef> units{spec.unit};
+  if (!spec.targetUnit.empty())
+    units.push_back(spec.targetUnit);
+  for (llvm::StringRef unit : units)
+    if (unit != "char" && unit != "word")
+      return errorAtLoc(spec.loc, fmt::format("unit must be \"char\" or "
+                                              "\"word\", got \"{}\"",
+                                              unit.str()));
   return llvm::Error::success();
 }
 
@@ -42,11 +61,19 @@ static llvm::Error checkSchemaKind(const DataSpec &spec,
                       fmt::format("the model was trained on {} data, but the "
                                   "train block reads {}",
                                   schema.kind, spec.kind));
-  if (spec.kind != "series" && schema.unit != spec.unit)
+  if (hasUnit(spec.kind) && schema.unit != spec.unit)
     return errorAtLoc(spec.loc,
                       fmt::format("the model was trained on unit = \"{}\", "
                                   "but the train block says unit = \"{}\"",
                                   schema.unit, spec.unit));
+  std::string targetUnit =
+      spec.targetUnit.empty() ? spec.unit : spec.targetUnit;
+  if (spec.kind == "pairs" && schema.targetUnit != targetUnit)
+    return errorAtLoc(spec.loc,
+                      fmt::format("the model was trained on target_unit = "
+                                  "\"{}\", but the train block says "
+                                  "target_unit = \"{}\"",
+                                  schema.targetUnit, targetUnit));
   return llvm::Error::success();
 }
 
@@ -77,7 +104,7 @@ seqc::rt::parseSequenceData(const DataSpec &spec,
                             const DataOptions &options) {
   if (files.empty())
     return errorAtLoc(spec.loc, "the data names no file");
-  if (spec.kind != "series")
+  if (hasUnit(spec.kind))
     if (llvm::Error error = checkUnit(spec))
       return std::move(error);
   if (llvm::Error error = checkSchemaKind(spec, options))
@@ -88,9 +115,13 @@ seqc::rt::parseSequenceData(const DataSpec &spec,
     return parseSeries(spec, files[0], options);
   if (spec.kind == "sequences")
     return parseSequences(spec, files, options);
+  if (spec.kind == "pairs")
+    return parsePairs(spec, files, options);
+  if (spec.kind == "tagged")
+    return parseTagged(spec, files, options);
   return errorAtLoc(spec.loc,
                     fmt::format("'{}' is not a kind of sequence data (text, "
-                                "sequences, series)",
+                                "sequences, series, pairs, tagged)",
                                 spec.kind));
 }
 
@@ -118,12 +149,12 @@ seqc::rt::loadSequenceData(const DataSpec &spec, const DataOptions &options) {
     buffers.push_back(std::move(*buffer));
     files.push_back({resolved, buffers.back()->getBuffer()});
   }
-  if (spec.kind != "sequences" && files.size() > 1)
+  if (!readsTwoFiles(spec.kind) && files.size() > 1)
     return errorAtLoc(
         spec.loc,
         fmt::format("{} reads one file, split by position", spec.kind));
   // A training file alone: no validation split.
-  if (spec.kind == "sequences" && spec.classFiles.empty() &&
+  if (readsTwoFiles(spec.kind) && spec.classFiles.empty() &&
       !spec.trainPath.empty() && spec.validPath.empty()) {
     DataSpec whole = spec;
     whole.split = 1.0;

@@ -7,6 +7,8 @@
 //   text       TextData.cpp          on units and vocabularies (Vocabulary.cpp)
 //   sequences  LabeledSequences.cpp  on units and vocabularies, label classes
 //   series     SeriesData.cpp        on the table layer (DataTable.h)
+//   pairs      PairsData.cpp         on units and vocabularies
+//   tagged     TaggedData.cpp        on vocabularies, label classes
 //
 // A loader calls no other loader and never the dispatcher; what several of
 // them need is below: the spelling of schemas in messages (DataSchema.cpp),
@@ -57,6 +59,15 @@ llvm::Expected<LoadedData> parseSequences(const DataSpec &spec,
 llvm::Expected<LoadedData> parseSeries(const DataSpec &spec,
                                        const DataFile &file,
                                        const DataOptions &options);
+/// pairs: source and target sequences, from one file or train and valid.
+llvm::Expected<LoadedData> parsePairs(const DataSpec &spec,
+                                      llvm::ArrayRef<DataFile> files,
+                                      const DataOptions &options);
+/// tagged: sentences of tokens with a label each, from one file or train
+/// and valid.
+llvm::Expected<LoadedData> parseTagged(const DataSpec &spec,
+                                       llvm::ArrayRef<DataFile> files,
+                                       const DataOptions &options);
 
 //===----------------------------------------------------------------------===//
 // What the loaders share
@@ -85,8 +96,15 @@ int64_t trainCount(double split, int64_t count);
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
 seededSplit(int64_t count, double split, uint64_t seed);
 
+/// The vocabulary of units counted in `counts`: the `reserved` entries,
+/// then every unit seen at least `minCount` times by decreasing count, ties
+/// by their bytes.
+std::vector<std::string>
+buildVocabulary(const llvm::StringMap<int64_t> &counts, int64_t minCount,
+                llvm::ArrayRef<llvm::StringRef> reserved);
+
 /// The schema's vocabulary when resuming, else the one of the units that
-/// `count` counts (the training split's).
+/// `count` counts (the training split's), <pad> and <unk> first.
 std::vector<std::string>
 vocabularyFor(const DataSpec &spec, const DataOptions &options,
               llvm::function_ref<void(llvm::StringMap<int64_t> &)> count);

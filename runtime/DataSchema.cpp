@@ -28,9 +28,15 @@ int64_t DataSchema::targetWidth() const {
 
 std::vector<std::pair<std::string, int64_t>> DataSchema::dataDims() const {
   std::vector<std::pair<std::string, int64_t>> dims;
-  if (kind == "text" || kind == "sequences") {
+  if (kind == "pairs") {
+    dims.emplace_back("source_vocab", static_cast<int64_t>(vocabulary.size()));
+    dims.emplace_back("target_vocab",
+                      static_cast<int64_t>(targetVocabulary.size()));
+    return dims;
+  }
+  if (kind == "text" || kind == "sequences" || kind == "tagged") {
     dims.emplace_back("vocab", static_cast<int64_t>(vocabulary.size()));
-    if (kind == "sequences")
+    if (kind == "sequences" || kind == "tagged")
       dims.emplace_back("classes", static_cast<int64_t>(classes.size()));
     return dims;
   }
@@ -159,6 +165,10 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.window"] = std::to_string(window);
   metadata["seqc.data.max_length"] = std::to_string(maxLength);
   metadata["seqc.data.vocabulary"] = jsonStrings(vocabulary);
+  if (kind == "pairs") {
+    metadata["seqc.data.target_unit"] = targetUnit;
+    metadata["seqc.data.target_vocabulary"] = jsonStrings(targetVocabulary);
+  }
   metadata["seqc.data.target_mean"] = jsonDoubles(targetMean);
   metadata["seqc.data.target_std"] = jsonDoubles(targetStddev);
 }
@@ -286,6 +296,22 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
   if (llvm::Error error = getTexts("seqc.data.vocabulary", /*escaped=*/true,
                                    "unit", schema.vocabulary))
     return std::move(error);
+  if (schema.kind == "pairs") {
+    auto targetUnit = metadata.find("seqc.data.target_unit");
+    if (targetUnit == metadata.end())
+      return corrupt("seqc.data.target_unit", "is missing");
+    schema.targetUnit = targetUnit->second;
+    if (llvm::Error error =
+            getTexts("seqc.data.target_vocabulary", /*escaped=*/true, "unit",
+                     schema.targetVocabulary))
+      return std::move(error);
+    for (auto [key, units] :
+         {std::pair<llvm::StringRef, const std::vector<std::string> *>{
+              "seqc.data.vocabulary", &schema.vocabulary},
+          {"seqc.data.target_vocabulary", &schema.targetVocabulary}})
+      if (static_cast<int64_t>(units->size()) < kPairUnitsBegin)
+        return corrupt(key, "lacks <pad>, <unk>, <s> and </s>");
+  }
   if (llvm::Error error =
           getDoubles("seqc.data.target_mean", schema.targetMean))
     return std::move(error);

@@ -39,9 +39,10 @@ std::vector<llvm::StringRef> seqc::rt::splitUnits(llvm::StringRef text,
   return units;
 }
 
-Vocabulary::Vocabulary(llvm::ArrayRef<std::string> units) : units(units.vec()) {
+Vocabulary::Vocabulary(llvm::ArrayRef<std::string> units, int64_t reserved)
+    : units(units.vec()) {
   // The reserved entries are never matched by a unit of the text.
-  for (size_t id = 2; id < this->units.size(); ++id)
+  for (size_t id = static_cast<size_t>(reserved); id < this->units.size(); ++id)
     ids.try_emplace(this->units[id], static_cast<int64_t>(id));
 }
 
@@ -79,10 +80,10 @@ std::string seqc::rt::decodeTokens(const DataSchema &schema,
   return text;
 }
 
-/// The vocabulary of the training units: <pad>, <unk>, then every unit seen
-/// at least `minCount` times by decreasing count, ties by their bytes.
-static std::vector<std::string>
-buildVocabulary(const llvm::StringMap<int64_t> &counts, int64_t minCount) {
+std::vector<std::string>
+seqc::rt::buildVocabulary(const llvm::StringMap<int64_t> &counts,
+                          int64_t minCount,
+                          llvm::ArrayRef<llvm::StringRef> reserved) {
   std::vector<std::pair<llvm::StringRef, int64_t>> kept;
   for (const auto &entry : counts)
     if (entry.second >= minCount)
@@ -90,7 +91,9 @@ buildVocabulary(const llvm::StringMap<int64_t> &counts, int64_t minCount) {
   llvm::sort(kept, [](const auto &a, const auto &b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  std::vector<std::string> vocabulary{kPadUnit.str(), kUnknownUnit.str()};
+  std::vector<std::string> vocabulary;
+  for (llvm::StringRef entry : reserved)
+    vocabulary.push_back(entry.str());
   for (const auto &entry : kept)
     vocabulary.push_back(entry.first.str());
   return vocabulary;
@@ -103,5 +106,6 @@ std::vector<std::string> seqc::rt::vocabularyFor(
     return options.schema->vocabulary;
   llvm::StringMap<int64_t> counts;
   count(counts);
-  return buildVocabulary(counts, std::max<int64_t>(spec.minCount, 1));
+  return buildVocabulary(counts, std::max<int64_t>(spec.minCount, 1),
+                         {kPadUnit, kUnknownUnit});
 }

@@ -10,6 +10,13 @@
 // a real step and 0 at padding. Their rows are grouped into batches of
 // similar length (bucketedBatches).
 //
+// Pairs of sequences (`pairs` data) have two sides of their own lengths:
+// the source side is x with its mask, as above (gatherSteps, gatherMask);
+// the target side of n units gives two sequences of n + 1 steps for
+// teacher forcing, y_in = <s> u1 .. un (the decoder's input) and
+// y = u1 .. un </s> (what it predicts at each step), with their own mask.
+// Pairs are bucketed by the length of their source.
+//
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_BATCHES_H
 #define SEQC_RUNTIME_BATCHES_H
@@ -61,6 +68,28 @@ llvm::Expected<Tensor> gatherMask(const Dataset &data,
                                   llvm::ArrayRef<int64_t> rows,
                                   const TensorType &type,
                                   llvm::StringRef inputName);
+
+/// Pairs: the steps of the longest target side of `rows`, plus one (for
+/// <s> in y_in, </s> in y).
+int64_t decoderBatchLength(const Dataset &data, llvm::ArrayRef<int64_t> rows);
+/// Pairs: y_in of `rows`, [T, N] ids (an integer type), T =
+/// decoderBatchLength: kStartToken, then the target ids, then kPadToken.
+llvm::Expected<Tensor> gatherDecoderInputs(const Dataset &data,
+                                           llvm::ArrayRef<int64_t> rows,
+                                           const TensorType &type,
+                                           llvm::StringRef inputName);
+/// Pairs: y of `rows`, [T, N] ids: the target ids, then kEndToken, then
+/// kPadToken.
+llvm::Expected<Tensor> gatherDecoderTargets(const Dataset &data,
+                                            llvm::ArrayRef<int64_t> rows,
+                                            const TensorType &type,
+                                            llvm::StringRef inputName);
+/// Pairs: the mask [T, N] of y_in and y (a float type): 1 at the n + 1 real
+/// steps of a target of n units, else 0.
+llvm::Expected<Tensor> gatherDecoderMask(const Dataset &data,
+                                         llvm::ArrayRef<int64_t> rows,
+                                         const TensorType &type,
+                                         llvm::StringRef inputName);
 
 /// The batches of a training epoch of sequences of the given lengths,
 /// grouped by length so that little of a batch is padding. With `shuffle`:

@@ -61,7 +61,8 @@ llvm::Error makeLocatedError(llvm::StringRef file, int64_t line, int64_t column,
 /// sequence data (SequenceData.h) also the kind, the text unit and the
 /// vocabulary.
 struct DataSchema {
-  /// csv | text | sequences | series (DataSpec::kind; tsv is csv).
+  /// csv | text | sequences | series | pairs | tagged (DataSpec::kind; tsv
+  /// is csv).
   std::string kind = "csv";
   std::vector<std::string> features;
   TargetKind targetKind = TargetKind::None;
@@ -75,18 +76,27 @@ struct DataSchema {
   double split = 1.0;
 
   // Sequence data.
-  std::string unit;      // text, sequences: char | word
-  int64_t window = 0;    // text, series: steps per window
-  int64_t maxLength = 0; // sequences: units kept per text (0: all)
-  /// text, sequences: every unit in id order, "<pad>" and "<unk>" first
-  /// (kPadToken, kUnknownToken); its size is the "vocab" dimension.
+  std::string unit;       // text, sequences, pairs (the source's): char |
+                          // word; tagged: word
+  std::string targetUnit; // pairs: the target side's unit
+  int64_t window = 0;     // text, series: steps per window
+  int64_t maxLength = 0;  // sequences: units kept per text (0: all)
+  /// text, sequences, tagged: every unit in id order, "<pad>" and "<unk>"
+  /// first (kPadToken, kUnknownToken); its size is the "vocab" dimension.
+  /// pairs: the source side's, with "<s>" and "</s>" after them
+  /// (kStartToken, kEndToken); its size is "source_vocab".
   std::vector<std::string> vocabulary;
+  /// pairs: the target side's vocabulary, reserved entries as the source's;
+  /// its size is "target_vocab".
+  std::vector<std::string> targetVocabulary;
   /// series with `standardize`: per target column, like mean and stddev.
   std::vector<double> targetMean, targetStddev;
 
-  /// Whether the data are sequences (text, sequences, series).
+  /// Whether the data are sequences (text, sequences, series, pairs,
+  /// tagged).
   bool isSequence() const {
-    return kind == "text" || kind == "sequences" || kind == "series";
+    return kind == "text" || kind == "sequences" || kind == "series" ||
+           kind == "pairs" || kind == "tagged";
   }
 
   /// Values per instance of the target: 1 for a class index or a scalar,
@@ -94,8 +104,9 @@ struct DataSchema {
   int64_t targetWidth() const;
   /// The sizes that bind a model's data dimensions (FrontendOptions::
   /// dataDims): "features", and "classes" and "targets" where they apply;
-  /// for text "vocab", for sequences "vocab" and "classes", for series
-  /// "features" and "targets".
+  /// for text "vocab", for sequences and tagged "vocab" and "classes", for
+  /// series "features" and "targets", for pairs "source_vocab" and
+  /// "target_vocab".
   std::vector<std::pair<std::string, int64_t>> dataDims() const;
 
   /// Stores the schema as "seqc.data.*" metadata (JSON strings).
@@ -114,7 +125,12 @@ struct DataSchema {
 /// sequences) are ids in `tokens`; numeric steps (series) are numFeatures
 /// values each in `features`. Targets are per row (sequences: a class
 /// index) or, with `stepTargets`, per step (text: the next token's id;
-/// series: the next row's target values).
+/// series: the next row's target values; tagged: each token's class).
+///
+/// Pairs of sequences (pairs) hold the source side of row r as above and its
+/// target side in targetTokens[targetOffsets[r] .. targetOffsets[r + 1] - 1]:
+/// the target units alone, without <s> and </s>, which batches add
+/// (Batches.h: y_in, y).
 struct Dataset {
   /// The file the rows come from, for messages ("iris.csv", or
   /// "iris.csv (validation split)").
@@ -126,10 +142,12 @@ struct Dataset {
   std::vector<double> features; // rows * numFeatures
   std::vector<double> targets;  // rows * targetWidth; class indices for labels
 
-  bool sequential = false;      // rows are sequences (offsets)
-  bool stepTargets = false;     // targets per step, not per row
-  std::vector<int64_t> offsets; // sequential: rows + 1 step offsets
-  std::vector<int64_t> tokens;  // token steps: one id per step
+  bool sequential = false;            // rows are sequences (offsets)
+  bool stepTargets = false;           // targets per step, not per row
+  std::vector<int64_t> offsets;       // sequential: rows + 1 step offsets
+  std::vector<int64_t> tokens;        // token steps: one id per step
+  std::vector<int64_t> targetOffsets; // pairs: rows + 1 target side offsets
+  std::vector<int64_t> targetTokens;  // pairs: target side ids
 
   const double *featureRow(int64_t row) const {
     return features.data() + row * numFeatures;
@@ -142,6 +160,12 @@ struct Dataset {
   int64_t steps() const { return offsets.empty() ? 0 : offsets.back(); }
   /// Token steps (ids) rather than numeric ones.
   bool tokenSteps() const { return sequential && numFeatures == 0; }
+  /// Rows are pairs of sequences: a source side and a target side.
+  bool pairs() const { return !targetOffsets.empty(); }
+  /// Pairs: the number of target units of `row` (y_in and y have one more).
+  int64_t targetLength(int64_t row) const {
+    return targetOffsets[row + 1] - targetOffsets[row];
+  }
 };
 
 /// A data file's name (for messages) and contents.

@@ -1,7 +1,8 @@
-//===- SequenceData.h - Text, labeled sequences and series ------*- C++ -*-===//
+//===- SequenceData.h - Text, sequences, series, pairs, tags ----*- C++ -*-===//
 //
 // Reads the sequence data a train block describes (DataSpec kinds `text`,
-// `sequences` and `series` in seqc/Spec/TrainSpec.h) into a Dataset
+// `sequences`, `series`, `pairs` and `tagged` in seqc/Spec/TrainSpec.h) into
+// a Dataset
 // whose rows are sequences; Batches.h turns rows into time-major, padded
 // batches.
 //
@@ -39,6 +40,24 @@
 //              with the mean and deviation of the training rows (targets
 //              with their own statistics; mse and rmse are then in
 //              standardized units).
+//   pairs      `source<TAB>target` lines (exactly one tab), one file split by
+//              a seeded shuffle of its lines, or train and valid files.
+//              Each side is trimmed of spaces at its ends and read in its
+//              own unit (`unit`, or source_unit / target_unit) into its own
+//              vocabulary, which reserves <pad> <unk> <s> </s> (ids 0-3).
+//              Blank lines (only spaces and tabs) are skipped; a line
+//              without a tab, or whose source or target has no unit, is an
+//              error at its file and line, and so is a file without pairs.
+//              No escapes: a backslash is an ordinary character.
+//   tagged     CoNLL-style: one token per line, its columns separated by
+//              spaces or tabs; the token is the first column, the label the
+//              last (or `column = k`, 1-based); a blank line (or a
+//              `-DOCSTART-` line, as CoNLL-2003 has) ends a sentence. One
+//              file split by a seeded shuffle of its sentences, or train and
+//              valid files. Tokens are whole cells (unit "word"); the labels
+//              of the training split are the classes (ordered as a `label`
+//              column's), and a label the training split lacks is an error
+//              at its file, line and column. Targets are per step.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_RUNTIME_SEQUENCEDATA_H
@@ -54,9 +73,12 @@
 
 namespace seqc::rt {
 
-/// The spellings of the two reserved vocabulary entries.
+/// The spellings of the reserved vocabulary entries (kPadToken,
+/// kUnknownToken; for pairs also kStartToken, kEndToken).
 inline constexpr llvm::StringLiteral kPadUnit = "<pad>";
 inline constexpr llvm::StringLiteral kUnknownUnit = "<unk>";
+inline constexpr llvm::StringLiteral kStartUnit = "<s>";
+inline constexpr llvm::StringLiteral kEndUnit = "</s>";
 
 /// The units of `text` for `unit` ("char" or "word"), pointing into it.
 std::vector<llvm::StringRef> splitUnits(llvm::StringRef text,
@@ -65,8 +87,10 @@ std::vector<llvm::StringRef> splitUnits(llvm::StringRef text,
 /// Units and their ids, as a DataSchema's vocabulary lists them.
 class Vocabulary {
 public:
-  /// `units` in id order, <pad> and <unk> first.
-  explicit Vocabulary(llvm::ArrayRef<std::string> units);
+  /// `units` in id order, the `reserved` entries first (<pad> and <unk>;
+  /// for pairs also <s> and </s>): no unit of a text has their ids.
+  explicit Vocabulary(llvm::ArrayRef<std::string> units,
+                      int64_t reserved = kUnknownToken + 1);
   /// The id of `unit`; kUnknownToken for one it does not have.
   int64_t id(llvm::StringRef unit) const;
   int64_t size() const { return static_cast<int64_t>(units.size()); }

@@ -13,7 +13,10 @@
 //   "classes"  label = "col": the number of distinct labels;
 //              labels = [...]: the number of label columns;
 //   "targets"  target = "col": 1; target = [...]: the number of columns;
-//              labels = [...]: the number of label columns.
+//              labels = [...]: the number of label columns;
+//   "vocab"    text, sequences, tagged: the size of the vocabulary;
+//   "source_vocab", "target_vocab"
+//              pairs: the sizes of the source and the target vocabulary.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_SPEC_TRAINSPEC_H
@@ -52,11 +55,20 @@ enum class TargetKind {
 ///              the feature columns at row t, y[t] = the target column at
 ///              row t + 1 (one step ahead); cut into windows of `window`
 ///              rows. `split` cuts by position.
+///   pairs      one `source<TAB>target` line per instance (sequence to
+///              sequence): x = the source units, y_in = <s> then the target
+///              units (the decoder's input under teacher forcing), y = the
+///              target units then </s>. Each side has its own unit and its
+///              own vocabulary. `split` shuffles the lines (seeded).
+///   tagged     token tagging: one token per line with its label in a
+///              column, a blank line between sentences: x = the tokens of
+///              a sentence, y = the label of each (a class index per step).
+///              `split` shuffles the sentences (seeded).
 /// Sequence batches are time-major and padded; the mask (1 for a real
 /// step, 0 for padding, real steps first) is an input of its own.
 struct DataSpec {
-  std::string kind = "csv"; // csv | text | sequences | series (tsv is csv
-                            // with a tab separator)
+  std::string kind = "csv"; // csv | text | sequences | series | pairs |
+                            // tagged (tsv is csv with a tab separator)
   SourceLoc loc;
   /// Either one file split by `split` (a seeded shuffle), or explicit files.
   /// Paths are as written in the source; empty `path` and `trainPath` mean
@@ -71,20 +83,29 @@ struct DataSpec {
   std::vector<std::string> targets; // one column for ClassIndex and Scalar
   bool standardize = false;         // with mean/std of the training split
 
-  // Text units (text, sequences).
-  std::string unit = "char";   // char | word (words: split at whitespace)
-  int64_t window = 0;          // text, series: steps per window
-  int64_t maxLength = 0;       // sequences: longer texts are cut to their
-                               // first maxLength units (0: no limit)
-  int64_t minCount = 1;        // a unit seen fewer times in the training
-                               // split is <unk>
+  // Text units (text, sequences, pairs).
+  std::string unit = "char"; // char | word (words: split at whitespace);
+                             // pairs: the source side's unit
+  std::string targetUnit;    // pairs: the target side's unit (empty: unit)
+  int64_t window = 0;        // text, series: steps per window
+  int64_t maxLength = 0;     // sequences: longer texts are cut to their
+                             // first maxLength units (0: no limit)
+  int64_t minCount = 1;      // a unit seen fewer times in the training
+                             // split is <unk>
   std::vector<std::string> classFiles; // sequences: classes = [...]
+  int64_t labelColumn = 0; // tagged: the 1-based column of the labels (0:
+                           // the last column of each line)
 };
 
 /// The fixed ids of a vocabulary; the units of the training split follow,
-/// ordered by decreasing count, then by their text.
+/// ordered by decreasing count, then by their text. The vocabularies of
+/// `pairs` also reserve the start and the end of a sequence, so that a
+/// decoder can begin and stop; theirs start at kPairUnitsBegin.
 constexpr int64_t kPadToken = 0;
 constexpr int64_t kUnknownToken = 1;
+constexpr int64_t kStartToken = 2; // pairs: <s>
+constexpr int64_t kEndToken = 3;   // pairs: </s>
+constexpr int64_t kPairUnitsBegin = 4;
 
 struct OptimizerSpec {
   std::string name = "adam"; // adam | sgd
