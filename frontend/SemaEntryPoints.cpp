@@ -181,6 +181,16 @@ void Sema::checkDataAgainstForward(Instance &model) {
   if (!forward)
     return;
   const Expr &data = *trainCheck.data->value;
+  if (trainSpec->data.kind == "pairs") {
+    // The data are read and batched (x; y_in and y), but no model can take
+    // them yet.
+    error(data.loc(),
+          "pairs(...) gives two sequences per instance, the source x and the "
+          "target (y_in, y), but models of two sequences (encoder-decoder) "
+          "are not supported yet",
+          data.range);
+    return;
+  }
   if (forward->params.size() != 1) {
     error(forward->loc, "the data gives one vector of features per instance, "
                         "but 'forward' takes " +

@@ -240,8 +240,10 @@ const tir::Node *Sema::bindTarget(const Expr &expr, Scope &scope) {
     return nullptr;
   if (data.targetKind == TargetKind::ClassIndex)
     node->type.elem = tir::ElemKind::Token;
-  // Text and series give a target per step: the next token, the next value.
-  node->type.sequence = data.kind == "text" || data.kind == "series";
+  // Text and series give a target per step: the next token, the next value;
+  // tagged data the label of each token.
+  node->type.sequence =
+      data.kind == "text" || data.kind == "series" || data.kind == "tagged";
   node->inputIndex = target.entry->inputs.size();
   tir::Input input;
   input.name = name.str();

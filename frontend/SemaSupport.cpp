@@ -108,8 +108,9 @@ StringRef sema::sourceText(const ast::Expr &expr) {
 }
 
 llvm::ArrayRef<std::string> sema::dataDimKindNames() {
-  static const std::vector<std::string> kinds = {"features", "classes",
-                                                 "targets", "vocab"};
+  static const std::vector<std::string> kinds = {
+      "features", "classes",      "targets",
+      "vocab",    "source_vocab", "target_vocab"};
   return kinds;
 }
 

@@ -79,7 +79,8 @@ const std::vector<MetricInfo> &metricInfos() {
       {"nats_per_step",
        false,
        {T::ClassIndex, T::Scalar, T::Vector},
-       "sequence data (text(...) or series(...))"},
+       "a target per step (text(...), series(...), tagged(...) or "
+       "pairs(...))"},
       {"mse",
        false,
        {T::Scalar, T::Vector, T::MultiLabel},
@@ -321,19 +322,20 @@ bool TrainChecker::bindCall(const Expr &call, StringRef signature,
 void TrainChecker::checkData(const Expr &value) {
   StringRef kind = value.kind == Expr::Kind::Ident ? StringRef(value.text)
                                                    : value.calleeName();
-  if (kind == "text" || kind == "sequences" || kind == "series")
+  if (kind == "text" || kind == "sequences" || kind == "series" ||
+      kind == "pairs" || kind == "tagged")
     return checkSequenceData(value, kind);
   if (kind != "csv" && kind != "tsv") {
     static const char *sources =
         "csv(\"file.csv\", ...), tsv(\"file.tsv\", ...), text(...), "
-        "sequences(...) or series(...)";
+        "sequences(...), series(...), pairs(...) or tagged(...)";
     if (kind.empty())
       errorAt(value, "expected a data source, " + Twine(sources) + ", got '" +
                          sourceText(value) + "'");
     else
-      errorAt(value,
-              "unknown data source '" + kind + "': expected " + sources +
-                  suggest(kind, {"csv", "tsv", "text", "sequences", "series"}));
+      errorAt(value, "unknown data source '" + kind + "': expected " + sources +
+                         suggest(kind, {"csv", "tsv", "text", "sequences",
+                                        "series", "pairs", "tagged"}));
     return;
   }
   DataSpec &data = spec.data;
@@ -464,7 +466,7 @@ void TrainChecker::checkData(const Expr &value) {
 }
 
 //===----------------------------------------------------------------------===//
-// data = text(...) | sequences(...) | series(...)
+// data = text(...) | sequences(...) | series(...) | pairs(...) | tagged(...)
 //===----------------------------------------------------------------------===//
 
 /// One file (split by `split`) or a training and a validation file.
@@ -472,7 +474,9 @@ void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
                                   const CallArgs &args, int file, int train,
                                   int valid, int split) {
   DataSpec &data = spec.data;
-  std::string example = kind == "series" ? "\"data.csv\"" : "\"data.txt\"";
+  std::string example = kind == "series"  ? "\"data.csv\""
+                        : kind == "pairs" ? "\"data.tsv\""
+                                          : "\"data.txt\"";
   auto given = [&](int f) { return f < 0 ? nullptr : args.values[f]; };
   if (given(file)) {
     if (auto path = string(*given(file), "file", example))
@@ -563,6 +567,62 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
     if (const Expr *flag = given(formals, "standardize"))
       if (auto v = boolean(*flag, "standardize"))
         data.standardize = *v;
+  } else if (kind == "pairs") {
+    static const std::vector<std::string> formals = {
+        "file", "train",       "valid",       "split",
+        "unit", "source_unit", "target_unit", "min_count"};
+    if (!bindCall(value,
+                  "pairs(file | train, valid, split, unit, source_unit, "
+                  "target_unit, min_count)",
+                  formals, 1, args))
+      return;
+    data.targetKind = TargetKind::ClassIndex;
+    checkDataFiles(value, kind, args, 0, 1, 2, 3);
+    // `unit` is both sides'; source_unit and target_unit override it.
+    for (StringRef name : {"unit", "source_unit", "target_unit"}) {
+      const Expr *unit = given(formals, name);
+      if (!unit)
+        continue;
+      std::optional<std::string> text =
+          string(*unit, name, (name + " = \"char\"").str());
+      if (!text)
+        continue;
+      if (*text != "char" && *text != "word") {
+        errorAt(*unit,
+                "unknown unit '" + *text + "': expected \"char\" or \"word\"");
+        continue;
+      }
+      // In this order, so that a side's own unit wins over `unit`.
+      if (name != "target_unit")
+        data.unit = *text;
+      if (name != "source_unit")
+        data.targetUnit = *text;
+    }
+    if (const Expr *count = given(formals, "min_count"))
+      if (auto v = integer(*count, "min_count", true))
+        data.minCount = *v;
+  } else if (kind == "tagged") {
+    static const std::vector<std::string> formals = {
+        "file", "train", "valid", "split", "column", "min_count"};
+    if (!bindCall(value,
+                  "tagged(file | train, valid, split, column, min_count)",
+                  formals, 1, args))
+      return;
+    data.targetKind = TargetKind::ClassIndex;
+    data.unit = "word";
+    checkDataFiles(value, kind, args, 0, 1, 2, 3);
+    if (const Expr *column = given(formals, "column")) {
+      if (auto v = integer(*column, "column", true)) {
+        if (*v == 1)
+          errorAt(*column, "'column' is the labels' column, and column 1 "
+                           "holds the tokens: give column = 2 or later");
+        else
+          data.labelColumn = *v;
+      }
+    }
+    if (const Expr *count = given(formals, "min_count"))
+      if (auto v = integer(*count, "min_count", true))
+        data.minCount = *v;
   } else {
     static const std::vector<std::string> textFormals = {
         "file", "split", "unit", "window", "min_count"};
@@ -611,7 +671,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
       if (auto v = integer(*length, "max_len", true))
         data.maxLength = *v;
   }
-  if (kind != "sequences") {
+  if (kind == "text" || kind == "series") {
     if (windowExpr) {
       if (auto v = integer(*windowExpr, "window", true))
         data.window = *v;
@@ -767,13 +827,13 @@ void TrainChecker::checkMetricTargets() {
     for (const MetricInfo &candidate : metricInfos())
       if (metric.name == candidate.name)
         info = &candidate;
-    bool perStep = spec.data.kind == "text" || spec.data.kind == "series";
+    bool perStep = spec.data.kind == "text" || spec.data.kind == "series" ||
+                   spec.data.kind == "tagged" || spec.data.kind == "pairs";
     if (info && metric.name == "nats_per_step" && !perStep) {
       const Expr &item = *metricExprs[i];
       errorAt(item, "metric 'nats_per_step' needs " + Twine(info->needs) +
                         ", but the data is " + spec.data.kind + "(...)");
-      reporter.note(dataExpr->loc(), "the data is given here",
-                    dataExpr->range);
+      reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
       continue;
     }
     if (!info || llvm::is_contained(info->targets, spec.data.targetKind))

@@ -184,6 +184,17 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
       os << ", target = ";
       printStrings(data.targets, os);
       os << ", standardize = " << (data.standardize ? "true" : "false");
+    } else if (data.kind == "pairs") {
+      os << ", source_unit = \"" << data.unit << "\", target_unit = \""
+         << (data.targetUnit.empty() ? data.unit : data.targetUnit)
+         << "\", min_count = " << data.minCount;
+    } else if (data.kind == "tagged") {
+      os << ", column = ";
+      if (data.labelColumn)
+        os << data.labelColumn;
+      else
+        os << "last";
+      os << ", min_count = " << data.minCount;
     } else {
       os << ", unit = \"" << data.unit << "\", min_count = " << data.minCount;
       if (data.maxLength)
