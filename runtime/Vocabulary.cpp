@@ -51,33 +51,56 @@ int64_t Vocabulary::id(llvm::StringRef unit) const {
   return it == ids.end() ? kUnknownToken : it->second;
 }
 
+/// The entries of the schema's vocabularies that no unit of a text has.
+static int64_t reservedOf(const DataSchema &schema) {
+  return schema.kind == "pairs" ? kPairUnitsBegin : kUnknownToken + 1;
+}
+
 std::vector<int64_t> seqc::rt::encodeText(const DataSchema &schema,
                                           llvm::StringRef text) {
-  Vocabulary vocabulary(schema.vocabulary);
+  Vocabulary vocabulary(schema.vocabulary, reservedOf(schema));
   std::vector<int64_t> ids;
   for (llvm::StringRef unit : splitUnits(text, schema.unit))
     ids.push_back(vocabulary.id(unit));
   return ids;
 }
 
-std::string seqc::rt::decodeTokens(const DataSchema &schema,
-                                   llvm::ArrayRef<int64_t> ids) {
-  bool words = schema.unit == "word";
+/// The text of `ids` in `vocabulary` and `unit`: the reserved entries other
+/// than <unk> give nothing, and with `stopAtEnd` the text ends at </s>.
+static std::string decodeIds(llvm::ArrayRef<std::string> vocabulary,
+                             llvm::StringRef unit, int64_t reserved,
+                             bool stopAtEnd, llvm::ArrayRef<int64_t> ids) {
+  bool words = unit == "word";
   std::string text;
   bool first = true;
   for (int64_t id : ids) {
-    if (id == kPadToken)
+    if (stopAtEnd && id == kEndToken)
+      break;
+    bool unknown = id == kUnknownToken || id < 0 ||
+                   id >= static_cast<int64_t>(vocabulary.size());
+    if (!unknown && id < reserved)
       continue;
     if (words && !first)
       text += ' ';
     first = false;
-    if (id <= kUnknownToken ||
-        id >= static_cast<int64_t>(schema.vocabulary.size()))
+    if (unknown)
       text += words ? kUnknownUnit.str() : "\xEF\xBF\xBD";
     else
-      text += schema.vocabulary[id];
+      text += vocabulary[id];
   }
   return text;
+}
+
+std::string seqc::rt::decodeTokens(const DataSchema &schema,
+                                   llvm::ArrayRef<int64_t> ids) {
+  return decodeIds(schema.vocabulary, schema.unit, reservedOf(schema),
+                   /*stopAtEnd=*/false, ids);
+}
+
+std::string seqc::rt::decodeTarget(const DataSchema &schema,
+                                   llvm::ArrayRef<int64_t> ids) {
+  return decodeIds(schema.targetVocabulary, schema.targetUnit, kPairUnitsBegin,
+                   /*stopAtEnd=*/true, ids);
 }
 
 std::vector<std::string>

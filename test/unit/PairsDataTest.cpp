@@ -312,6 +312,25 @@ TEST(PairsDataTest, BucketsBySourceLengthEveryPairOncePerEpoch) {
   EXPECT_NE(bucketedBatches(lengths, 8, true, other), epoch);
 }
 
+TEST(PairsDataTest, EncodeTheSourceAndDecodeTheTarget) {
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      data, parseTwo(pairsSpec("word"), "the <s> cat\tle chat\n", "a\tb\n"));
+  const DataSchema &schema = data.schema;
+  // A word spelled like a reserved entry is the unit of the vocabulary.
+  EXPECT_THAT(schema.vocabulary, ElementsAre("<pad>", "<unk>", "<s>", "</s>",
+                                             "<s>", "cat", "the"));
+  EXPECT_THAT(encodeText(schema, "the <s> dog"), ElementsAre(6, 4, 1));
+  EXPECT_EQ(decodeTokens(schema, {kStartToken, 6, 5, kEndToken, kPadToken}),
+            "the cat");
+  // A decoder's output ends at </s>; <s> and <pad> give nothing.
+  EXPECT_THAT(schema.targetVocabulary,
+              ElementsAre("<pad>", "<unk>", "<s>", "</s>", "chat", "le"));
+  EXPECT_EQ(decodeTarget(schema, {kStartToken, 5, kUnknownToken, 4, kEndToken,
+                                  5, kPadToken}),
+            "le <unk> chat");
+  EXPECT_EQ(decodeTarget(schema, {5, 99, kPadToken}), "le <unk>");
+}
+
 //===----------------------------------------------------------------------===//
 // Checkpoints
 //===----------------------------------------------------------------------===//

@@ -100,13 +100,18 @@ private:
   llvm::StringMap<int64_t> ids;
 };
 
-/// The ids of the units of `text` in the schema's vocabulary and unit.
+/// The ids of the units of `text` in the schema's vocabulary and unit (for
+/// pairs: the source side's).
 std::vector<int64_t> encodeText(const DataSchema &schema, llvm::StringRef text);
 /// The text of `ids`: char units concatenated, word units joined by a
-/// space. <pad> gives nothing; <unk> gives U+FFFD for chars and "<unk>" for
-/// words; an id outside the vocabulary is <unk>. Char units are bytes, so a
-/// sampled text need not be valid UTF-8.
+/// space. <pad> (and for pairs <s> and </s>) gives nothing; <unk> gives
+/// U+FFFD for chars and "<unk>" for words; an id outside the vocabulary is
+/// <unk>. Char units are bytes, so a sampled text need not be valid UTF-8.
 std::string decodeTokens(const DataSchema &schema, llvm::ArrayRef<int64_t> ids);
+/// Pairs: the text of target ids as a decoder emits them, in the target
+/// side's vocabulary and unit: it ends at the first </s>; <s> and <pad>
+/// give nothing, <unk> as in decodeTokens.
+std::string decodeTarget(const DataSchema &schema, llvm::ArrayRef<int64_t> ids);
 
 /// Reads sequence data already in memory: the class files of
 /// `spec.classFiles` in their order, else the single file, or the training
