@@ -11,6 +11,13 @@
 using namespace seqc;
 using namespace seqc::rt;
 
+/// Pairs keep their target side as a sequence of its own: no `targets`.
+static llvm::Error pairsHaveNoTargets(llvm::StringRef inputName) {
+  return makeError("input '{}' is a target, but the data are pairs of "
+                   "sequences, whose target side is y_in and y",
+                   inputName.str());
+}
+
 //===----------------------------------------------------------------------===//
 // Tables: one instance per row
 //===----------------------------------------------------------------------===//
@@ -75,6 +82,8 @@ llvm::Expected<Tensor> seqc::rt::gatherTargets(const Dataset &data,
                                                llvm::ArrayRef<int64_t> rows,
                                                const TensorType &type,
                                                llvm::StringRef inputName) {
+  if (data.pairs())
+    return pairsHaveNoTargets(inputName);
   bool classes = data.targetKind == TargetKind::ClassIndex;
   if (classes == isFloat(type.dtype))
     return makeError("input '{}' has type {}, but the data's targets are {}",
@@ -212,6 +221,8 @@ llvm::Expected<Tensor> seqc::rt::gatherStepTargets(const Dataset &data,
                                                    llvm::ArrayRef<int64_t> rows,
                                                    const TensorType &type,
                                                    llvm::StringRef inputName) {
+  if (data.pairs())
+    return pairsHaveNoTargets(inputName);
   bool ids = data.targetKind == TargetKind::ClassIndex;
   if (ids == isFloat(type.dtype))
     return makeError("input '{}' has type {}, but the data's targets are {}",

@@ -263,6 +263,14 @@ TEST(PairsDataTest, BatchesShiftTheTargetForTeacherForcing) {
   EXPECT_EQ(errorOf(gatherDecoderMask(train, rows, type(DType::I64, {-1, -1}),
                                       "y_mask")),
             "input 'y_mask' has type [?, ?] i64; the mask is f32 or f64");
+  // Pairs have no target per instance or per source step.
+  EXPECT_EQ(errorOf(gatherTargets(train, rows, type(DType::I64, {-1}), "y")),
+            "input 'y' is a target, but the data are pairs of sequences, "
+            "whose target side is y_in and y");
+  EXPECT_EQ(
+      errorOf(gatherStepTargets(train, rows, type(DType::I64, {-1, -1}), "y")),
+      "input 'y' is a target, but the data are pairs of sequences, "
+      "whose target side is y_in and y");
   Dataset notPairs;
   notPairs.sequential = true;
   notPairs.offsets = {0, 1};
