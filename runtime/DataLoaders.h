@@ -96,6 +96,16 @@ int64_t trainCount(double split, int64_t count);
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
 seededSplit(int64_t count, double split, uint64_t seed);
 
+/// Which of `count` instances train and which validate: with one file
+/// (`separateValid` false), a seeded split by the checkpoint's or the
+/// spec's fraction (recorded in `schema.split`); with a validation file,
+/// every instance of the training file. `instances` names them in the
+/// error when the split leaves none for training ("texts", "pairs").
+llvm::Expected<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+trainingRows(const DataSpec &spec, const DataOptions &options,
+             DataSchema &schema, int64_t count, bool separateValid,
+             llvm::StringRef instances);
+
 /// The vocabulary of units counted in `counts`: the `reserved` entries,
 /// then every unit seen at least `minCount` times by decreasing count, ties
 /// by their bytes.

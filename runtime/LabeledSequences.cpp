@@ -258,25 +258,15 @@ seqc::rt::parseSequences(const DataSpec &spec, llvm::ArrayRef<DataFile> files,
     }
 
   // Which rows train: the training file's, else a seeded split.
-  std::vector<int64_t> trainRows, validRows;
   std::string name =
       classFiles ? llvm::join(spec.classFiles, ", ") : files[0].name;
-  if (parts.size() == 1) {
-    auto split = splitFraction(spec, options);
-    if (!split)
-      return split.takeError();
-    schema.split = *split;
-    int64_t count = static_cast<int64_t>(units[0].size());
-    std::tie(trainRows, validRows) = seededSplit(count, *split, options.seed);
-    if (trainRows.empty())
-      return errorAtLoc(spec.loc,
-                        fmt::format("split {} of {} texts leaves none for "
-                                    "training",
-                                    *split, count));
-  } else {
-    trainRows.resize(units[0].size());
-    std::iota(trainRows.begin(), trainRows.end(), 0);
-  }
+  auto rows =
+      trainingRows(spec, options, schema, static_cast<int64_t>(units[0].size()),
+                   parts.size() > 1, "texts");
+  if (!rows)
+    return rows.takeError();
+  std::vector<int64_t> trainRows = std::move(rows->first),
+                       validRows = std::move(rows->second);
 
   schema.vocabulary =
       vocabularyFor(spec, options, [&](llvm::StringMap<int64_t> &counts) {

@@ -98,23 +98,13 @@ llvm::Expected<LoadedData> seqc::rt::parsePairs(const DataSpec &spec,
   schema.targetKind = TargetKind::ClassIndex;
 
   // Which pairs train: the training file's, else a seeded split.
-  std::vector<int64_t> trainRows, validRows;
-  if (parts.size() == 1) {
-    auto split = splitFraction(spec, options);
-    if (!split)
-      return split.takeError();
-    schema.split = *split;
-    int64_t count = static_cast<int64_t>(parts[0].size());
-    std::tie(trainRows, validRows) = seededSplit(count, *split, options.seed);
-    if (trainRows.empty())
-      return errorAtLoc(spec.loc,
-                        fmt::format("split {} of {} pairs leaves none for "
-                                    "training",
-                                    *split, count));
-  } else {
-    trainRows.resize(parts[0].size());
-    std::iota(trainRows.begin(), trainRows.end(), 0);
-  }
+  auto rows =
+      trainingRows(spec, options, schema, static_cast<int64_t>(parts[0].size()),
+                   parts.size() > 1, "pairs");
+  if (!rows)
+    return rows.takeError();
+  std::vector<int64_t> trainRows = std::move(rows->first),
+                       validRows = std::move(rows->second);
 
   // Each side's vocabulary, from the training pairs only.
   if (options.schema) {

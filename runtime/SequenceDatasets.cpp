@@ -51,6 +51,27 @@ int64_t seqc::rt::trainCount(double split, int64_t count) {
       std::floor(split * static_cast<double>(count) + 1e-9));
 }
 
+llvm::Expected<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+seqc::rt::trainingRows(const DataSpec &spec, const DataOptions &options,
+                       DataSchema &schema, int64_t count, bool separateValid,
+                       llvm::StringRef instances) {
+  if (separateValid) {
+    std::vector<int64_t> all(static_cast<size_t>(count));
+    std::iota(all.begin(), all.end(), 0);
+    return std::make_pair(std::move(all), std::vector<int64_t>());
+  }
+  auto split = splitFraction(spec, options);
+  if (!split)
+    return split.takeError();
+  schema.split = *split;
+  auto rows = seededSplit(count, *split, options.seed);
+  if (rows.first.empty())
+    return errorAtLoc(spec.loc,
+                      fmt::format("split {} of {} {} leaves none for training",
+                                  *split, count, instances.str()));
+  return rows;
+}
+
 /// The rows of a seeded split of `count` rows (as a table's): training rows
 /// and validation rows, each in file order.
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
