@@ -164,6 +164,12 @@ TEST(PairsDataTest, OneFileIsSplitBySeededShuffle) {
       again, parseSequenceData(spec, {DataFile{"all.tsv", text}}, options));
   EXPECT_EQ(again.train.tokens, data.train.tokens);
   EXPECT_EQ(again.train.targetTokens, data.train.targetTokens);
+
+  // A split that leaves nothing to train on is an error, with the count.
+  spec.split = 0.05;
+  EXPECT_THAT(
+      errorOf(parseSequenceData(spec, {DataFile{"all.tsv", text}}, options)),
+      HasSubstr("split 0.05 of 10 pairs leaves none for training"));
 }
 
 TEST(PairsDataTest, ErrorsNameTheFileAndLine) {
