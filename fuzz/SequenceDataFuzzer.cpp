@@ -1,13 +1,15 @@
-//===- SequenceDataFuzzer.cpp - libFuzzer target: text and sequences data -===//
+//===- SequenceDataFuzzer.cpp - libFuzzer target: sequence data -----------===//
 //
 // Feeds arbitrary bytes to loadData as `text` data (one text cut into
-// windows) or `sequences` data: a `label<TAB>text` file, a training and a
-// validation file, or class files (the lines dealt out to two or three
-// files, each file's name its class). The last bytes of the input choose
-// the settings (FuzzedDataProvider reads them from the end, so a real data
-// file stays a data file): the kind, unit, window, max_len, min_count,
-// split and seed. Any input must end in data or in an error, never in a
-// crash, a sanitizer report, a hang or unbounded memory; data that load
+// windows), `sequences` data (a `label<TAB>text` file, a training and a
+// validation file, or class files: the lines dealt out to two or three
+// files, each file's name its class), `pairs` (source<TAB>target lines)
+// or `tagged` data (token and label columns, sentences between blank
+// lines), each pairs and tagged file split by the seed. The last bytes of the
+// input choose the settings (FuzzedDataProvider reads them from the end, so a
+// real data file stays a data file): the kind, unit, window, max_len,
+// min_count, split and seed. Any input must end in data or in an error, never
+// in a crash, a sanitizer report, a hang or unbounded memory; data that load
 // must load again alike under their own schema (DataFuzzing.h).
 //
 //===----------------------------------------------------------------------===//
@@ -27,8 +29,8 @@ using namespace seqc;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FuzzedDataProvider settings(data, size);
-  enum Kind { Text, LabeledTsv, TrainAndValid, ClassFiles };
-  Kind kind = static_cast<Kind>(settings.ConsumeIntegralInRange(0, 3));
+  enum Kind { Text, LabeledTsv, TrainAndValid, ClassFiles, Pairs, Tagged };
+  Kind kind = static_cast<Kind>(settings.ConsumeIntegralInRange(0, 5));
   bool words = settings.ConsumeBool();
   const int64_t largeWindows[] = {0, std::numeric_limits<int64_t>::max(),
                                   int64_t(1) << 40};
@@ -44,7 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text = settings.ConsumeRemainingBytesAsString();
 
   DataSpec spec;
-  spec.kind = kind == Text ? "text" : "sequences";
+  spec.kind = kind == Text     ? "text"
+              : kind == Pairs  ? "pairs"
+              : kind == Tagged ? "tagged"
+                               : "sequences";
   spec.unit = words ? "word" : "char";
   spec.window = window;
   spec.maxLength = maxLength;
@@ -56,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   switch (kind) {
   case Text:
   case LabeledTsv:
+  case Pairs:
+  case Tagged:
     spec.path = fuzz::writeScratchFile("data.txt", text);
     break;
   case TrainAndValid: {
