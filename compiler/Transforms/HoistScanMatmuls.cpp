@@ -665,10 +665,7 @@ void reuseForwardProducts(seq::ScanOp backward) {
 bool isElementwise(Operation *op) {
   if (isa<seq::AddOp, seq::SubOp, seq::MulOp, seq::DivOp>(op))
     return true;
-  // The unary ops (tanh, sigmoid, leaky_relu, ...).
-  return op->getDialect() && isa<seq::SeqDialect>(op->getDialect()) &&
-         op->hasTrait<OpTrait::SameOperandsAndResultType>() &&
-         op->getNumOperands() == 1 && op->getNumResults() == 1;
+  return isa<seq::UnaryElementwiseOpInterface>(op);
 }
 
 class Hoister {

@@ -6,6 +6,7 @@ using namespace mlir;
 using namespace seqc::seq;
 
 #include "seqc/Dialect/Seq/SeqDialect.cpp.inc"
+#include "seqc/Interfaces/UnaryElementwiseOpInterface.cpp.inc"
 #include "seqc/Interfaces/VJPOpInterface.cpp.inc"
 
 void SeqDialect::initialize() {

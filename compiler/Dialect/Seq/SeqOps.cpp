@@ -1,5 +1,7 @@
 //===- SeqOps.cpp - seq dialect operations --------------------------------===//
 #include "seqc/Dialect/Seq/SeqOps.h"
+#include "seqc/Dialect/Seq/GradBuilder.h"
+#include "seqc/Dialect/Seq/ScalarBuilder.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -67,18 +69,19 @@ static RankedTensorType tensorType(Value v) {
 /// Checks that `axis` names an axis of a rank-`rank` tensor.
 static LogicalResult verifyAxis(Operation *op, int64_t axis, int64_t rank) {
   if (axis < 0 || axis >= rank)
-    return op->emitOpError() << "axis " << axis << " is out of range for rank "
-                             << rank;
+    return op->emitOpError()
+           << "axis " << axis << " is out of range for rank " << rank;
   return success();
 }
 
 static LogicalResult verifyResultShape(Operation *op,
                                        ArrayRef<int64_t> expected) {
-  auto resultShape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+  auto resultShape =
+      cast<RankedTensorType>(op->getResult(0).getType()).getShape();
   if (!shapesAgree(resultShape, expected))
-    return op->emitOpError() << "result shape " << shapeString(resultShape)
-                             << " does not match the expected "
-                             << shapeString(expected);
+    return op->emitOpError()
+           << "result shape " << shapeString(resultShape)
+           << " does not match the expected " << shapeString(expected);
   return success();
 }
 
@@ -91,7 +94,8 @@ static LogicalResult verifySameElementType(Operation *op) {
     if (!isa<FloatType>(e))
       continue;
     if (elem && e != elem)
-      return op->emitOpError() << "mixes element types " << elem << " and " << e;
+      return op->emitOpError()
+             << "mixes element types " << elem << " and " << e;
     elem = e;
   }
   return success();
@@ -447,5 +451,7 @@ LogicalResult AdamUpdateOp::verify() {
   return success();
 }
 
+// The elementwise unary ops' scalar functions and derivative rules are
+// written in SeqOps.td, with ScalarBuilder and GradBuilder.
 #define GET_OP_CLASSES
 #include "seqc/Dialect/Seq/SeqOps.cpp.inc"

@@ -8,7 +8,13 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "seqc/Dialect/Seq/SeqDialect.h"
+#include "seqc/Interfaces/UnaryElementwiseOpInterface.h"
 #include "seqc/Interfaces/VJPOpInterface.h"
+
+namespace seqc::seq {
+/// Builds the derivative rules of the elementwise ops (GradBuilder.h).
+class GradBuilder;
+} // namespace seqc::seq
 
 #define GET_OP_CLASSES
 #include "seqc/Dialect/Seq/SeqOps.h.inc"

@@ -8,6 +8,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/OpBase.td"
+include "seqc/Interfaces/UnaryElementwiseOpInterface.td"
 include "seqc/Interfaces/VJPOpInterface.td"
 
 // Every op carries its derivative rule.
@@ -17,38 +18,163 @@ defvar VJP = DeclareOpInterfaceMethods<Seq_VJPOpInterface>;
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-class Seq_UnaryOp<string mnemonic, string desc, list<Trait> traits = []>
-    : Seq_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, VJP],
-                                   traits)> {
+// An elementwise unary op is defined once, here, by three things: its
+// summary (the reference docs), `scalar`, the function of one element `x`,
+// built with `s` (a ScalarBuilder) in arith and math ops, which
+// convert-seq-to-linalg applies to every element, and `derivative`, the
+// cotangent of the operand from the result's, `grad`, built with `g` (a
+// GradBuilder) in seq ops from the operand `x` and the result `y`, or a null
+// Value where there is none. Autodiff, fusion, hoisting and the lowering
+// then treat every such op alike.
+class Seq_UnaryOp<string mnemonic, string desc, code scalar, code derivative>
+    : Seq_Op<mnemonic, [Pure, SameOperandsAndResultType, VJP,
+                        DeclareOpInterfaceMethods<
+                            Seq_UnaryElementwiseOpInterface>]> {
   let summary = "elementwise " # desc;
   let arguments = (ins Seq_FloatTensor:$input);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDeclaration = [{
+    /// The cotangent of the operand `x` from that of the result `y`.
+    ::mlir::Value buildDerivative(GradBuilder &g, ::mlir::Value x,
+                                  ::mlir::Value y, ::mlir::Value grad);
+  }];
+  let extraClassDefinition = [{
+    ::mlir::Value $cppClass::buildScalar(::mlir::OpBuilder &builder,
+                                         ::mlir::Location loc,
+                                         ::mlir::Value x) {
+      ScalarBuilder s(builder, loc);
+  }] # scalar # [{
+    }
+    ::mlir::Value $cppClass::buildDerivative(GradBuilder &g, ::mlir::Value x,
+                                             ::mlir::Value y,
+                                             ::mlir::Value grad) {
+  }] # derivative # [{
+    }
+    ::llvm::LogicalResult $cppClass::buildVJP(
+        ::mlir::OpBuilder &builder, ::mlir::ValueRange resultGrads,
+        ::llvm::SmallVectorImpl<::mlir::Value> &operandGrads) {
+      GradBuilder g(builder, getLoc());
+      operandGrads.assign(
+          {buildDerivative(g, getInput(), getResult(), resultGrads[0])});
+      return ::mlir::success();
+    }
+  }];
 }
 
-def Seq_NegOp : Seq_UnaryOp<"neg", "negation">;
-def Seq_SigmoidOp : Seq_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
-def Seq_TanhOp : Seq_UnaryOp<"tanh", "hyperbolic tangent">;
-def Seq_ReluOp : Seq_UnaryOp<"relu", "rectifier max(x, 0)">;
-def Seq_ExpOp : Seq_UnaryOp<"exp", "exponential">;
-def Seq_LogOp : Seq_UnaryOp<"log", "natural logarithm">;
-def Seq_SqrtOp : Seq_UnaryOp<"sqrt", "square root">;
-def Seq_AbsOp : Seq_UnaryOp<"abs", "absolute value">;
-def Seq_StepOp : Seq_UnaryOp<"step", "unit step: 1 for x > 0, 0 otherwise">;
-def Seq_SignOp : Seq_UnaryOp<"sign", "sign: 1 for x > 0, -1 for x < 0, 0 at 0">;
-
-class Seq_UnaryAlphaOp<string mnemonic, string desc>
-    : Seq_Op<mnemonic, [Pure, SameOperandsAndResultType, VJP]> {
-  let summary = "elementwise " # desc;
+// An elementwise unary op with a float parameter `alpha`.
+class Seq_UnaryAlphaOp<string mnemonic, string desc, code scalar,
+                       code derivative>
+    : Seq_UnaryOp<mnemonic, desc, scalar, derivative> {
   let arguments = (ins Seq_FloatTensor:$input, F64Attr:$alpha);
-  let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = "$input `alpha` `=` $alpha attr-dict `:` type($result)";
 }
 
+def Seq_NegOp : Seq_UnaryOp<"neg", "negation",
+    [{ return s.create<arith::NegFOp>(x); }],
+    [{ return g.unary<NegOp>(grad); }]>;
+
+def Seq_SigmoidOp : Seq_UnaryOp<"sigmoid",
+    "logistic sigmoid 1 / (1 + exp(-x))",
+    [{
+      Value one = s.constantLike(x, 1.0);
+      Value expNeg = s.create<math::ExpOp>(s.create<arith::NegFOp>(x));
+      return s.create<arith::DivFOp>(one, s.create<arith::AddFOp>(one, expNeg));
+    }],
+    [{
+      // d sigmoid = y (1 - y)
+      Value slope = g.mul(y, g.sub(g.scalarLike(1.0, y), y));
+      return g.mul(grad, slope);
+    }]>;
+
+def Seq_TanhOp : Seq_UnaryOp<"tanh", "hyperbolic tangent",
+    [{ return s.create<math::TanhOp>(x); }],
+    [{
+      // d tanh = 1 - y^2
+      Value slope = g.sub(g.scalarLike(1.0, y), g.mul(y, y));
+      return g.mul(grad, slope);
+    }]>;
+
+def Seq_ReluOp : Seq_UnaryOp<"relu", "rectifier max(x, 0)",
+    [{ return s.create<arith::MaximumFOp>(x, s.constantLike(x, 0.0)); }],
+    [{ return g.mul(grad, g.unary<StepOp>(x)); }]>;
+
+def Seq_ExpOp : Seq_UnaryOp<"exp", "exponential",
+    [{ return s.create<math::ExpOp>(x); }],
+    [{ return g.mul(grad, y); }]>;
+
+def Seq_LogOp : Seq_UnaryOp<"log", "natural logarithm",
+    [{ return s.create<math::LogOp>(x); }],
+    [{ return g.div(grad, x); }]>;
+
+def Seq_SqrtOp : Seq_UnaryOp<"sqrt", "square root",
+    [{ return s.create<math::SqrtOp>(x); }],
+    [{
+      // d sqrt = 1 / (2 y)
+      Value twiceY = g.mul(g.scalarLike(2.0, y), y);
+      return g.div(grad, twiceY);
+    }]>;
+
+def Seq_AbsOp : Seq_UnaryOp<"abs", "absolute value",
+    [{ return s.create<math::AbsFOp>(x); }],
+    [{ return g.mul(grad, g.unary<SignOp>(x)); }]>;
+
+def Seq_StepOp : Seq_UnaryOp<"step", "unit step: 1 for x > 0, 0 otherwise",
+    [{
+      Value zero = s.constantLike(x, 0.0);
+      Value positive =
+          s.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, x, zero);
+      return s.create<arith::SelectOp>(positive, s.constantLike(x, 1.0), zero);
+    }],
+    [{ return nullptr; }]>;
+
+def Seq_SignOp : Seq_UnaryOp<"sign",
+    "sign: 1 for x > 0, -1 for x < 0, 0 at 0",
+    [{
+      Value zero = s.constantLike(x, 0.0);
+      Value positive =
+          s.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, x, zero);
+      Value negative =
+          s.create<arith::CmpFOp>(arith::CmpFPredicate::OLT, x, zero);
+      Value negativeOrZero = s.create<arith::SelectOp>(
+          negative, s.constantLike(x, -1.0), zero);
+      return s.create<arith::SelectOp>(positive, s.constantLike(x, 1.0),
+                                       negativeOrZero);
+    }],
+    [{ return nullptr; }]>;
+
 def Seq_LeakyReluOp : Seq_UnaryAlphaOp<"leaky_relu",
-    "leaky rectifier: x for x > 0, alpha * x otherwise">;
+    "leaky rectifier: x for x > 0, alpha * x otherwise",
+    [{
+      Value alpha = s.constantLike(x, getAlpha().convertToDouble());
+      return s.positiveOr(x, s.create<arith::MulFOp>(alpha, x));
+    }],
+    [{
+      // slope = alpha + (1 - alpha) * step(x)
+      double alpha = getAlpha().convertToDouble();
+      Value slope = g.add(g.scalarLike(alpha, x),
+                          g.mul(g.scalarLike(1.0 - alpha, x),
+                                g.unary<StepOp>(x)));
+      return g.mul(grad, slope);
+    }]>;
+
 def Seq_EluOp : Seq_UnaryAlphaOp<"elu",
-    "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise">;
+    "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise",
+    [{
+      Value alpha = s.constantLike(x, getAlpha().convertToDouble());
+      Value expm1 = s.create<math::ExpM1Op>(x);
+      return s.positiveOr(x, s.create<arith::MulFOp>(alpha, expm1));
+    }],
+    [{
+      // slope = 1 for x > 0, alpha * exp(x) = y + alpha otherwise
+      Value positive = g.unary<StepOp>(x);
+      Value negativeSlope =
+          g.add(y, g.scalarLike(getAlpha().convertToDouble(), y));
+      Value slope = g.add(
+          positive, g.mul(g.sub(g.scalarLike(1.0, x), positive),
+                          negativeSlope));
+      return g.mul(grad, slope);
+    }]>;
 
 class Seq_BinaryOp<string mnemonic, string desc>
     : Seq_Op<mnemonic, [Pure, VJP]> {
