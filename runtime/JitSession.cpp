@@ -34,8 +34,6 @@
 using namespace seqc::rt;
 namespace seq = seqc::seq;
 
-static constexpr llvm::StringLiteral kStateAttr = "seq.state";
-static constexpr llvm::StringLiteral kHyperAttr = "seq.hyper";
 static constexpr llvm::StringLiteral kStateListKey = "seqc.state";
 static constexpr llvm::StringLiteral kModelKey = "seqc.model";
 
@@ -254,15 +252,15 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
       auto inputName =
           func.getArgAttrOfType<mlir::StringAttr>(index, seq::kInputAttr);
       auto stateName =
-          func.getArgAttrOfType<mlir::StringAttr>(index, kStateAttr);
+          func.getArgAttrOfType<mlir::StringAttr>(index, seq::kStateAttr);
       auto hyperName =
-          func.getArgAttrOfType<mlir::StringAttr>(index, kHyperAttr);
+          func.getArgAttrOfType<mlir::StringAttr>(index, seq::kHyperAttr);
       if (int(bool(paramName)) + int(bool(inputName)) + int(bool(stateName)) +
               int(bool(hyperName)) !=
           1)
         return makeError("{} must carry exactly one of {}, {}, {} and {}", what,
-                         seq::kParamAttr.str(), kStateAttr.str(),
-                         kHyperAttr.str(), seq::kInputAttr.str());
+                         seq::kParamAttr.str(), seq::kStateAttr.str(),
+                         seq::kHyperAttr.str(), seq::kInputAttr.str());
 
       EntryArgument argument;
       argument.type = *argType;
@@ -362,7 +360,7 @@ llvm::Error JitSession::readSignatures(mlir::ModuleOp module) {
           func.getResultAttrOfType<mlir::IntegerAttr>(index, seq::kUpdatesAttr);
       entry.updatesArgument.push_back(target ? target.getInt() : -1);
       auto name =
-          func.getResultAttrOfType<mlir::StringAttr>(index, "seq.output");
+          func.getResultAttrOfType<mlir::StringAttr>(index, seq::kOutputAttr);
       entry.resultNames.push_back(name ? name.str()
                                   : func.getNumResults() == 1
                                       ? std::string("out")
@@ -1029,7 +1027,7 @@ llvm::Expected<double> JitSession::trainStep(llvm::ArrayRef<Tensor> inputs,
   if (!entry.isUpdateStep)
     return makeError("@{} is not an update step: it has no {} or {} "
                      "arguments",
-                     entry.name, kStateAttr.str(), kHyperAttr.str());
+                     entry.name, seq::kStateAttr.str(), seq::kHyperAttr.str());
   llvm::SmallVector<HyperValue, 2> hypers;
   for (const EntryArgument &hyper : entry.hypers) {
     if (hyper.name == "lr")

@@ -62,12 +62,12 @@ public:
     seq::ReverseSweep sweep(forward, wrt);
 
     auto lossType = cast<RankedTensorType>(loss.getType());
-    sweep.seed(b, loc, loss,
-               b.create<arith::ConstantOp>(
-                   loc, lossType,
-                   DenseElementsAttr::get(
-                       lossType,
-                       b.getFloatAttr(lossType.getElementType(), 1.0))));
+    sweep.seed(
+        b, loc, loss,
+        b.create<arith::ConstantOp>(
+            loc, lossType,
+            DenseElementsAttr::get(
+                lossType, b.getFloatAttr(lossType.getElementType(), 1.0))));
     if (failed(sweep.run(b)))
       return failure();
 
@@ -81,12 +81,12 @@ public:
       if (!name)
         name = grad.getArgAttr(number, seq::kInputAttr);
       resultAttrs.push_back(
-          b.getDictionaryAttr(b.getNamedAttr("seq.grad_of", name)));
+          b.getDictionaryAttr(b.getNamedAttr(seq::kGradOfAttr, name)));
     }
     b.create<func::ReturnOp>(ret.getLoc(), results);
     ret.erase();
-    grad.setFunctionType(b.getFunctionType(
-        grad.getArgumentTypes(), ValueRange(results).getTypes()));
+    grad.setFunctionType(b.getFunctionType(grad.getArgumentTypes(),
+                                           ValueRange(results).getTypes()));
     grad.setAllResultAttrs(resultAttrs);
     return success();
   }

@@ -81,8 +81,8 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       return signalPassFailure();
     }
     if (optimizer != "adam" && optimizer != "sgd") {
-      module.emitError() << "seqc-train-step: unknown optimizer '"
-                         << optimizer << "', expected sgd or adam";
+      module.emitError() << "seqc-train-step: unknown optimizer '" << optimizer
+                         << "', expected sgd or adam";
       return signalPassFailure();
     }
     if (failed(build(module, gradFn)))
@@ -127,7 +127,7 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
         argTypes.push_back(gradFn.getArgumentTypes()[i]);
         auto name = gradFn.getArgAttrOfType<StringAttr>(i, seq::kParamAttr);
         argAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
-            "seq.state",
+            seq::kStateAttr,
             b.getStringAttr(optimizer + "." + kind + "." + name.getValue()))));
       }
     for (unsigned i : inputArgs) {
@@ -137,7 +137,7 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
     for (StringRef hyper : {"lr", "step"}) {
       argTypes.push_back(scalarType);
       argAttrs.push_back(b.getDictionaryAttr(
-          b.getNamedAttr("seq.hyper", b.getStringAttr(hyper))));
+          b.getNamedAttr(seq::kHyperAttr, b.getStringAttr(hyper))));
     }
 
     auto step = b.create<func::FuncOp>(loc, "train_step",
@@ -196,8 +196,8 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
     {
       OpBuilder::InsertionGuard keep(b);
       b.setInsertionPointToStart(guard.elseBlock());
-      b.create<scf::YieldOp>(
-          loc, ValueRange(body->getArguments().take_front(updatedTypes.size())));
+      b.create<scf::YieldOp>(loc, ValueRange(body->getArguments().take_front(
+                                      updatedTypes.size())));
     }
     b.setInsertionPointToStart(guard.thenBlock());
 
@@ -213,9 +213,9 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
         // One op per parameter: it lowers to one loop that writes the
         // parameter and both moments.
         auto update = b.create<seq::AdamUpdateOp>(
-            loc, p.getType(), p.getType(), p.getType(), p, g, arg(stateBase + k),
-            arg(stateBase + numParams + k), lr, bias1, bias2, scale,
-            b.getF64FloatAttr(beta1), b.getF64FloatAttr(beta2),
+            loc, p.getType(), p.getType(), p.getType(), p, g,
+            arg(stateBase + k), arg(stateBase + numParams + k), lr, bias1,
+            bias2, scale, b.getF64FloatAttr(beta1), b.getF64FloatAttr(beta2),
             b.getF64FloatAttr(epsilon));
         newParams.push_back(update.getNewParam());
         newState[k] = update.getNewM();
@@ -224,7 +224,8 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
       }
       g = u.mul(g, scale);
       if (momentum != 0.0) {
-        Value velocity = u.add(u.mul(u.scalar(momentum), arg(stateBase + k)), g);
+        Value velocity =
+            u.add(u.mul(u.scalar(momentum), arg(stateBase + k)), g);
         newParams.push_back(u.sub(p, u.mul(lr, velocity)));
         newState[k] = velocity;
       } else {

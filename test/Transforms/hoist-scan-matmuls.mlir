@@ -166,7 +166,8 @@ func.func @partial(%a0: tensor<4x3xf32>, %s0: tensor<2x4xf32>, %xs: tensor<6x2x3
 
 // What the pass cannot prove safe it leaves alone: an accumulator whose
 // running value is also read in the body, and a scan with an attribute it
-// does not know (here a discardable one).
+// does not know (a discardable one of another dialect: the seq dialect
+// rejects unknown seq.* attributes).
 // CHECK-LABEL: func.func @untouched
 // CHECK: seq.scan inits(%{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<2x4xf32>)
 // CHECK: seq.matmul %{{.*}}, %{{.*}} {transpose_lhs}
@@ -186,7 +187,7 @@ func.func @untouched(%a0: tensor<4x3xf32>, %s0: tensor<2x4xf32>, %xs: tensor<6x2
     seq.yield %next, %sn : tensor<4x3xf32>, tensor<2x4xf32>
   }
   %h = seq.scan inits(%s0 : tensor<2x4xf32>) over(%xs : tensor<6x2x3xf32>)
-      captures(%U : tensor<4x3xf32>) attributes {seq.experimental} -> (tensor<2x4xf32>) {
+      captures(%U : tensor<4x3xf32>) attributes {user.experimental} -> (tensor<2x4xf32>) {
   ^bb0(%hh: tensor<2x4xf32>, %x: tensor<2x3xf32>, %Uc: tensor<4x3xf32>):
     %u = seq.matmul %x, %Uc {transpose_rhs} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
     %hn = seq.add %hh, %u : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>

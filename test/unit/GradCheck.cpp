@@ -28,8 +28,7 @@ static llvm::Error error(std::string message) {
 double relativeError(double a, double b) {
   if (std::isnan(a) || std::isnan(b))
     return std::isnan(a) && std::isnan(b) ? 0.0 : INFINITY;
-  return std::abs(a - b) /
-         std::max({1.0, std::abs(a), std::abs(b)});
+  return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)});
 }
 
 static std::string indexString(llvm::ArrayRef<int64_t> shape, int64_t flat) {
@@ -86,8 +85,8 @@ llvm::Expected<std::unique_ptr<CompiledLoss>>
 CompiledLoss::create(mlir::MLIRContext &context, const LossSpec &spec) {
   if (spec.dtype != DType::F32 && spec.dtype != DType::F64)
     return error("a loss is computed in f32 or f64");
-  std::string text = fmt::format("!T = {}\n{}", dtypeName(spec.dtype).str(),
-                                 spec.mlir);
+  std::string text =
+      fmt::format("!T = {}\n{}", dtypeName(spec.dtype).str(), spec.mlir);
 
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &diag) {
@@ -111,8 +110,8 @@ CompiledLoss::create(mlir::MLIRContext &context, const LossSpec &spec) {
       if (func.getArgAttr(i, seq::kParamAttr) &&
           !func.getArgAttr(i, seq::kInitAttr))
         func.setArgAttr(i, seq::kInitAttr,
-                        b.getDictionaryAttr(b.getNamedAttr(
-                            "kind", b.getStringAttr("zeros"))));
+                        b.getDictionaryAttr(
+                            b.getNamedAttr("kind", b.getStringAttr("zeros"))));
 
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   SeqcAutodiffOptions options;
@@ -127,10 +126,11 @@ CompiledLoss::create(mlir::MLIRContext &context, const LossSpec &spec) {
   if (!grad)
     return error("seqc-autodiff built no @loss_grad");
   for (unsigned i = 1; i < grad.getNumResults(); ++i) {
-    auto name = grad.getResultAttrOfType<mlir::StringAttr>(i, "seq.grad_of");
+    auto name =
+        grad.getResultAttrOfType<mlir::StringAttr>(i, seqc::seq::kGradOfAttr);
     if (!name)
-      return error(fmt::format("result #{} of @loss_grad has no seq.grad_of",
-                               i));
+      return error(
+          fmt::format("result #{} of @loss_grad has no seq.grad_of", i));
     loss->gradNames.push_back(name.str());
   }
   llvm::raw_string_ostream os(loss->gradText);
@@ -139,8 +139,8 @@ CompiledLoss::create(mlir::MLIRContext &context, const LossSpec &spec) {
   auto session = JitSession::create(*module);
   if (!session)
     return error("compiling the " + dtypeName(spec.dtype).str() +
-                 " loss failed: " + llvm::toString(session.takeError()) +
-                 "\n" + diagnostics);
+                 " loss failed: " + llvm::toString(session.takeError()) + "\n" +
+                 diagnostics);
   loss->session = std::move(*session);
   const EntryPoint *entry = loss->session->entryPoint("loss");
   if (!entry || !loss->session->entryPoint("loss_grad"))
@@ -175,8 +175,8 @@ llvm::Error CompiledLoss::set(llvm::StringRef name, const Tensor &value) {
                                dtypeName(value.dtype()).str()));
     Tensor converted = convertTensor(value, args[i].type.dtype);
     if (!args[i].type.accepts(converted))
-      return error(fmt::format("argument '{}' is {}, got shape {}",
-                               name.str(), args[i].type.str(),
+      return error(fmt::format("argument '{}' is {}, got shape {}", name.str(),
+                               args[i].type.str(),
                                shapeToString(value.shape())));
     values[i] = std::move(converted);
     return writeBack(i);
@@ -228,8 +228,8 @@ llvm::Expected<Tensor> CompiledLoss::finiteDifferences(llvm::StringRef name,
   if (index == args.size())
     return error(fmt::format("@loss has no argument '{}'", name.str()));
   if (!isFloat(values[index].dtype()))
-    return error(fmt::format("argument '{}' is not a float tensor",
-                             name.str()));
+    return error(
+        fmt::format("argument '{}' is not a float tensor", name.str()));
 
   const Tensor original = values[index];
   Tensor result(DType::F64, original.shape());

@@ -70,9 +70,9 @@ void computeInto(Value value, BlockArgument argument) {
   if (auto guard = dyn_cast<scf::IfOp>(result.getOwner())) {
     for (Block *branch : {guard.thenBlock(), guard.elseBlock()})
       if (branch)
-        computeInto(branch->getTerminator()->getOperand(
-                        result.getResultNumber()),
-                    argument);
+        computeInto(
+            branch->getTerminator()->getOperand(result.getResultNumber()),
+            argument);
     return;
   }
   auto linalgOp = dyn_cast<linalg::LinalgOp>(result.getOwner());
@@ -86,20 +86,20 @@ void computeInto(Value value, BlockArgument argument) {
 }
 
 /// Arguments an update step writes: writable, and the destination of their
-/// new values.
+/// new values. The seq dialect has verified that each `seq.updates` names an
+/// argument of the result's type.
 LogicalResult prepareInPlaceUpdates(func::FuncOp func) {
   auto ret = dyn_cast<func::ReturnOp>(func.getBody().front().getTerminator());
   for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
-    auto target = func.getResultAttrOfType<IntegerAttr>(i, seqc::seq::kUpdatesAttr);
+    auto target =
+        func.getResultAttrOfType<IntegerAttr>(i, seqc::seq::kUpdatesAttr);
     if (!target)
       continue;
+    if (!ret)
+      return func.emitError("an update step must end in func.return");
     int64_t index = target.getInt();
-    if (!ret || index < 0 || index >= func.getNumArguments() ||
-        func.getArgument(index).getType() != func.getResultTypes()[i])
-      return func.emitError() << "result #" << i << " updates argument #"
-                              << index << ", which is not an argument of "
-                              << "the result's type";
-    func.setArgAttr(index, bufferization::BufferizationDialect::kWritableAttrName,
+    func.setArgAttr(index,
+                    bufferization::BufferizationDialect::kWritableAttrName,
                     BoolAttr::get(func.getContext(), true));
     computeInto(ret.getOperand(i), func.getArgument(index));
   }

@@ -45,12 +45,10 @@ struct WriteUpdatesInPlacePass
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     OpBuilder builder(ret);
     for (unsigned i : dropped.set_bits()) {
-      auto index = func.getResultAttrOfType<IntegerAttr>(i, seqc::seq::kUpdatesAttr);
+      // The seq dialect has verified that the index names an argument.
+      auto index =
+          func.getResultAttrOfType<IntegerAttr>(i, seqc::seq::kUpdatesAttr);
       Value value = ret.getOperand(i);
-      if (!index || index.getInt() < 0 ||
-          index.getInt() >= func.getNumArguments())
-        return func.emitError() << "result #" << i
-                                << " updates no argument of the function";
       BlockArgument argument = func.getArgument(index.getInt());
       if (value == argument)
         continue;

@@ -18,9 +18,15 @@ def Seq_Dialect : Dialect {
 
     Model parameters and inputs are arguments of the entry functions, marked
     with the argument attributes `seq.param` (qualified name) plus `seq.init`
-    (initializer) and `seq.input` (input name).
+    (initializer) and `seq.input` (input name); an update step marks each
+    new parameter `seq.updates = i`, the argument it replaces. The dialect
+    verifies every `seq.*` attribute and rejects unknown ones.
   }];
   let dependentDialects = [];
+  // The seq.* attributes (SeqDialect.h) are checked by the dialect.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let hasConstantMaterializer = 0;
 }
 

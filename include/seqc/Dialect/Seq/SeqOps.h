@@ -21,17 +21,6 @@ class GradBuilder;
 
 namespace seqc::seq {
 
-/// Names of the function-argument attributes that mark parameters and inputs.
-inline constexpr llvm::StringLiteral kParamAttr = "seq.param";
-inline constexpr llvm::StringLiteral kInitAttr = "seq.init";
-inline constexpr llvm::StringLiteral kInputAttr = "seq.input";
-/// Result attribute of an update step: the index of the argument whose new
-/// value the result is. Lowering writes such a result into that argument's
-/// buffer and drops it from the signature (seqc-write-updates-in-place).
-inline constexpr llvm::StringLiteral kUpdatesAttr = "seq.updates";
-/// Module attribute holding the model's name.
-inline constexpr llvm::StringLiteral kModelAttr = "seq.model";
-
 /// The numpy broadcast of two shapes (trailing-aligned), or failure when an
 /// axis pair is neither equal nor 1. Dynamic sizes match anything.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
