@@ -582,24 +582,13 @@ Value Generator::emitNode(const tir::Node &node) {
     return binary<seq::DivOp>(node);
   case tir::NodeKind::Neg:
     return unary<seq::NegOp>(node);
-  case tir::NodeKind::Sigmoid:
-    return unary<seq::SigmoidOp>(node);
-  case tir::NodeKind::Tanh:
-    return unary<seq::TanhOp>(node);
-  case tir::NodeKind::Relu:
-    return unary<seq::ReluOp>(node);
-  case tir::NodeKind::Exp:
-    return unary<seq::ExpOp>(node);
-  case tir::NodeKind::Log:
-    return unary<seq::LogOp>(node);
-  case tir::NodeKind::Sqrt:
-    return unary<seq::SqrtOp>(node);
-  case tir::NodeKind::Abs:
-    return unary<seq::AbsOp>(node);
-  case tir::NodeKind::LeakyRelu:
-    return unaryAlpha<seq::LeakyReluOp>(node);
-  case tir::NodeKind::Elu:
-    return unaryAlpha<seq::EluOp>(node);
+#define SEQC_UNARY_BUILTIN(Kind, name)                                         \
+  case tir::NodeKind::Kind:                                                    \
+    return unary<seq::Kind##Op>(node);
+#define SEQC_UNARY_ALPHA_BUILTIN(Kind, name, alphaDefault)                     \
+  case tir::NodeKind::Kind:                                                    \
+    return unaryAlpha<seq::Kind##Op>(node);
+#include "seqc/Frontend/Builtins.def"
   case tir::NodeKind::Identity:
     return emit(node.operands[0]);
   case tir::NodeKind::MatMul:

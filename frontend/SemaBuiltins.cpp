@@ -14,28 +14,18 @@ using namespace seqc::sema;
 const std::vector<Builtin> &sema::builtins() {
   using K = tir::NodeKind;
   static const std::vector<Builtin> table = {
-      {"sigmoid",
-       K::Sigmoid,
-       ShapeRule::Elementwise,
-       {{"x", ArgKind::Tensor, 0}}},
-      {"tanh", K::Tanh, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
-      {"relu", K::Relu, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
+#define SEQC_UNARY_BUILTIN(Kind, name)                                         \
+  {name, K::Kind, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
+#define SEQC_UNARY_ALPHA_BUILTIN(Kind, name, alphaDefault)                     \
+  {name,                                                                       \
+   K::Kind,                                                                    \
+   ShapeRule::Elementwise,                                                     \
+   {{"x", ArgKind::Tensor, 0}, {"alpha", ArgKind::Number, alphaDefault}}},
+#include "seqc/Frontend/Builtins.def"
       {"identity",
        K::Identity,
        ShapeRule::Elementwise,
        {{"x", ArgKind::Tensor, 0}}},
-      {"exp", K::Exp, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
-      {"log", K::Log, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
-      {"sqrt", K::Sqrt, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
-      {"abs", K::Abs, ShapeRule::Elementwise, {{"x", ArgKind::Tensor, 0}}},
-      {"leaky_relu",
-       K::LeakyRelu,
-       ShapeRule::Elementwise,
-       {{"x", ArgKind::Tensor, 0}, {"alpha", ArgKind::Number, 0.01}}},
-      {"elu",
-       K::Elu,
-       ShapeRule::Elementwise,
-       {{"x", ArgKind::Tensor, 0}, {"alpha", ArgKind::Number, 1.0}}},
       {"softmax",
        K::Softmax,
        ShapeRule::Softmax,

@@ -33,26 +33,14 @@ static llvm::StringRef kindName(tir::NodeKind kind) {
     return "div";
   case K::Neg:
     return "neg";
-  case K::Sigmoid:
-    return "sigmoid";
-  case K::Tanh:
-    return "tanh";
-  case K::Relu:
-    return "relu";
-  case K::LeakyRelu:
-    return "leaky_relu";
-  case K::Elu:
-    return "elu";
+#define SEQC_UNARY_BUILTIN(Kind, name)                                         \
+  case K::Kind:                                                                \
+    return name;
+#define SEQC_UNARY_ALPHA_BUILTIN(Kind, name, alphaDefault)                     \
+  SEQC_UNARY_BUILTIN(Kind, name)
+#include "seqc/Frontend/Builtins.def"
   case K::Identity:
     return "identity";
-  case K::Exp:
-    return "exp";
-  case K::Log:
-    return "log";
-  case K::Sqrt:
-    return "sqrt";
-  case K::Abs:
-    return "abs";
   case K::MatMul:
     return "matmul";
   case K::Transpose:
@@ -321,8 +309,8 @@ public:
     for (size_t i = 0; i < operandIds.size(); ++i)
       os << (i ? ", %" : " %") << operandIds[i];
     switch (node->kind) {
-    case K::LeakyRelu:
-    case K::Elu:
+#define SEQC_UNARY_ALPHA_BUILTIN(Kind, name, alphaDefault) case K::Kind:
+#include "seqc/Frontend/Builtins.def"
       os << " {alpha = " << llvm::format("%g", node->number) << "}";
       break;
     case K::Softmax:

@@ -70,18 +70,13 @@ enum class NodeKind {
   Sub,
   Mul,
   Div,
-  // Elementwise unary.
+// Elementwise unary: the builtins of Builtins.def (number = alpha for those
+// with an alpha), negation and identity.
+#define SEQC_UNARY_BUILTIN(Kind, name) Kind,
+#define SEQC_UNARY_ALPHA_BUILTIN(Kind, name, alphaDefault) Kind,
+#include "seqc/Frontend/Builtins.def"
   Neg,
-  Sigmoid,
-  Tanh,
-  Relu,
-  LeakyRelu, // number = alpha
-  Elu,       // number = alpha
   Identity,
-  Exp,
-  Log,
-  Sqrt,
-  Abs,
   // Per-instance matrix products: [M,K]@[K,N], [M,K]@[K], [K]@[K,N], [K]@[K].
   MatMul,
   Transpose, // 2-D per-instance transpose
