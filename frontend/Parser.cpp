@@ -1,6 +1,7 @@
 //===- Parser.cpp - Recursive-descent parser for seqc ---------------------===//
 //
-// One function per grammar rule (see docs/language.md). The parser stops at
+// One function per grammar rule (see docs/language.md), and one
+// precedence-climbing routine for the binary operators. The parser stops at
 // the first syntax error: later errors in the same file are usually noise.
 //
 //===----------------------------------------------------------------------===//
@@ -14,6 +15,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 using namespace seqc;
 using namespace seqc::ast;
@@ -216,7 +218,7 @@ private:
   std::unique_ptr<TypeExpr> parseType();
 
   std::unique_ptr<Expr> parseExpr();
-  std::unique_ptr<Expr> parseMultiplicative();
+  std::unique_ptr<Expr> parseBinary(int minPrecedence);
   std::unique_ptr<Expr> parseUnary();
   std::unique_ptr<Expr> parsePostfix();
   std::unique_ptr<Expr> parsePrimary();
@@ -463,8 +465,7 @@ bool Parser::parseMember(BlockDecl &block) {
     break;
   case TokenKind::KwState:
   case TokenKind::KwOut:
-    error(tok.loc(), spell(tok.kind) +
-                         " is only allowed in a cell");
+    error(tok.loc(), spell(tok.kind) + " is only allowed in a cell");
     return false;
   case TokenKind::Identifier:
     if (peek().is(TokenKind::LParen)) {
@@ -743,44 +744,50 @@ std::unique_ptr<TypeExpr> Parser::parseType() {
 // Expressions
 //===----------------------------------------------------------------------===//
 
+/// The binary operator `tok` is, with its precedence (higher binds tighter;
+/// all are left-associative), or nothing.
+static std::optional<std::pair<BinaryOp, int>>
+binaryOperator(const Token &tok) {
+  switch (tok.kind) {
+  case TokenKind::Plus:
+    return std::pair{BinaryOp::Add, 1};
+  case TokenKind::Minus:
+    return std::pair{BinaryOp::Sub, 1};
+  case TokenKind::Star:
+    return std::pair{BinaryOp::Mul, 2};
+  case TokenKind::Slash:
+    return std::pair{BinaryOp::Div, 2};
+  case TokenKind::At:
+    return std::pair{BinaryOp::MatMul, 2};
+  default:
+    return std::nullopt;
+  }
+}
+
 std::unique_ptr<Expr> Parser::parseExpr() {
   NestingGuard guard(*this);
   if (!guard.ok)
     return nullptr;
-  SMLoc start = tok.loc();
-  std::unique_ptr<Expr> lhs = parseMultiplicative();
-  while (lhs && (tok.is(TokenKind::Plus) || tok.is(TokenKind::Minus))) {
-    BinaryOp op = tok.is(TokenKind::Plus) ? BinaryOp::Add : BinaryOp::Sub;
-    SMLoc opLoc = tok.loc();
-    consume();
-    std::unique_ptr<Expr> rhs = parseMultiplicative();
-    if (!rhs)
-      return nullptr;
-    auto bin = std::make_unique<Expr>(Expr::Kind::Binary, rangeFrom(start));
-    bin->op = op;
-    bin->opLoc = opLoc;
-    bin->lhs = std::move(lhs);
-    bin->rhs = std::move(rhs);
-    lhs = finish(std::move(bin));
-  }
-  return lhs;
+  return parseBinary(/*minPrecedence=*/1);
 }
 
-std::unique_ptr<Expr> Parser::parseMultiplicative() {
+/// Precedence climbing: an operand, then each operator of at least
+/// `minPrecedence` with its right operand, which takes only the operators
+/// that bind tighter.
+std::unique_ptr<Expr> Parser::parseBinary(int minPrecedence) {
   SMLoc start = tok.loc();
   std::unique_ptr<Expr> lhs = parseUnary();
-  while (lhs && (tok.is(TokenKind::Star) || tok.is(TokenKind::Slash) ||
-                 tok.is(TokenKind::At))) {
-    BinaryOp op = tok.is(TokenKind::Star)    ? BinaryOp::Mul
-                  : tok.is(TokenKind::Slash) ? BinaryOp::Div
-                                             : BinaryOp::MatMul;
+  while (lhs) {
+    std::optional<std::pair<BinaryOp, int>> op = binaryOperator(tok);
+    if (!op || op->second < minPrecedence)
+      break;
     SMLoc opLoc = tok.loc();
     consume();
-    std::unique_ptr<Expr> rhs = parseUnary();
+    std::unique_ptr<Expr> rhs = parseBinary(op->second + 1);
     if (!rhs)
       return nullptr;
     auto bin = std::make_unique<Expr>(Expr::Kind::Binary, rangeFrom(start));
-    bin->op = op;
+    bin->op = op->first;
     bin->opLoc = opLoc;
     bin->lhs = std::move(lhs);
     bin->rhs = std::move(rhs);
