@@ -45,6 +45,7 @@ const std::vector<UnaryCase> &unaryCases() {
       {"elu", " alpha = 0.7"},
       {"step", ""},
       {"sign", ""},
+      {"softplus", ""},
   };
   return cases;
 }

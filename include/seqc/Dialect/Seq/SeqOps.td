@@ -143,6 +143,23 @@ def Seq_SignOp : Seq_UnaryOp<"sign",
     }],
     [{ return nullptr; }]>;
 
+def Seq_SoftplusOp : Seq_UnaryOp<"softplus", "softplus log(1 + exp(x))",
+    [{
+      // max(x, 0) + log(1 + exp(-|x|)): exp never overflows.
+      Value positivePart =
+          s.create<arith::MaximumFOp>(x, s.constantLike(x, 0.0));
+      Value negativeAbs = s.create<arith::NegFOp>(s.create<math::AbsFOp>(x));
+      Value expNegativeAbs = s.create<math::ExpOp>(negativeAbs);
+      Value onePlus =
+          s.create<arith::AddFOp>(s.constantLike(x, 1.0), expNegativeAbs);
+      Value logPart = s.create<math::LogOp>(onePlus);
+      return s.create<arith::AddFOp>(positivePart, logPart);
+    }],
+    [{
+      // d softplus = sigmoid(x)
+      return g.mul(grad, g.unary<SigmoidOp>(x));
+    }]>;
+
 def Seq_LeakyReluOp : Seq_UnaryAlphaOp<"leaky_relu",
     "leaky rectifier: x for x > 0, alpha * x otherwise",
     [{
