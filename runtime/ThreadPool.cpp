@@ -171,23 +171,41 @@ unsigned seqc::rt::defaultThreadCount() {
   return hardwareThreads();
 }
 
-static std::unique_ptr<ThreadPool> &globalPoolSlot() {
-  static std::unique_ptr<ThreadPool> pool;
-  return pool;
+namespace {
+/// The global pool, created on first use. Compiled code of several threads
+/// may ask for it at once, so its creation is guarded.
+struct GlobalPool {
+  std::mutex mutex;
+  std::unique_ptr<ThreadPool> pool;
+  std::atomic<ThreadPool *> current{nullptr};
+};
+} // namespace
+
+static GlobalPool &globalPool() {
+  static GlobalPool global;
+  return global;
 }
 
 ThreadPool &seqc::rt::globalThreadPool() {
-  std::unique_ptr<ThreadPool> &pool = globalPoolSlot();
-  if (!pool)
-    pool = std::make_unique<ThreadPool>(defaultThreadCount());
-  return *pool;
+  GlobalPool &global = globalPool();
+  if (ThreadPool *pool = global.current.load(std::memory_order_acquire))
+    return *pool;
+  std::lock_guard<std::mutex> lock(global.mutex);
+  if (!global.pool) {
+    global.pool = std::make_unique<ThreadPool>(defaultThreadCount());
+    global.current.store(global.pool.get(), std::memory_order_release);
+  }
+  return *global.pool;
 }
 
 void seqc::rt::setThreadCount(unsigned threads) {
   if (threads == 0)
     threads = defaultThreadCount();
-  std::unique_ptr<ThreadPool> &pool = globalPoolSlot();
-  if (pool && pool->size() == threads)
+  GlobalPool &global = globalPool();
+  std::lock_guard<std::mutex> lock(global.mutex);
+  if (global.pool && global.pool->size() == threads)
     return;
-  pool = std::make_unique<ThreadPool>(threads);
+  global.current.store(nullptr, std::memory_order_release);
+  global.pool = std::make_unique<ThreadPool>(threads);
+  global.current.store(global.pool.get(), std::memory_order_release);
 }

@@ -241,7 +241,7 @@ void buildSeqToLinalgPipeline(OpPassManager &pm,
 /// does not know falls back to 128-bit vectors (the caller reports it when
 /// it builds the target machine).
 static CodegenTarget targetFor(const PipelineOptions &options) {
-  auto target = resolveTarget(options.targetCpu, options.targetFeatures);
+  auto target = chooseTarget(options);
   if (!target) {
     llvm::consumeError(target.takeError());
     return CodegenTarget();
@@ -423,6 +423,12 @@ llvm::Expected<CodegenTarget> resolveTarget(llvm::StringRef cpu,
     target.vectorBits = 256;
   }
   return target;
+}
+
+llvm::Expected<CodegenTarget> chooseTarget(const PipelineOptions &options) {
+  if (options.targetHook)
+    return options.targetHook(options);
+  return resolveTarget(options.targetCpu, options.targetFeatures);
 }
 
 std::unique_ptr<llvm::TargetMachine>

@@ -15,9 +15,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <malloc.h>
+#include <thread>
 
 using namespace seqc::rt;
 using seqc::test::errorOf;
@@ -278,9 +280,8 @@ TEST_P(JitSessionTest, RejectsUnmarkedArguments) {
     func.func @f(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
       return %x : tensor<?x3xf32>
     })mlir"));
-  EXPECT_EQ(message,
-            "argument #0 of @f must carry exactly one of seq.param, "
-            "seq.state, seq.hyper and seq.input");
+  EXPECT_EQ(message, "argument #0 of @f must carry exactly one of seq.param, "
+                     "seq.state, seq.hyper and seq.input");
   message = errorOf(tryCompile(R"mlir(
     func.func @f(%w: tensor<3xf32> {seq.param = "w"}) -> tensor<3xf32> {
       return %w : tensor<3xf32>
@@ -621,6 +622,91 @@ TEST_P(JitSessionTest, TenThousandCalls) {
       sum += reference[0].at({row, j});
     EXPECT_NEAR(sum, 1.0, 1e-5);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// The compiled model, shared
+//===----------------------------------------------------------------------===//
+
+constexpr llvm::StringLiteral kWideLayer = R"mlir(
+module attributes {seq.model = "Wide"} {
+  func.func @forward(
+      %W: tensor<256x128xf32> {seq.param = "fc.W", seq.init = {kind = "xavier"}},
+      %b: tensor<256xf32> {seq.param = "fc.b", seq.init = {kind = "uniform", a = -1.0, b = 1.0}},
+      %x: tensor<?x128xf32> {seq.input = "x"}) -> tensor<?x256xf32> {
+    %0 = seq.matmul %x, %W {transpose_rhs} : tensor<?x128xf32>, tensor<256x128xf32> -> tensor<?x256xf32>
+    %1 = seq.add %0, %b : tensor<?x256xf32>, tensor<256xf32> -> tensor<?x256xf32>
+    %2 = seq.tanh %1 : tensor<?x256xf32>
+    return %2 : tensor<?x256xf32>
+  }
+})mlir";
+
+// Two threads call one entry point of one CompiledModel at the same time,
+// each with parameters and inputs of its own (equal values, separate
+// buffers); a GEMM and parallel loops large enough to use the thread pool.
+TEST_P(JitSessionTest, CompiledModelIsCalledFromTwoThreadsAtOnce) {
+  auto session = compile(kWideLayer);
+  ASSERT_TRUE(session);
+  session->initParams(3);
+  Tensor x = sampleInput(96, 128);
+  SEQC_ASSERT_OK_AND_ASSIGN(reference, session->run("forward", {x}));
+
+  const CompiledModel &model = session->compiledModel();
+  constexpr int kCalls = 50;
+  std::atomic<int> ready{0};
+  auto callRepeatedly = [&](std::vector<std::string> &failures) {
+    std::vector<Tensor> params{*session->param("fc.W"),
+                               *session->param("fc.b")};
+    Tensor input = x;
+    HeldTensors held{params, {}};
+    // Start together, so that the calls overlap.
+    ready.fetch_add(1);
+    while (ready.load() < 2)
+      std::this_thread::yield();
+    for (int call = 0; call < kCalls; ++call) {
+      auto outputs = model.call("forward", held, {input});
+      if (!outputs) {
+        failures.push_back(llvm::toString(outputs.takeError()));
+        return;
+      }
+      if (!(*outputs)[0].identicalTo(reference[0]))
+        failures.push_back("call " + std::to_string(call) + " differs");
+    }
+  };
+  std::vector<std::string> firstFailures, secondFailures;
+  std::thread first(callRepeatedly, std::ref(firstFailures));
+  std::thread second(callRepeatedly, std::ref(secondFailures));
+  first.join();
+  second.join();
+  EXPECT_TRUE(firstFailures.empty()) << firstFailures.front();
+  EXPECT_TRUE(secondFailures.empty()) << secondFailures.front();
+}
+
+// The pipeline's hook chooses the CPU; the session does not.
+TEST_P(JitSessionTest, TargetIsThePipelinesHook) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(kLinear, &context);
+  ASSERT_TRUE(module);
+  int choices = 0;
+  JitOptions options;
+  options.pipeline.vectorize = GetParam();
+  options.useCache = false;
+  options.pipeline.targetHook = [&](const seqc::PipelineOptions &) {
+    ++choices;
+    return seqc::resolveTarget();
+  };
+  SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module, options));
+  EXPECT_GE(choices, 1);
+  SEQC_ASSERT_OK_AND_ASSIGN(host, seqc::resolveTarget());
+  EXPECT_EQ(session->compiledModel().target().cpu, host.cpu);
+
+  options.pipeline.targetHook =
+      [](const seqc::PipelineOptions &) -> llvm::Expected<seqc::CodegenTarget> {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no CPU for this test");
+  };
+  EXPECT_THAT(errorOf(JitSession::create(*module, options)),
+              HasSubstr("no CPU for this test"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Pipelines, JitSessionTest, ::testing::Bool(),

@@ -423,7 +423,7 @@ int compileMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     return 0;
   }
 
-  auto target = seqc::resolveTarget(targetCpu, targetFeatures);
+  auto target = seqc::chooseTarget(pipelineOptions());
   if (!target) {
     reportError(toString(target.takeError()));
     return 1;

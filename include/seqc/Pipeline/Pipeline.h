@@ -21,6 +21,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,11 +62,21 @@ struct CodegenTarget {
 llvm::Expected<CodegenTarget> resolveTarget(llvm::StringRef cpu = "",
                                             llvm::StringRef features = "");
 
+struct PipelineOptions;
+
+/// The pipeline's hook that chooses the CPU code is generated for.
+using TargetHook =
+    std::function<llvm::Expected<CodegenTarget>(const PipelineOptions &)>;
+
 struct PipelineOptions {
   /// The CPU to generate code for; the host when the name is empty.
   std::string targetCpu;
   /// Features added to (or removed from) the CPU's: "+avx2,-avx512f".
   std::string targetFeatures;
+  /// Chooses the target instead of resolveTarget(targetCpu,
+  /// targetFeatures). Code that runs here (the JIT) needs a CPU whose
+  /// instructions the host has.
+  TargetHook targetHook;
   /// Lanes of the innermost vectorized dimension; 0: one register of the
   /// target (16 f32 with AVX-512, 8 with AVX2).
   int64_t vectorWidth = 0;
@@ -82,6 +93,11 @@ struct PipelineOptions {
   /// matmuls in recurrences.
   bool hoistScanMatmuls = true;
 };
+
+/// The CPU `options` generate code for: their targetHook's choice, else
+/// resolveTarget(targetCpu, targetFeatures). seqc-vectorize's vector width
+/// and register tile, the JIT's code and its cache key all follow it.
+llvm::Expected<CodegenTarget> chooseTarget(const PipelineOptions &options);
 
 /// seq dialect -> linalg, tensor, arith and math on tensors.
 void buildSeqToLinalgPipeline(mlir::OpPassManager &pm,

@@ -1,20 +1,17 @@
 //===- JitSession.h - A compiled model and its parameters -------*- C++ -*-===//
 //
-// A JitSession owns one model compiled for the host: it reads the entry
-// points and their parameter and input metadata from the seq module, lowers a
-// clone of it to the LLVM dialect with seqc's pipelines, JIT-compiles that at
-// -O3 for the host CPU, and keeps the parameters and the optimizer state.
-// Calling an entry point passes the parameters and state automatically, in
-// argument order, together with the caller's inputs and scalar
-// hyperparameters, and returns the results as host tensors.
+// A JitSession is what a training run or an evaluation holds: one
+// CompiledModel (the machine code of the entry points, immutable, callable
+// from any thread; CompiledModel.h) and one ParameterStore (the values of
+// the parameters and the optimizer state; ParameterStore.h). Calling an
+// entry point passes the parameters and state automatically, in argument
+// order, together with the caller's inputs and scalar hyperparameters, and
+// returns the results as host tensors; trainStep() keeps the new values of
+// an update step. A session is used by one thread at a time; threads that
+// share a model share its CompiledModel and hold stores of their own.
 //
-// Arguments are marked by attributes: `seq.param` (a parameter, with its
-// `seq.init`), `seq.state` (optimizer state, zero-initialized and held here),
-// `seq.hyper` (a 0-d scalar given per call, like "lr" and "step") and
-// `seq.input`. An entry point with state or hyper arguments is an update step
-// (what seqc-train-step builds): it returns the loss, then a new value for
-// each of its parameter arguments and each of its state arguments, in
-// argument order, and trainStep() swaps those in.
+// The arguments' markers (`seq.param`, `seq.state`, `seq.hyper`,
+// `seq.input`) and update steps are described in ModelSignature.h.
 //
 //   auto session = JitSession::create(module, {});
 //   (*session)->initParams(/*seed=*/0);
@@ -25,173 +22,101 @@
 #ifndef SEQC_RUNTIME_JITSESSION_H
 #define SEQC_RUNTIME_JITSESSION_H
 
-#include "seqc/Pipeline/Pipeline.h"
-#include "seqc/Runtime/Init.h"
-#include "seqc/Runtime/SafeTensors.h"
-#include "seqc/Runtime/Tensor.h"
-#include "seqc/Runtime/TensorType.h"
+#include "seqc/Runtime/CompiledModel.h"
+#include "seqc/Runtime/ParameterStore.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-namespace llvm {
-class TargetMachine;
-} // namespace llvm
-namespace llvm {
-class MemoryBuffer;
-} // namespace llvm
-namespace mlir {
-class TimingScope;
-} // namespace mlir
-
 namespace seqc::rt {
-
-class NativeCode;
-
-struct ParamInfo {
-  std::string name; // qualified: "fc1.W"
-  TensorType type;  // fully static
-  InitSpec init;
-};
-
-/// A tensor of optimizer state (`seq.state = "adam.m.fc.W"`): it has the
-/// type of the parameter it belongs to and starts at zero.
-struct StateInfo {
-  std::string name; // "adam.m.fc.W"
-  TensorType type;  // fully static
-};
-
-struct EntryArgument {
-  enum class Kind { Param, State, Hyper, Input };
-  Kind kind;
-  std::string name; // the parameter's, state's, hyperparameter's or input's
-  TensorType type;
-  size_t paramIndex = 0; // into JitSession::params(), for Kind::Param
-  size_t stateIndex = 0; // into JitSession::states(), for Kind::State
-};
-
-/// A hyperparameter's value for one call: a `seq.hyper` argument by name.
-struct HyperValue {
-  llvm::StringRef name;
-  double value;
-};
-
-struct EntryPoint {
-  std::string name;
-  /// Every argument in call order as the function declares them.
-  std::vector<EntryArgument> arguments;
-  /// The inputs alone, in order: what run() takes.
-  std::vector<EntryArgument> inputs;
-  /// The `seq.hyper` arguments, in order.
-  std::vector<EntryArgument> hypers;
-  std::vector<TensorType> results;
-  /// `seq.output` result attributes where present, else "out" / "out<i>".
-  std::vector<std::string> resultNames;
-  /// An update step: it has state or hyper arguments, and returns the loss
-  /// followed by the new value of each parameter and state argument.
-  bool isUpdateStep = false;
-  /// The update step writes the new values into the parameter and state
-  /// buffers it is given (results marked `seq.updates`); `results` then holds
-  /// the loss alone, what the compiled function returns.
-  bool updatesInPlace = false;
-  /// Per result of the function as declared: the argument it replaces in
-  /// place (`seq.updates`), or -1.
-  std::vector<int64_t> updatesArgument;
-};
-
-struct JitOptions {
-  PipelineOptions pipeline;
-  /// Marks every argument `bufferization.writable = false`, so compiled code
-  /// copies before it writes and never modifies parameters or inputs.
-  bool readOnlyArguments = true;
-  /// Optimization level of the LLVM IR pipeline (0-3).
-  unsigned optLevel = 3;
-  /// When set, receives the module after lowering to the LLVM dialect (and
-  /// the cache is not used).
-  llvm::raw_ostream *dumpLoweredModule = nullptr;
-  /// Reuse machine code compiled before for the same module, CPU and
-  /// options, and keep what is compiled (seqc/Runtime/ObjectCache.h).
-  bool useCache = true;
-  /// The cache's folder; empty: ObjectCache::defaultDirectory().
-  std::string cacheDirectory;
-  /// Print the time of each compilation stage to stderr.
-  bool timing = false;
-  /// Name the compiled functions for `perf report` (/tmp/perf-<pid>.map).
-  bool perfMap = false;
-};
-
-/// How the model's code was obtained.
-struct CompileInfo {
-  /// Wall time of JitSession::create's compilation (or cache read).
-  double seconds = 0;
-  /// The machine code came from the object cache.
-  bool cacheHit = false;
-};
 
 class JitSession {
 public:
-  /// Compiles `seqModule` (which is left unchanged). Fails with the
-  /// diagnostics of the first failing stage, when an entry function's
-  /// arguments are not each marked with exactly one of `seq.param`,
-  /// `seq.state`, `seq.hyper` and `seq.input`, or when an update step's
-  /// results do not match its parameter and state arguments.
+  /// Compiles `seqModule` (which is left unchanged) and allocates its
+  /// parameters and state. Fails when its signature does not read
+  /// (readModelSignature), with the diagnostics of the first failing stage,
+  /// or, before compiling or allocating anything, when the parameters and
+  /// optimizer state cannot fit in the machine's memory.
   static llvm::Expected<std::unique_ptr<JitSession>>
   create(mlir::ModuleOp seqModule, const JitOptions &options = {});
   ~JitSession();
 
   /// How long the compilation took, and whether the cache served it.
-  const CompileInfo &compileInfo() const { return compileStats; }
+  const CompileInfo &compileInfo() const { return compiled->compileInfo(); }
+
+  /// The machine code, which other threads may call with stores of their
+  /// own, and the parameters and state this session passes it.
+  const CompiledModel &compiledModel() const { return *compiled; }
+  std::shared_ptr<const CompiledModel> sharedModel() const { return compiled; }
+  ParameterStore &parameterStore() { return *store; }
+  const ParameterStore &parameterStore() const { return *store; }
 
   /// The module's `seq.model` attribute, or "" without one.
-  llvm::StringRef modelName() const { return model; }
+  llvm::StringRef modelName() const { return compiled->name(); }
 
   /// Entry points in module order; nullptr when there is none of that name.
-  llvm::ArrayRef<EntryPoint> entryPoints() const { return entries; }
-  const EntryPoint *entryPoint(llvm::StringRef name) const;
+  llvm::ArrayRef<EntryPoint> entryPoints() const {
+    return compiled->entryPoints();
+  }
+  const EntryPoint *entryPoint(llvm::StringRef name) const {
+    return compiled->entryPoint(name);
+  }
 
   /// Parameters of all entry points, in order of first appearance, and their
   /// current values.
-  llvm::ArrayRef<ParamInfo> params() const { return paramInfos; }
-  const Tensor *param(llvm::StringRef name) const;
+  llvm::ArrayRef<ParamInfo> params() const { return store->params(); }
+  const Tensor *param(llvm::StringRef name) const { return store->param(name); }
   /// Replaces a parameter's value; its dtype and shape must match.
-  llvm::Error setParam(llvm::StringRef name, const Tensor &value);
+  llvm::Error setParam(llvm::StringRef name, const Tensor &value) {
+    return store->setParam(name, value);
+  }
 
   /// Initializes every parameter per its `seq.init` spec; parameter p draws
   /// from stream Rng::forStream(seed, p.name), so results do not depend on
   /// the order or number of other parameters.
-  void initParams(uint64_t seed);
+  void initParams(uint64_t seed) { store->initParams(seed); }
   /// Loads every parameter from a safetensors file. The file must hold each
   /// parameter with the right dtype and shape and, unless `allowUnknown`,
   /// nothing else. Nothing is changed when the file does not fit.
-  llvm::Error loadParams(llvm::StringRef path, bool allowUnknown = false);
+  llvm::Error loadParams(llvm::StringRef path, bool allowUnknown = false) {
+    return store->loadParams(path, allowUnknown);
+  }
   /// Writes the parameters (atomically) with `metadata` plus the model name.
   llvm::Error saveParams(llvm::StringRef path,
-                         const MetadataMap &metadata = {}) const;
+                         const MetadataMap &metadata = {}) const {
+    return store->saveParams(path, metadata);
+  }
 
   /// Optimizer state of all entry points, in order of first appearance, and
   /// its current values (zero after creation and resetState()).
-  llvm::ArrayRef<StateInfo> states() const { return stateInfos; }
-  const Tensor *state(llvm::StringRef name) const;
-  llvm::Error setState(llvm::StringRef name, const Tensor &value);
-  void resetState();
+  llvm::ArrayRef<StateInfo> states() const { return store->states(); }
+  const Tensor *state(llvm::StringRef name) const { return store->state(name); }
+  llvm::Error setState(llvm::StringRef name, const Tensor &value) {
+    return store->setState(name, value);
+  }
+  void resetState() { store->resetState(); }
 
   /// Writes a checkpoint (atomically): every parameter and state tensor, and
   /// `metadata` plus "seqc.model" and "seqc.state" (a JSON list of the state
   /// tensors' names).
   llvm::Error saveCheckpoint(llvm::StringRef path,
-                             const MetadataMap &metadata = {}) const;
+                             const MetadataMap &metadata = {}) const {
+    return store->saveCheckpoint(path, metadata);
+  }
   /// Sets the parameters, and with `withState` the optimizer state, from a
   /// checkpoint read by loadSafetensors; `path` names it in errors. The
   /// model name (when both have one) and every tensor's name, dtype and
   /// shape must fit; state tensors are ignored without `withState`. Nothing
   /// is changed when the checkpoint does not fit.
   llvm::Error loadCheckpoint(const SafetensorsFile &file, llvm::StringRef path,
-                             bool withState);
+                             bool withState) {
+    return store->loadCheckpoint(file, path, withState);
+  }
 
   /// Calls `entry` with the parameters, the state, `inputs` (in the entry's
   /// input order) and `hypers` (by name; every `seq.hyper` argument needs
@@ -201,7 +126,9 @@ public:
   /// axis is the second, and such sequences must agree on T.
   llvm::Expected<std::vector<Tensor>>
   run(llvm::StringRef entry, llvm::ArrayRef<Tensor> inputs,
-      llvm::ArrayRef<HyperValue> hypers = {});
+      llvm::ArrayRef<HyperValue> hypers = {}) {
+    return compiled->call(entry, store->tensors(), inputs, hypers);
+  }
 
   /// One training step: calls the update step `entry` (seqc-train-step's
   /// "train_step") on a batch with learning rate `lr` and the 1-based step
@@ -225,33 +152,12 @@ public:
   }
 
 private:
-  JitSession() = default;
-  llvm::Error readSignatures(mlir::ModuleOp module);
-  llvm::Error compile(mlir::ModuleOp module, const JitOptions &options);
-  /// Lowers, optimizes and compiles `module` to an object file.
-  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-  buildObject(mlir::ModuleOp module, const JitOptions &options,
-              const CodegenTarget &target, mlir::TimingScope &timing);
-  /// Calls entry point `index`; returned buffers are adopted, not copied,
-  /// where their layout allows.
-  llvm::Expected<std::vector<Tensor>> call(size_t index,
-                                           llvm::ArrayRef<Tensor> inputs,
-                                           llvm::ArrayRef<HyperValue> hypers);
+  JitSession(std::shared_ptr<const CompiledModel> compiled,
+             std::unique_ptr<ParameterStore> store)
+      : compiled(std::move(compiled)), store(std::move(store)) {}
 
-  using PackedFunction = void (*)(void **);
-
-  std::string model;
-  std::vector<ParamInfo> paramInfos;
-  std::vector<Tensor> paramValues;
-  llvm::StringMap<size_t> paramIndex;
-  std::vector<StateInfo> stateInfos;
-  std::vector<Tensor> stateValues;
-  llvm::StringMap<size_t> stateIndex;
-  std::vector<EntryPoint> entries;
-  std::vector<PackedFunction> entryFunctions; // parallel to entries
-  llvm::StringMap<size_t> entryIndex;
-  std::unique_ptr<NativeCode> native;
-  CompileInfo compileStats;
+  std::shared_ptr<const CompiledModel> compiled;
+  std::unique_ptr<ParameterStore> store;
 };
 
 } // namespace seqc::rt
