@@ -42,6 +42,7 @@
 
 #include "seqc/Dialect/Seq/SeqOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace seqc {

@@ -36,10 +36,14 @@
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -272,7 +276,8 @@ void tileOp(RewriterBase &rewriter, linalg::LinalgOp op, int64_t vectorWidth,
   for (Operation *tile : tiled->tiledOps)
     markTile(tile);
   if (!tiled->loops.empty() && independentTiles)
-    tiled->loops.front()->setAttr(seqc::kParallelLoopAttr, rewriter.getUnitAttr());
+    tiled->loops.front()->setAttr(seqc::kParallelLoopAttr,
+                                  rewriter.getUnitAttr());
 }
 
 /// A contraction with M, N and K axes (a matmul, possibly batched); a dot
