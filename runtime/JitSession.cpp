@@ -38,11 +38,15 @@ static double bytesOf(const TensorType &type) {
 static std::string gigabytes(double bytes) {
   if (bytes >= 1e12)
     return fmt::format("{:.1f} TB", bytes / 1e12);
-  return fmt::format("{:.1f} GB", bytes / 1e9);
+  if (bytes >= 1e9)
+    return fmt::format("{:.1f} GB", bytes / 1e9);
+  return fmt::format("{:.1f} MB", bytes / 1e6);
 }
 
 /// Refuses a model whose parameters and optimizer state cannot fit in the
-/// machine's memory, naming the tensor at which their sum passes it.
+/// machine's memory, naming the tensor at which their sum passes it, or
+/// whose largest activation (at one instance and one step, so a lower
+/// bound) cannot fit next to them.
 static llvm::Error checkFitsInMemory(const ModelSignature &signature) {
   double heldBytes = 0, memory = physicalMemoryBytes();
   auto reserve = [&](llvm::StringRef what, llvm::StringRef name,
@@ -63,7 +67,16 @@ static llvm::Error checkFitsInMemory(const ModelSignature &signature) {
   for (const StateInfo &info : signature.states)
     if (llvm::Error error = reserve("optimizer state", info.name, info.type))
       return error;
-  return llvm::Error::success();
+  const LargestActivation &activation = signature.largestActivation;
+  if (heldBytes + activation.bytes <= memory)
+    return llvm::Error::success();
+  return makeError("the model needs at least {}: {} of parameters and "
+                   "optimizer state and {} for the largest value of @{} ({}, "
+                   "at batch size 1 and one step), more than this machine's "
+                   "{} of memory",
+                   gigabytes(heldBytes + activation.bytes),
+                   gigabytes(heldBytes), gigabytes(activation.bytes),
+                   activation.entry, activation.type, gigabytes(memory));
 }
 
 //===----------------------------------------------------------------------===//

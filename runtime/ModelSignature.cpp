@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 using namespace seqc::rt;
 namespace seq = seqc::seq;
 
@@ -132,6 +135,39 @@ static llvm::Error checkUpdateResults(const EntryPoint &entry) {
                        index + 1, entry.name, target, argument->name);
   }
   return llvm::Error::success();
+}
+
+/// The bytes of a tensor of `type` with its dynamic sizes taken as 1, and
+/// its description; nullopt for other types.
+static std::optional<std::pair<double, std::string>>
+activationBytes(mlir::Type type) {
+  auto tensorType = llvm::dyn_cast<mlir::RankedTensorType>(type);
+  if (!tensorType || !tensorType.getElementType().isIntOrFloat())
+    return std::nullopt;
+  double bytes = std::max<double>(1, tensorType.getElementTypeBitWidth() / 8.0);
+  std::vector<int64_t> sizes;
+  for (int64_t size : tensorType.getShape()) {
+    sizes.push_back(mlir::ShapedType::isDynamic(size) ? 1 : size);
+    bytes *= static_cast<double>(sizes.back());
+  }
+  return std::pair(bytes, shapeToString(sizes) + " " +
+                              typeToString(tensorType.getElementType()));
+}
+
+/// The largest value that `func`'s body computes, nested regions (scan
+/// bodies) included; kept in `largest` when it is larger.
+static void findLargestActivation(mlir::func::FuncOp func,
+                                  LargestActivation &largest) {
+  func.walk([&](mlir::Operation *op) {
+    for (mlir::Type type : op->getResultTypes()) {
+      auto activation = activationBytes(type);
+      if (activation && activation->first > largest.bytes) {
+        largest.bytes = activation->first;
+        largest.type = activation->second;
+        largest.entry = func.getSymName().str();
+      }
+    }
+  });
 }
 
 llvm::Expected<ModelSignature>
@@ -280,6 +316,7 @@ seqc::rt::readModelSignature(mlir::ModuleOp module) {
         entry.updatesInPlace = true;
       }
 
+    findLargestActivation(func, signature.largestActivation);
     signature.entryIndex[entry.name] = signature.entries.size();
     signature.entries.push_back(std::move(entry));
   }

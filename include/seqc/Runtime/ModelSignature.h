@@ -81,6 +81,15 @@ struct EntryPoint {
   std::vector<int64_t> updatesArgument;
 };
 
+/// The largest tensor value that an entry point computes, with every
+/// dynamic size (batch, steps) taken as 1: a lower bound of the memory one
+/// call needs besides its arguments, known before anything is compiled.
+struct LargestActivation {
+  std::string entry; // "" when no entry point computes a tensor
+  std::string type;  // "[1, 1000, 1000] f32", dynamic sizes as 1
+  double bytes = 0;
+};
+
 struct ModelSignature {
   /// The module's `seq.model` attribute, or "" without one.
   std::string model;
@@ -91,6 +100,7 @@ struct ModelSignature {
   /// appearance.
   std::vector<ParamInfo> params;
   std::vector<StateInfo> states;
+  LargestActivation largestActivation;
 
   const EntryPoint *entryPoint(llvm::StringRef name) const;
 };
