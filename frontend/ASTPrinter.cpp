@@ -192,9 +192,10 @@ void ASTPrinter::print(const Decl &decl, unsigned indent) {
     return;
   }
   const auto *cell = llvm::dyn_cast<CellDecl>(&decl);
-  if (const auto *block =
-          cell ? cell : llvm::dyn_cast<BlockDecl>(&decl)) {
-    os << (cell ? "cell " : block->isModel() ? "model " : "layer ")
+  if (const auto *block = cell ? cell : llvm::dyn_cast<BlockDecl>(&decl)) {
+    os << (cell               ? "cell "
+           : block->isModel() ? "model "
+                              : "layer ")
        << block->name << "(";
     bool first = true;
     for (const DimDecl &dim : block->dims) {

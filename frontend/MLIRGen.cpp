@@ -72,6 +72,8 @@ private:
   SmallVector<Value> stateInputs; // Take: the state arguments, in order
   size_t nextStateInput = 0;
   SmallVector<Value> finalStates; // Return, Take: in the order scans run
+  int steppedTime = 0;            // Return, Take: the decoder's time axis
+  Value attentionWeights;         // Return, Take: of the first decoder scan
 
   /// The Scan nodes of `entry` in the order emit() reaches them (operands
   /// first, left to right).
@@ -90,10 +92,64 @@ private:
     return scans;
   }
 
-  /// A forward that can be run one step at a time: it has cells, and all
-  /// of them run forward in time.
-  static bool generative(const tir::EntryPoint &entry) {
+  /// The time axis that generation steps along: the last sequence input's
+  /// (the decoder's input of an encoder-decoder, the only one of a language
+  /// model). Cells over other axes (the encoder) run whole at every step.
+  static int decoderTime(const tir::EntryPoint &entry) {
+    int time = 0;
+    for (const tir::Input &input : entry.inputs)
+      if (input.type.sequence)
+        time = std::max(time, input.type.time);
+    return time;
+  }
+
+  /// The scans that carry states from one generation step to the next.
+  static std::vector<const tir::Node *>
+  steppedScansOf(const tir::EntryPoint &entry) {
     std::vector<const tir::Node *> scans = scansOf(entry);
+    int time = decoderTime(entry);
+    llvm::erase_if(scans,
+                   [&](const tir::Node *n) { return n->type.time != time; });
+    return scans;
+  }
+
+  /// The attention weights of a decoder's step, for pictures: its first
+  /// softmax over time that depends on the step (a seq<[]> over the
+  /// source's steps), or null.
+  static const tir::Node *attentionOf(const tir::Node &scan) {
+    const tir::ScanStep &step = *scan.scan;
+    llvm::DenseMap<const tir::Node *, bool> depends;
+    std::function<bool(const tir::Node *)> dependsOnStep =
+        [&](const tir::Node *n) -> bool {
+      auto it = depends.find(n);
+      if (it != depends.end())
+        return it->second;
+      bool result = n->kind == tir::NodeKind::StepArg;
+      for (const tir::Node *operand : n->operands)
+        result |= dependsOnStep(operand);
+      return depends[n] = result;
+    };
+    std::vector<const tir::Node *> work = {step.out};
+    llvm::append_range(work, step.newStates);
+    llvm::DenseSet<const tir::Node *> seen;
+    const tir::Node *found = nullptr;
+    while (!work.empty()) {
+      const tir::Node *n = work.back();
+      work.pop_back();
+      if (!seen.insert(n).second || !dependsOnStep(n))
+        continue;
+      if (n->kind == tir::NodeKind::SoftmaxOverTime && n->type.rank() == 0)
+        found = n; // the last one met in this order is the first computed
+      for (const tir::Node *operand : n->operands)
+        work.push_back(operand);
+    }
+    return found;
+  }
+
+  /// A forward that can be run one step at a time: it has cells along the
+  /// decoder's time axis, and all of them run forward in time.
+  static bool generative(const tir::EntryPoint &entry) {
+    std::vector<const tir::Node *> scans = steppedScansOf(entry);
     return !scans.empty() && llvm::none_of(scans, [](const tir::Node *n) {
       return n->scan->reverse;
     });
@@ -168,9 +224,10 @@ private:
                           StateMode mode) {
     stateMode = mode;
     currentEntry = entry.name;
+    steppedTime = decoderTime(entry);
     SmallVector<Type> stateTypes;
     if (mode != StateMode::None)
-      for (const tir::Node *scan : scansOf(entry))
+      for (const tir::Node *scan : steppedScansOf(entry))
         llvm::append_range(stateTypes, scanStateTypes(*scan));
     SmallVector<Type> argTypes;
     SmallVector<DictionaryAttr> argAttrs;
@@ -184,10 +241,17 @@ private:
           builder.getNamedAttr(seq::kInitAttr, initAttr(param.init))};
       argAttrs.push_back(builder.getDictionaryAttr(attrs));
     }
+    bool severalTimes = llvm::any_of(entry.inputs, [](const tir::Input &in) {
+      return in.type.sequence && in.type.time > 0;
+    });
     for (const tir::Input &input : entry.inputs) {
       argTypes.push_back(tensorType(input.type));
-      argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
-          seq::kInputAttr, builder.getStringAttr(input.name))));
+      SmallVector<NamedAttribute, 2> attrs = {builder.getNamedAttr(
+          seq::kInputAttr, builder.getStringAttr(input.name))};
+      if (severalTimes && input.type.sequence)
+        attrs.push_back(builder.getNamedAttr(
+            seq::kTimeAttr, builder.getI64IntegerAttr(input.type.time)));
+      argAttrs.push_back(builder.getDictionaryAttr(attrs));
     }
     if (mode == StateMode::Take)
       for (size_t i = 0; i < stateTypes.size(); ++i) {
@@ -199,6 +263,17 @@ private:
     SmallVector<Type> resultTypes = {tensorType(entry.result->type)};
     if (mode != StateMode::None)
       llvm::append_range(resultTypes, stateTypes);
+    // Generation also returns the decoder's attention weights, [T, Ts, N].
+    bool withAttention = false;
+    if (mode != StateMode::None)
+      for (const tir::Node *scan : steppedScansOf(entry))
+        if (!withAttention && attentionOf(*scan)) {
+          withAttention = true;
+          resultTypes.push_back(
+              RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic,
+                                     ShapedType::kDynamic},
+                                    elemType));
+        }
     auto func = builder.create<func::FuncOp>(
         location(entry.loc), name,
         builder.getFunctionType(argTypes, resultTypes));
@@ -218,12 +293,21 @@ private:
     stateInputs.assign(args.begin() + numParams + numInputs, args.end());
     nextStateInput = 0;
     finalStates.clear();
+    attentionWeights = nullptr;
 
     Value result = emit(entry.result);
     if (!result)
       return failure();
     SmallVector<Value> results = {result};
     llvm::append_range(results, finalStates);
+    if (withAttention) {
+      if (!attentionWeights)
+        return emitError(location(entry.loc))
+               << "internal error: the decoder's attention was not emitted";
+      results.push_back(attentionWeights);
+      func.setResultAttr(results.size() - 1, seq::kOutputAttr,
+                         builder.getStringAttr("attention"));
+    }
     builder.create<func::ReturnOp>(location(entry.loc), results);
     return success();
   }
@@ -334,6 +418,7 @@ private:
   }
 
   Value matmul(const tir::Node &node);
+  Value overTime(const tir::Node &node);
   Value emitScan(const tir::Node &node);
   Value emitNode(const tir::Node &node);
 
@@ -349,9 +434,15 @@ private:
 Value Generator::emitScan(const tir::Node &node) {
   const tir::ScanStep &step = *node.scan;
   Location loc = location(node.loc);
-  Value xs = emit(node.operands[0]);
-  if (!xs)
-    return nullptr;
+  size_t numSequences = step.sequenceArgs.size();
+  SmallVector<Value> sequences;
+  for (size_t i = 0; i < numSequences; ++i) {
+    Value sequence = emit(node.operands[i]);
+    if (!sequence)
+      return nullptr;
+    sequences.push_back(sequence);
+  }
+  Value xs = sequences.front();
   auto xsType = cast<RankedTensorType>(xs.getType());
 
   // [N]: the batch size as a tensor to broadcast against (a sum over the
@@ -388,8 +479,24 @@ Value Generator::emitScan(const tir::Node &node) {
   SmallVector<const tir::Node *> newStates(step.newStates.begin(),
                                            step.newStates.end());
   SmallVector<Value> inits;
-  for (size_t i = 0; i < stateArgs.size(); ++i)
+  for (size_t i = 0; i < stateArgs.size(); ++i) {
     inits.push_back(initValue(step.stateInits[i], stateArgs[i]->type));
+    const tir::Node *given =
+        i < step.stateInitValues.size() ? step.stateInitValues[i] : nullptr;
+    if (!given)
+      continue;
+    // A value of the application: per instance, or one for the whole batch
+    // (added to the zeros of the batch's shape).
+    Value value = emit(given);
+    if (!value)
+      return nullptr;
+    if (given->type.batched)
+      inits.back() = value;
+    else
+      inits.back() =
+          builder.create<seq::AddOp>(loc, inits.back().getType(),
+                                     initValue(0.0, stateArgs[i]->type), value);
+  }
   int lastIndex = -1;
   for (size_t i = 0; i < newStates.size(); ++i)
     if (newStates[i] == step.out)
@@ -399,7 +506,8 @@ Value Generator::emitScan(const tir::Node &node) {
     lastIndex = newStates.size();
     inits.push_back(initValue(0.0, step.out->type));
   }
-  if (stateMode == StateMode::Take) {
+  bool stepped = stateMode != StateMode::None && node.type.time == steppedTime;
+  if (stateMode == StateMode::Take && stepped) {
     // Continue from the given states (generation, one step at a time).
     for (Value &init : inits) {
       if (nextStateInput >= stateInputs.size())
@@ -408,8 +516,24 @@ Value Generator::emitScan(const tir::Node &node) {
     }
   }
 
-  // The parameters the step reads, in the order of the program's params.
-  std::vector<const tir::Node *> params;
+  // What the step reads from outside: the parameters (in the order of the
+  // program's params), then every other value that does not depend on the
+  // step's arguments (a context, and what is computed from contexts and
+  // parameters alone, like the U @ hs of additive attention), emitted once
+  // before the loop.
+  std::vector<const tir::Node *> params, invariants;
+  llvm::DenseMap<const tir::Node *, bool> inside;
+  std::function<bool(const tir::Node *)> dependsOnStep =
+      [&](const tir::Node *n) -> bool {
+    auto it = inside.find(n);
+    if (it != inside.end())
+      return it->second;
+    bool depends = n->kind == tir::NodeKind::StepArg;
+    for (const tir::Node *operand : n->operands)
+      depends |= dependsOnStep(operand);
+    inside[n] = depends;
+    return depends;
+  };
   llvm::DenseSet<const tir::Node *> seen;
   std::vector<const tir::Node *> work(newStates.begin(), newStates.end());
   work.push_back(step.out);
@@ -418,8 +542,14 @@ Value Generator::emitScan(const tir::Node &node) {
     work.pop_back();
     if (!seen.insert(n).second)
       continue;
-    if (n->kind == tir::NodeKind::Param)
+    if (n->kind == tir::NodeKind::Param) {
       params.push_back(n);
+      continue;
+    }
+    if (n->kind != tir::NodeKind::Constant && !dependsOnStep(n)) {
+      invariants.push_back(n);
+      continue;
+    }
     for (const tir::Node *operand : n->operands)
       work.push_back(operand);
   }
@@ -429,15 +559,25 @@ Value Generator::emitScan(const tir::Node &node) {
   SmallVector<Value> captures;
   for (const tir::Node *param : params)
     captures.push_back(emit(param));
+  for (const tir::Node *invariant : invariants) {
+    Value value = emit(invariant);
+    if (!value)
+      return nullptr;
+    captures.push_back(value);
+  }
 
   SmallVector<Type> resultTypes;
   for (Value init : inits)
     resultTypes.push_back(init.getType());
   resultTypes.push_back(seq::ScanOp::stackedType(ShapedType::kDynamic,
                                                  tensorType(step.out->type)));
-  SmallVector<Value> sequences = {xs};
-  if (node.operands.size() > 1) {
-    Value mask = emit(node.operands[1]);
+  const tir::Node *attention =
+      stepped && !attentionWeights ? attentionOf(node) : nullptr;
+  if (attention)
+    resultTypes.push_back(seq::ScanOp::stackedType(
+        ShapedType::kDynamic, tensorType(attention->type)));
+  if (node.operands.size() > numSequences) {
+    Value mask = emit(node.operands[numSequences]);
     if (!mask)
       return nullptr;
     sequences.push_back(mask);
@@ -454,15 +594,20 @@ Value Generator::emitScan(const tir::Node &node) {
   auto stateBlockArgs = scan.getStateArgs();
   for (size_t i = 0; i < stateArgs.size(); ++i)
     values[stateArgs[i]] = stateBlockArgs[i];
-  values[step.sequenceArgs.front()] = scan.getSliceArgs()[0];
+  for (size_t i = 0; i < numSequences; ++i)
+    values[step.sequenceArgs[i]] = scan.getSliceArgs()[i];
   for (size_t i = 0; i < params.size(); ++i)
     values[params[i]] = scan.getCaptureArgs()[i];
+  for (size_t i = 0; i < invariants.size(); ++i)
+    values[invariants[i]] = scan.getCaptureArgs()[params.size() + i];
 
   SmallVector<Value> yielded;
   bool ok = true;
   // On a padded step (mask 0) every state keeps its value:
   // old + m * (new - old), with m [N] broadcast over the state's axes.
-  Value stepMask = sequences.size() > 1 ? scan.getSliceArgs()[1] : Value();
+  Value stepMask = sequences.size() > numSequences
+                       ? scan.getSliceArgs()[numSequences]
+                       : Value();
   auto emitState = [&](const tir::Node *n, Value like) -> Value {
     Value v = emit(n);
     if (v && v.getType() != like.getType())
@@ -486,10 +631,16 @@ Value Generator::emitScan(const tir::Node &node) {
   ok = ok && out;
   if (extraState && ok)
     yielded.push_back(emitState(step.out, scan.getStateArgs()[lastIndex]));
+  SmallVector<Value> outs = {out};
+  if (attention && ok) {
+    Value weights = emit(attention);
+    ok = bool(weights);
+    outs.push_back(weights);
+  }
   values = std::move(outer);
   if (!ok)
     return nullptr;
-  builder.create<seq::YieldOp>(loc, yielded, ValueRange{out});
+  builder.create<seq::YieldOp>(loc, yielded, outs);
   // The train block's recurrence settings apply to what is differentiated.
   if (currentEntry == "loss" && program.train) {
     if (program.train->tbptt > 0)
@@ -499,9 +650,66 @@ Value Generator::emitScan(const tir::Node &node) {
                     builder.getI64IntegerAttr(program.train->recompute));
   }
   lastValues[&node] = scan.getFinals()[lastIndex];
-  if (stateMode != StateMode::None)
+  if (attention)
+    attentionWeights = scan.getOutputs()[1];
+  if (stepped)
     llvm::append_range(finalStates, scan.getFinals());
   return scan.getOutputs()[0];
+}
+
+/// Softmax, sum, mean and max over the time axis (axis 0) of a sequence
+/// [T, N, ...], with its mask [T, N]: padded steps get a score of -1e30
+/// (weight 0) in a softmax or a max, and count for nothing in a sum or a
+/// mean. The mean and the max of an empty sequence are 0.
+Value Generator::overTime(const tir::Node &node) {
+  Value x = emit(node.operands[0]), mask = emit(node.operands[1]);
+  if (!x || !mask)
+    return nullptr;
+  Location loc = location(node.loc);
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto scalar = [&](double value) -> Value {
+    auto type = RankedTensorType::get({}, elemType);
+    return builder.create<arith::ConstantOp>(
+        loc, type,
+        DenseElementsAttr::get(type, builder.getFloatAttr(elemType, value)));
+  };
+  // The mask with unit axes for the per-step ones: [T, N, 1, ...].
+  Value m = mask;
+  for (size_t r = 0; r < node.operands[0]->type.rank(); ++r)
+    m = expandDims(m, 2, loc);
+  auto mType = cast<RankedTensorType>(m.getType());
+  auto penalized = [&]() -> Value {
+    Value offMask =
+        builder.create<seq::SubOp>(loc, mType, m, scalar(1.0)); // 0 or -1
+    Value penalty =
+        builder.create<seq::MulOp>(loc, mType, offMask, scalar(1e30));
+    return builder.create<seq::AddOp>(loc, xType, x, penalty);
+  };
+  RankedTensorType resultType = tensorType(node.type);
+  auto axis0 = builder.getDenseI64ArrayAttr({0});
+  if (node.kind == tir::NodeKind::SoftmaxOverTime)
+    return builder.create<seq::SoftmaxOp>(loc, xType, penalized(),
+                                          builder.getI64IntegerAttr(0));
+  // The number of real steps per instance, [N, 1, ...], and whether it is 0.
+  auto countType =
+      cast<RankedTensorType>(seq::ScanOp::sliceType(mType)); // [N, 1, ...]
+  Value count = builder.create<seq::ReduceSumOp>(loc, countType, m, axis0);
+  Value empty =
+      builder.create<seq::EqualOp>(loc, countType, count, scalar(0.0));
+  if (node.kind == tir::NodeKind::MaxOverTime) {
+    Value peak =
+        builder.create<seq::ReduceMaxOp>(loc, resultType, penalized(), axis0);
+    Value nonEmpty =
+        builder.create<seq::SubOp>(loc, countType, scalar(1.0), empty);
+    return builder.create<seq::MulOp>(loc, resultType, peak, nonEmpty);
+  }
+  Value masked = builder.create<seq::MulOp>(loc, xType, x, m);
+  Value sum = builder.create<seq::ReduceSumOp>(loc, resultType, masked, axis0);
+  if (node.kind == tir::NodeKind::SumOverTime)
+    return sum;
+  Value denominator =
+      builder.create<seq::AddOp>(loc, countType, count, empty); // >= 1
+  return builder.create<seq::DivOp>(loc, resultType, sum, denominator);
 }
 
 Value Generator::matmul(const tir::Node &node) {
@@ -524,10 +732,12 @@ Value Generator::matmul(const tir::Node &node) {
                                          false);
   // A dot product of two batches of vectors: sum(a * b) per instance.
   if (aVector && bVector) {
-    tir::Type productType = a.type.batched ? a.type : b.type;
+    // The product has the shape of the operand with more leading axes (a
+    // sequence over a step value: hs @ h scores every position).
+    const tir::Node &wider = offset(a) >= offset(b) ? a : b;
     Value product =
-        builder.create<seq::MulOp>(loc, tensorType(productType), lhs, rhs);
-    int64_t axis = (a.type.batched ? offset(a) : offset(b));
+        builder.create<seq::MulOp>(loc, tensorType(wider.type), lhs, rhs);
+    int64_t axis = offset(wider);
     return builder.create<seq::ReduceSumOp>(
         loc, resultType, product, builder.getDenseI64ArrayAttr({axis}));
   }
@@ -665,6 +875,11 @@ Value Generator::emitNode(const tir::Node &node) {
     return builder.create<seq::OneHotOp>(loc, tensorType(node.type), input,
                                          builder.getI64IntegerAttr(node.k));
   }
+  case tir::NodeKind::SoftmaxOverTime:
+  case tir::NodeKind::SumOverTime:
+  case tir::NodeKind::MeanOverTime:
+  case tir::NodeKind::MaxOverTime:
+    return overTime(node);
   case tir::NodeKind::Scan:
     return emitScan(node);
   case tir::NodeKind::Last: {

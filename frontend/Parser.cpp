@@ -207,6 +207,9 @@ private:
   std::unique_ptr<Decl> parseBlock();
   std::unique_ptr<Decl> parseCell();
   bool parseCellMember(CellDecl &cell);
+  /// `name: type [= init], ...` after `state`, `input` or `context`.
+  bool parseCellSlots(std::vector<StateSpec> &slots, StringRef what,
+                      StringRef example, bool withInit);
   bool parseDimDecls(BlockDecl &block);
   bool parseMember(BlockDecl &block);
   bool parseParamGroup(std::vector<std::unique_ptr<Decl>> &members);
@@ -375,25 +378,9 @@ bool Parser::parseCellMember(CellDecl &cell) {
     return expectEndOfStatement("the parameters");
   case TokenKind::KwState:
     consume();
-    do {
-      StateSpec state;
-      if (!expectIdentifier(state.name, state.loc, "a state name"))
-        return false;
-      if (!expect(TokenKind::Colon, "and a shape after state '" + state.name +
-                                        "' (like 'h: [H] = 0')"))
-        return false;
-      std::unique_ptr<TypeExpr> type = parseType();
-      if (!type)
-        return false;
-      state.type = std::move(*type);
-      if (consumeIf(TokenKind::Equal)) {
-        state.init = parseExpr();
-        if (!state.init)
-          return false;
-      }
-      cell.states.push_back(std::move(state));
-    } while (consumeIf(TokenKind::Comma));
-    return expectEndOfStatement("the states");
+    return parseCellSlots(cell.states, "state", "h: [H] = 0",
+                          /*withInit=*/true) &&
+           expectEndOfStatement("the states");
   case TokenKind::KwOut:
     if (cell.out) {
       error(tok.loc(), "cell '" + cell.name + "' has a second 'out'");
@@ -406,6 +393,17 @@ bool Parser::parseCellMember(CellDecl &cell) {
       return false;
     return expectEndOfStatement("the output");
   case TokenKind::Identifier:
+    // `input` and `context` are keywords only here, before a name.
+    if ((tok.text == "input" || tok.text == "context") &&
+        peek().is(TokenKind::Identifier)) {
+      bool input = tok.text == "input";
+      consume();
+      return parseCellSlots(input ? cell.inputs : cell.contexts,
+                            input ? "input" : "context",
+                            input ? "x: [P]" : "hs: seq<[H]>",
+                            /*withInit=*/false) &&
+             expectEndOfStatement(input ? "the inputs" : "the contexts");
+    }
     if (peek().is(TokenKind::Equal)) {
       if (!parseStmt(cell.body))
         return false;
@@ -414,10 +412,34 @@ bool Parser::parseCellMember(CellDecl &cell) {
     [[fallthrough]];
   default:
     errorExpected("a member of cell '" + cell.name +
-                  "' ('param', 'state', an assignment like 'h = tanh(...)' "
-                  "or 'out h')");
+                  "' ('param', 'state', 'input', 'context', an assignment "
+                  "like 'h = tanh(...)' or 'out h')");
     return false;
   }
+}
+
+bool Parser::parseCellSlots(std::vector<StateSpec> &slots, StringRef what,
+                            StringRef example, bool withInit) {
+  do {
+    StateSpec slot;
+    if (!expectIdentifier(slot.name, slot.loc, "a " + what.str() + " name"))
+      return false;
+    if (!expect(TokenKind::Colon, "and a type after " + what.str() + " '" +
+                                      slot.name + "' (like '" + example.str() +
+                                      "')"))
+      return false;
+    std::unique_ptr<TypeExpr> type = parseType();
+    if (!type)
+      return false;
+    slot.type = std::move(*type);
+    if (withInit && consumeIf(TokenKind::Equal)) {
+      slot.init = parseExpr();
+      if (!slot.init)
+        return false;
+    }
+    slots.push_back(std::move(slot));
+  } while (consumeIf(TokenKind::Comma));
+  return true;
 }
 
 bool Parser::parseDimDecls(BlockDecl &block) {

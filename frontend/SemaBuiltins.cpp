@@ -166,6 +166,15 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
     operands.push_back(operand);
   }
 
+  // `axis = time`: over the steps of a sequence, padding left out.
+  if (builtin.args.size() > 1 && !binding.values[1].empty() &&
+      StringRef(builtin.args[1].name) == "axis") {
+    const Expr &axisExpr = *binding.values[1].front();
+    if (axisExpr.kind == Expr::Kind::Ident && axisExpr.text == "time")
+      return overTime(builtin, operands.front(), *binding.values[0].front(),
+                      axisExpr, call);
+  }
+
   // The compile-time options.
   double number = 0;
   std::optional<tir::Dim> intOption;
@@ -318,4 +327,45 @@ const tir::Node *Sema::evalBuiltin(const Builtin &builtin, const Expr &call,
     return make(builtin.kind, {shape[1], shape[0]}, batched, loc, operands);
   }
   return nullptr;
+}
+
+const tir::Node *Sema::overTime(const Builtin &builtin, const tir::Node *x,
+                                const Expr &xExpr, const Expr &axisExpr,
+                                const Expr &call) {
+  using K = tir::NodeKind;
+  K kind;
+  switch (builtin.kind) {
+  case K::Softmax:
+    kind = K::SoftmaxOverTime;
+    break;
+  case K::ReduceSum:
+    kind = K::SumOverTime;
+    break;
+  case K::ReduceMean:
+    kind = K::MeanOverTime;
+    break;
+  case K::ReduceMax:
+    kind = K::MaxOverTime;
+    break;
+  default:
+    error(axisExpr.loc(),
+          "'" + Twine(builtin.name) +
+              "' has no 'axis = time'; softmax, sum, mean and max do",
+          axisExpr.range);
+    return nullptr;
+  }
+  if (!x->type.sequence) {
+    error(xExpr.loc(),
+          "'axis = time' needs a sequence, got " + formatShape(x->type.dims) +
+              " (one value per instance)",
+          xExpr.range);
+    return nullptr;
+  }
+  tir::Node *mask = maskOf(x);
+  if (!mask) {
+    error(xExpr.loc(), "internal error: this sequence has no padding mask",
+          xExpr.range);
+    return nullptr;
+  }
+  return make(kind, x->type.dims, x->type.batched, call.loc(), {x, mask});
 }

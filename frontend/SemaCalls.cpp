@@ -124,37 +124,152 @@ const tir::Node *Sema::callFunc(const ast::FuncDecl &func, Instance &inst,
   return result;
 }
 
+/// "h, C" or "none": the names of a cell's states or contexts in messages.
+static std::string slotNames(llvm::ArrayRef<ast::StateSpec> slots) {
+  std::string names;
+  for (const ast::StateSpec &slot : slots)
+    names += (names.empty() ? "'" : ", '") + slot.name + "'";
+  return names.empty() ? "none" : names;
+}
+
 /// `rnn(xs)` with `rnn` an instance of a cell: the cell's step runs over
-/// the time axis of `xs`. The states at t-1 and `x[t]` are StepArg nodes;
-/// the assignments are evaluated in order (a state assigned is its new
-/// value from there on); the result is the sequence of `out`s.
+/// the time axis of `xs` (of all its inputs, `dec(ys, fs)`, which share
+/// it). Keyword arguments give a state's initial value (`h = last(enc)`)
+/// or a context (`hs = enc(x)`). The states at t-1 and the inputs at t are
+/// StepArg nodes; the assignments are evaluated in order (a state assigned
+/// is its new value from there on); the result is the sequence of `out`s.
 const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
                                 const Expr &call, Scope &callerScope,
                                 bool reverse) {
   const Expr &callee = *call.lhs;
-  if (call.args.size() != 1 || !call.args[0].keyword.empty()) {
+  size_t numInputs = std::max<size_t>(1, cell.inputs.size());
+  std::vector<const Expr *> positional;
+  std::vector<const ast::Arg *> keywords;
+  for (const ast::Arg &arg : call.args)
+    (arg.keyword.empty() ? positional.push_back(arg.value.get())
+                         : keywords.push_back(&arg));
+  if (positional.size() != numInputs) {
+    std::string inputs = cell.inputs.empty()
+                             ? "one sequence, like '" + callee.text + "(x)'"
+                             : Twine(numInputs).str() + " sequences (" +
+                                   slotNames(cell.inputs) + ")";
     error(callee.loc(),
-          "'" + callee.text + "' (a cell) takes one sequence, like '" +
-              callee.text + "(x)'",
+          "'" + callee.text + "' (a cell) takes " + inputs + ", got " +
+              Twine(positional.size()) +
+              (keywords.empty() ? "" : " and keyword arguments"),
           call.range);
     return nullptr;
   }
-  const Expr &argExpr = *call.args[0].value;
-  const tir::Node *xs = evalExpr(argExpr, callerScope);
-  if (!xs)
-    return nullptr;
-  if (!xs->type.sequence || xs->type.elem != tir::ElemKind::Float) {
-    error(argExpr.loc(),
-          "'" + callee.text + "' (cell '" + cell.name +
-              "') runs over a sequence of vectors: expected seq<[...]>, "
-              "got " +
-              describeType(xs->type) +
-              (xs->type.elem == tir::ElemKind::Token
-                   ? " (embed the tokens first, like Embedding(V, E))"
-                   : ""),
-          argExpr.range);
-    return nullptr;
+  std::vector<const tir::Node *> sequences;
+  for (size_t i = 0; i < numInputs; ++i) {
+    const Expr &argExpr = *positional[i];
+    const tir::Node *xs = evalExpr(argExpr, callerScope);
+    if (!xs)
+      return nullptr;
+    if (!xs->type.sequence || xs->type.elem != tir::ElemKind::Float) {
+      error(argExpr.loc(),
+            "'" + callee.text + "' (cell '" + cell.name +
+                "') runs over a sequence of vectors: expected seq<[...]>, "
+                "got " +
+                describeType(xs->type) +
+                (xs->type.elem == tir::ElemKind::Token
+                     ? " (embed the tokens first, like Embedding(V, E))"
+                     : ""),
+            argExpr.range);
+      return nullptr;
+    }
+    if (!sequences.empty() && xs->type.time != sequences[0]->type.time) {
+      error(argExpr.loc(),
+            "the inputs of '" + callee.text +
+                "' must run along one time "
+                "axis, but this one has " +
+                describeTime(xs->type.time) + " and the first " +
+                describeTime(sequences[0]->type.time),
+            argExpr.range);
+      return nullptr;
+    }
+    if (!cell.inputs.empty()) {
+      const ast::StateSpec &input = cell.inputs[i];
+      std::optional<Shape> shape =
+          evalType(input.type, inst, "input '" + input.name + "'");
+      if (!shape)
+        return nullptr;
+      if (!sameSizes(*shape, xs->type.dims)) {
+        error(argExpr.loc(),
+              "shape mismatch: input '" + input.name + "' of cell '" +
+                  cell.name + "' is " + formatShape(*shape) +
+                  " per step, got " + describeType(xs->type),
+              argExpr.range);
+        note(input.loc, "'" + input.name + "' is declared here");
+        return nullptr;
+      }
+    }
+    sequences.push_back(xs);
   }
+
+  // Keyword arguments: contexts and initial states.
+  llvm::StringMap<const tir::Node *> given;
+  for (const ast::Arg *arg : keywords) {
+    const Expr &valueExpr = *arg->value;
+    auto isNamed = [&](const ast::StateSpec &slot) {
+      return slot.name == arg->keyword;
+    };
+    const ast::StateSpec *state = nullptr, *context = nullptr;
+    if (auto it = llvm::find_if(cell.states, isNamed); it != cell.states.end())
+      state = &*it;
+    if (auto it = llvm::find_if(cell.contexts, isNamed);
+        it != cell.contexts.end())
+      context = &*it;
+    if (!state && !context) {
+      error(arg->keywordLoc,
+            "cell '" + cell.name + "' has no state or context '" +
+                arg->keyword + "' (states: " + slotNames(cell.states) +
+                "; contexts: " + slotNames(cell.contexts) + ")");
+      return nullptr;
+    }
+    if (given.count(arg->keyword)) {
+      error(arg->keywordLoc, "'" + arg->keyword + "' is given twice");
+      return nullptr;
+    }
+    const tir::Node *value = evalExpr(valueExpr, callerScope);
+    if (!value || !requireFloat(value, valueExpr))
+      return nullptr;
+    const ast::StateSpec &slot = state ? *state : *context;
+    bool sequence = false;
+    std::optional<Shape> shape = evalType(
+        slot.type, inst, (state ? "state '" : "context '") + slot.name + "'",
+        state ? nullptr : &sequence);
+    if (!shape)
+      return nullptr;
+    if (!sameSizes(*shape, value->type.dims) ||
+        sequence != value->type.sequence) {
+      std::string expected =
+          sequence ? "seq<" + formatShape(*shape) + ">" : formatShape(*shape);
+      error(valueExpr.loc(),
+            "type mismatch: " +
+                Twine(state ? "the initial value of state '" : "context '") +
+                slot.name + "' of cell '" + cell.name + "' must be " +
+                expected + ", got " + describeType(value->type) +
+                (state && value->type.sequence
+                     ? " (one value per instance: take a step, like "
+                       "last(...))"
+                     : ""),
+            valueExpr.range);
+      note(slot.loc, "'" + slot.name + "' is declared here");
+      return nullptr;
+    }
+    given[arg->keyword] = value;
+  }
+  for (const ast::StateSpec &context : cell.contexts)
+    if (!given.count(context.name)) {
+      error(callee.loc(),
+            "'" + callee.text + "' (cell '" + cell.name +
+                "') needs its context '" + context.name + "', like '" +
+                callee.text + "(x, " + context.name + " = ...)'",
+            call.range);
+      note(context.loc, "'" + context.name + "' is declared here");
+      return nullptr;
+    }
 
   auto step = std::make_shared<tir::ScanStep>();
   llvm::StringMap<const tir::Node *> prev;
@@ -184,17 +299,24 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
     arg->inputIndex = i;
     step->stateArgs.push_back(arg);
     step->stateInits.push_back(init);
+    step->stateInitValues.push_back(given.lookup(state.name));
     prev[state.name] = arg;
   }
   if (!ok)
     return nullptr;
-  tir::Node *x =
-      make(tir::NodeKind::StepArg, xs->type.dims, true, argExpr.loc());
-  if (!x)
-    return nullptr;
-  x->inputIndex = cell.states.size();
-  step->sequenceArgs.push_back(x);
-  scope.locals["x"] = Local{x, argExpr.loc()};
+  for (size_t i = 0; i < numInputs; ++i) {
+    const Expr &argExpr = *positional[i];
+    tir::Node *x = make(tir::NodeKind::StepArg, sequences[i]->type.dims, true,
+                        argExpr.loc());
+    if (!x)
+      return nullptr;
+    x->inputIndex = cell.states.size() + i;
+    step->sequenceArgs.push_back(x);
+    StringRef name = cell.inputs.empty() ? "x" : cell.inputs[i].name;
+    scope.locals[name] = Local{x, argExpr.loc()};
+  }
+  for (const ast::StateSpec &context : cell.contexts)
+    scope.locals[context.name] = Local{given.lookup(context.name), context.loc};
 
   unsigned errorsBefore = errorCount;
   for (const ast::Stmt &stmt : cell.body) {
@@ -204,6 +326,17 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
       break;
     }
     if (const tir::Node *old = prev.lookup(stmt.name)) {
+      if (value->type.sequence) {
+        error(stmt.value->loc(),
+              "state '" + stmt.name + "' of cell '" + cell.name +
+                  "' is one value per step, but its new value is a "
+                  "sequence (" +
+                  describeTime(value->type.time) +
+                  "): reduce it over time, like sum(w * hs, axis = time)",
+              stmt.value->range);
+        ok = false;
+        break;
+      }
       if (!sameSizes(old->type.dims, value->type.dims)) {
         error(stmt.value->loc(),
               "shape mismatch: state '" + stmt.name + "' of cell '" +
@@ -225,6 +358,14 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
                 "' does not depend on its input or its states",
             cell.out->range);
       out = nullptr;
+    } else if (out && out->type.sequence) {
+      error(cell.out->loc(),
+            "the output of cell '" + cell.name +
+                "' is one value per step, but this is a sequence (" +
+                describeTime(out->type.time) +
+                "): reduce it over time, like sum(w * hs, axis = time)",
+            cell.out->range);
+      out = nullptr;
     }
   }
   contextNote(errorsBefore, call.loc(),
@@ -235,9 +376,9 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
     step->newStates.push_back(scope.locals[state.name].node);
   step->out = out;
   step->reverse = reverse;
-  std::vector<const tir::Node *> operands = {xs};
-  if (sequenceMask)
-    operands.push_back(sequenceMask);
+  std::vector<const tir::Node *> operands = sequences;
+  if (tir::Node *mask = maskOf(sequences.front()))
+    operands.push_back(mask);
   tir::Node *node =
       make(tir::NodeKind::Scan, out->type.dims, true, call.loc(), operands);
   if (!node)

@@ -47,6 +47,19 @@ private:
         return &s;
     return nullptr;
   }
+  /// A per-step input: a declared `input`, or `x` when there is none.
+  bool input(StringRef name) const {
+    if (cell.inputs.empty())
+      return name == "x";
+    return llvm::any_of(cell.inputs, [&](const ast::StateSpec &slot) {
+      return slot.name == name;
+    });
+  }
+  bool context(StringRef name) const {
+    return llvm::any_of(cell.contexts, [&](const ast::StateSpec &slot) {
+      return slot.name == name;
+    });
+  }
   /// The step offset of a time index (`t` -> 0, `t-1` -> -1, `t+1` -> 1),
   /// or nullopt if the index does not mention `t` at all.
   std::optional<int64_t> timeOffset(const Expr &index, bool &mentionsT);
@@ -101,14 +114,16 @@ void CellChecker::readState(const ast::StateSpec &s, int64_t offset,
                             const Expr &at) {
   if (offset == -1 && !s.init)
     error(at.loc(),
-          "state '" + s.name + "' is read at t-1 but has no initial value: "
-              "give it one, like 'state " + s.name + ": [...] = 0'",
+          "state '" + s.name +
+              "' is read at t-1 but has no initial value: "
+              "give it one, like 'state " +
+              s.name + ": [...] = 0'",
           at.range);
   if (offset == 0 && !assigned.contains(s.name))
     error(at.loc(),
           "state '" + s.name +
-              "' is read before it is assigned in this step: write '" +
-              s.name + "[t-1]' for its previous value",
+              "' is read before it is assigned in this step: write '" + s.name +
+              "[t-1]' for its previous value",
           at.range);
 }
 
@@ -143,15 +158,17 @@ void CellChecker::visit(const Expr &expr) {
       visit(base);
       return;
     }
-    const ast::StateSpec *s = base.kind == Expr::Kind::Ident
-                                  ? state(base.text)
-                                  : nullptr;
-    bool isInput = base.kind == Expr::Kind::Ident && base.text == "x";
+    const ast::StateSpec *s =
+        base.kind == Expr::Kind::Ident ? state(base.text) : nullptr;
+    bool isInput = base.kind == Expr::Kind::Ident && input(base.text);
     if (!s && !isInput) {
+      bool isContext = base.kind == Expr::Kind::Ident && context(base.text);
       error(first->range.Start,
-            "time index on '" + sourceText(base) +
-                "': only the input 'x' and the states of cell '" + cell.name +
-                "' are indexed by time",
+            "time index on '" + sourceText(base) + "': " +
+                (isContext ? "a context is read whole at every step, not "
+                             "by time"
+                           : "only the inputs and the states of cell '" +
+                                 cell.name + "' are indexed by time"),
             first->range);
       return;
     }
@@ -200,7 +217,7 @@ bool CellChecker::run() {
     if (!inserted) {
       error(loc, "duplicate definition of " + what + " '" + name + "'");
       reporter.note(it->second, "previous definition is here");
-    } else if (name == "x" || name == "t") {
+    } else if (name == "t" || (name == "x" && cell.inputs.empty())) {
       error(loc, "'" + name + "' is reserved in a cell (" +
                      (name == "x" ? "the input" : "the time index") + ")");
     }
@@ -209,12 +226,16 @@ bool CellChecker::run() {
     declare("dimension", dim.name, dim.loc);
   for (const auto &member : cell.members)
     declare("parameter", member->name, member->loc);
+  for (const ast::StateSpec &s : cell.inputs)
+    declare("input", s.name, s.loc);
+  for (const ast::StateSpec &s : cell.contexts)
+    declare("context", s.name, s.loc);
   for (const ast::StateSpec &s : cell.states)
     declare("state", s.name, s.loc);
 
   for (const ast::Stmt &stmt : cell.body) {
     visit(*stmt.value);
-    if (stmt.name == "x" || stmt.name == "t") {
+    if (input(stmt.name) || stmt.name == "t") {
       error(stmt.nameLoc, "cannot assign to '" + stmt.name + "' in a cell");
       continue;
     }

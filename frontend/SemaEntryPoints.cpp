@@ -22,13 +22,17 @@ bool Sema::addInput(tir::EntryPoint &entry, Scope &scope,
   node->type.sequence = sequence;
   if (token)
     node->type.elem = tir::ElemKind::Token;
-  if (sequence && !sequenceMask) {
-    // The padding mask of the entry's sequences: an input [T, N] that is
-    // declared last, once the loss has bound its target.
-    sequenceMask = make(tir::NodeKind::Input, {}, true, param.loc);
-    if (!sequenceMask)
+  if (sequence) {
+    // Each sequence input has its own time axis and padding mask: an input
+    // [T, N] declared after the others, once the loss has bound its target.
+    node->type.time = int(sequenceMasks.size());
+    tir::Node *mask = make(tir::NodeKind::Input, {}, true, param.loc);
+    if (!mask)
       return false;
-    sequenceMask->type.sequence = true;
+    mask->type.sequence = true;
+    mask->type.time = node->type.time;
+    sequenceMasks.push_back(mask);
+    timeNames.push_back(param.name);
   }
   node->inputIndex = entry.inputs.size();
   tir::Input input;
@@ -41,11 +45,13 @@ bool Sema::addInput(tir::EntryPoint &entry, Scope &scope,
 }
 
 void Sema::finishEntry(tir::EntryPoint &entry) {
-  if (sequenceMask) {
-    sequenceMask->inputIndex = entry.inputs.size();
+  // One sequence: its mask is "mask"; several: "x_mask", "y_in_mask", ...
+  for (size_t i = 0; i < sequenceMasks.size(); ++i) {
+    sequenceMasks[i]->inputIndex = entry.inputs.size();
     tir::Input input;
-    input.name = "mask";
-    input.type = sequenceMask->type;
+    input.name = sequenceMasks.size() == 1 ? std::string("mask")
+                                           : timeNames[i] + "_mask";
+    input.type = sequenceMasks[i]->type;
     input.loc = entry.loc;
     entry.inputs.push_back(std::move(input));
   }
@@ -54,7 +60,8 @@ void Sema::finishEntry(tir::EntryPoint &entry) {
 
 void Sema::elaborateEntry(const ast::FuncDecl &func, Instance &model) {
   paramNodes.clear();
-  sequenceMask = nullptr;
+  sequenceMasks.clear();
+  timeNames.clear();
   tir::EntryPoint entry;
   entry.name = func.name;
   entry.loc = toLoc(func.loc);
@@ -165,8 +172,8 @@ const tir::Node *Sema::batchMean(const tir::Node *node) {
   }
   // A per-step loss is summed over the real steps of each instance.
   std::vector<const tir::Node *> operands = {node};
-  if (node->type.sequence && sequenceMask)
-    operands.push_back(sequenceMask);
+  if (node->type.sequence && maskOf(node))
+    operands.push_back(maskOf(node));
   tir::Node *out = make(K::BatchMean, node->type.dims, false, loc, operands);
   if (out)
     out->loc = node->loc;
@@ -182,13 +189,23 @@ void Sema::checkDataAgainstForward(Instance &model) {
     return;
   const Expr &data = *trainCheck.data->value;
   if (trainSpec->data.kind == "pairs") {
-    // The data are read and batched (x; y_in and y), but no model can take
-    // them yet.
-    error(data.loc(),
-          "pairs(...) gives two sequences per instance, the source x and the "
-          "target (y_in, y), but models of two sequences (encoder-decoder) "
-          "are not supported yet",
-          data.range);
+    // The source and the decoder's input y_in, two sequences of tokens.
+    bool tokens = forward->params.size() == 2;
+    for (const ast::ParamSpec &param : forward->params) {
+      bool sequence = false, token = false;
+      std::optional<Shape> shape = evalType(
+          *param.type, model, "input '" + param.name + "'", &sequence, &token);
+      if (!shape)
+        return;
+      tokens &= sequence && token;
+    }
+    if (!tokens) {
+      error(forward->loc,
+            "the data gives two sequences of tokens per instance, the "
+            "source and the decoder's input, so 'forward' must take "
+            "(x: seq<token>, y_in: seq<token>)");
+      note(data.loc(), "the data is given here", data.range);
+    }
     return;
   }
   if (forward->params.size() != 1) {
@@ -289,7 +306,8 @@ void Sema::elaborateLoss(Instance &model) {
   const Expr &lossExpr = *trainCheck.loss->value;
 
   paramNodes.clear();
-  sequenceMask = nullptr;
+  sequenceMasks.clear();
+  timeNames.clear();
   tir::EntryPoint entry;
   entry.name = "loss";
   entry.loc = toLoc(trainCheck.loss->keyLoc);

@@ -45,10 +45,27 @@ tir::Node *Sema::make(tir::NodeKind kind, Shape dims, bool batched, SMLoc loc,
   node->type.dims = std::move(dims);
   node->type.batched = batched;
   // An operation on a sequence applies at every step (a per-step map): its
-  // result is a sequence too. Scan, Last and BatchMean say otherwise.
-  if (kind != tir::NodeKind::Last && kind != tir::NodeKind::BatchMean)
-    for (const tir::Node *operand : operands)
-      node->type.sequence |= operand->type.sequence;
+  // result is a sequence too, along the same time axis. Last, BatchMean and
+  // the reductions over time say otherwise.
+  if (!reducesTime(kind)) {
+    const tir::Node *first = nullptr;
+    for (const tir::Node *operand : operands) {
+      if (!operand->type.sequence)
+        continue;
+      if (first && operand->type.time != first->type.time) {
+        error(loc, "the steps of two sequences of different lengths cannot "
+                   "be combined: " +
+                       describeTime(first->type.time) + " and " +
+                       describeTime(operand->type.time) +
+                       " (reduce one over time first, like sum(w * hs, axis "
+                       "= time), or pass it to a cell as a context)");
+        return nullptr;
+      }
+      first = operand;
+      node->type.sequence = true;
+      node->type.time = operand->type.time;
+    }
+  }
   node->loc = toLoc(loc);
   node->operands = std::move(operands);
   return node;
@@ -242,8 +259,12 @@ const tir::Node *Sema::bindTarget(const Expr &expr, Scope &scope) {
     node->type.elem = tir::ElemKind::Token;
   // Text and series give a target per step: the next token, the next value;
   // tagged data the label of each token.
-  node->type.sequence =
-      data.kind == "text" || data.kind == "series" || data.kind == "tagged";
+  // Pairs give the target per step of the decoder's input (y_in), the
+  // last sequence input.
+  node->type.sequence = data.kind == "text" || data.kind == "series" ||
+                        data.kind == "tagged" || data.kind == "pairs";
+  if (node->type.sequence && !timeNames.empty())
+    node->type.time = int(timeNames.size()) - 1;
   node->inputIndex = target.entry->inputs.size();
   tir::Input input;
   input.name = name.str();

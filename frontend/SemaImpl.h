@@ -276,6 +276,11 @@ private:
   // Calls of builtin functions (SemaBuiltins.cpp).
   const tir::Node *evalBuiltin(const Builtin &builtin, const Expr &call,
                                Scope &scope);
+  /// `softmax(x, axis = time)`, `sum(...)`, `mean(...)`, `max(...)` over
+  /// the real steps of a sequence.
+  const tir::Node *overTime(const Builtin &builtin, const tir::Node *x,
+                            const Expr &xExpr, const Expr &axisExpr,
+                            const Expr &call);
   std::optional<int64_t> normalizeAxis(std::optional<tir::Dim> axis,
                                        size_t rank, const Expr *axisExpr,
                                        const Expr &call, StringRef callee);
@@ -356,9 +361,28 @@ private:
   std::vector<const ast::BlockDecl *> instantiating; // recursion check
   std::vector<const ast::FuncDecl *> calling;        // recursion check
   std::map<int, const tir::Node *> paramNodes;       // per entry point
-  /// The padding mask of the entry point being elaborated, once it has a
-  /// sequence input: [T, N], 1 for a real step and 0 for padding.
-  tir::Node *sequenceMask = nullptr;
+  /// The padding masks of the entry point being elaborated, one per time
+  /// axis (each sequence input has its own): [T, N], 1 for a real step and
+  /// 0 for padding; and the name of the input each axis comes from.
+  std::vector<tir::Node *> sequenceMasks;
+  std::vector<std::string> timeNames;
+  /// The padding mask of a sequence's time axis.
+  tir::Node *maskOf(const tir::Node *sequence) const {
+    size_t time = size_t(sequence->type.time);
+    return time < sequenceMasks.size() ? sequenceMasks[time] : nullptr;
+  }
+  /// "the steps of 'x'": a time axis in messages.
+  std::string describeTime(int time) const {
+    return size_t(time) < timeNames.size()
+               ? "the steps of '" + timeNames[time] + "'"
+               : "a sequence";
+  }
+  /// Nodes whose result has no time axis even when an operand has one.
+  static bool reducesTime(tir::NodeKind kind) {
+    using K = tir::NodeKind;
+    return kind == K::Last || kind == K::BatchMean || kind == K::SumOverTime ||
+           kind == K::MeanOverTime || kind == K::MaxOverTime;
+  }
   llvm::DenseMap<const tir::Node *, unsigned> nodeDepth;
 };
 

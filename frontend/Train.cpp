@@ -29,8 +29,8 @@ namespace {
 /// The keys of a train block, in the order messages list them.
 const std::vector<std::string> &trainKeys() {
   static const std::vector<std::string> keys = {
-      "data",   "loss", "optimizer", "batch",
-      "epochs", "seed", "shuffle",   "metrics", "tbptt", "recompute"};
+      "data", "loss",    "optimizer", "batch", "epochs",
+      "seed", "shuffle", "metrics",   "tbptt", "recompute"};
   return keys;
 }
 

@@ -75,6 +75,14 @@ static llvm::StringRef kindName(tir::NodeKind kind) {
     return "step_arg";
   case K::Last:
     return "last";
+  case K::SoftmaxOverTime:
+    return "softmax_over_time";
+  case K::SumOverTime:
+    return "sum_over_time";
+  case K::MeanOverTime:
+    return "mean_over_time";
+  case K::MaxOverTime:
+    return "max_over_time";
   }
   return "?";
 }
@@ -99,6 +107,8 @@ static void printType(const tir::Type &type, llvm::raw_ostream &os) {
     os << "seq<";
     printStepType(type, os);
     os << ">";
+    if (type.time != 0) // the time axis of the second sequence input, ...
+      os << "@" << type.time;
     return;
   }
   printStepType(type, os);
@@ -274,8 +284,10 @@ public:
     for (const tir::Node *operand : node->operands)
       operandIds.push_back(print(operand));
     // A scan's step first: its arguments, then what it computes.
-    std::vector<unsigned> stepIds;
+    std::vector<unsigned> stepIds, initIds;
     if (node->scan) {
+      for (const tir::Node *init : node->scan->stateInitValues)
+        initIds.push_back(init ? print(init) : ~0u);
       for (const tir::Node *arg : node->scan->stateArgs)
         print(arg);
       for (const tir::Node *arg : node->scan->sequenceArgs)
@@ -340,8 +352,13 @@ public:
     case K::Scan: {
       const tir::ScanStep &step = *node->scan;
       os << " {inits = [";
-      for (size_t i = 0; i < step.stateInits.size(); ++i)
-        os << (i ? ", " : "") << llvm::format("%g", step.stateInits[i]);
+      for (size_t i = 0; i < step.stateInits.size(); ++i) {
+        os << (i ? ", " : "");
+        if (i < initIds.size() && initIds[i] != ~0u)
+          os << "%" << initIds[i];
+        else
+          os << llvm::format("%g", step.stateInits[i]);
+      }
       os << "], states = [";
       for (size_t i = 0; i + 1 < stepIds.size(); ++i)
         os << (i ? ", %" : "%") << stepIds[i];

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 
 using namespace seqc::rt;
@@ -285,8 +286,9 @@ CompiledModel::call(llvm::StringRef entryName, const HeldTensors &held,
                      entry.inputs.size(), entry.inputs.size() == 1 ? "" : "s",
                      llvm::join(expected, ", "), inputs.size());
   }
-  std::optional<int64_t> batchSize, steps;
-  std::string batchInput, stepsInput;
+  std::optional<int64_t> batchSize;
+  std::map<int64_t, std::pair<int64_t, std::string>> stepsOfTime;
+  std::string batchInput;
   for (auto [input, tensor] : llvm::zip(entry.inputs, inputs)) {
     if (!input.type.accepts(tensor))
       return makeError("input '{}' of @{} must be {}, got {}", input.name,
@@ -298,13 +300,13 @@ CompiledModel::call(llvm::StringRef entryName, const HeldTensors &held,
     bool timeMajor =
         input.type.shape.size() >= 2 && input.type.shape[1] == kDynamicSize;
     if (timeMajor) {
-      if (steps && *steps != tensor.dim(0))
+      auto [it, first] = stepsOfTime.try_emplace(
+          input.time, std::pair{tensor.dim(0), input.name});
+      if (!first && it->second.first != tensor.dim(0))
         return makeError("sequences '{}' and '{}' of @{} disagree on the "
                          "number of steps: {} vs {}",
-                         stepsInput, input.name, entry.name, *steps,
-                         tensor.dim(0));
-      steps = tensor.dim(0);
-      stepsInput = input.name;
+                         it->second.second, input.name, entry.name,
+                         it->second.first, tensor.dim(0));
     }
     int64_t size = tensor.dim(timeMajor ? 1 : 0);
     if (batchSize && *batchSize != size)

@@ -15,7 +15,6 @@
 using namespace seqc::rt;
 namespace seq = seqc::seq;
 
-
 std::string seqc::rt::describeTensor(const Tensor &tensor) {
   return shapeToString(tensor.shape()) + " " + dtypeName(tensor.dtype()).str();
 }
@@ -210,6 +209,9 @@ seqc::rt::readModelSignature(mlir::ModuleOp module) {
       if (inputName) {
         argument.kind = EntryArgument::Kind::Input;
         argument.name = inputName.str();
+        if (auto time =
+                func.getArgAttrOfType<mlir::IntegerAttr>(index, seq::kTimeAttr))
+          argument.time = time.getInt();
         entry.arguments.push_back(argument);
         entry.inputs.push_back(argument);
         continue;

@@ -128,8 +128,9 @@ llvm::Expected<LoadedData> seqc::rt::parsePairs(const DataSpec &spec,
 
   auto select = [&](size_t part, llvm::ArrayRef<int64_t> rows,
                     std::string name) {
+    // A target per step of the decoder (y).
     Dataset data = sequenceDataset(std::move(name), 0, TargetKind::ClassIndex,
-                                   1, /*stepTargets=*/false);
+                                   1, /*stepTargets=*/true);
     data.targetOffsets = {0};
     for (int64_t row : rows) {
       const Pair &pair = parts[part][row];

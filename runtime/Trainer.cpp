@@ -146,14 +146,33 @@ static bool sameLengths(const Dataset &data) {
   return true;
 }
 
+/// A padding mask: "mask" for an entry of one sequence input, "x_mask" and
+/// "y_in_mask" for the source and the decoder's input of pairs.
+static bool isMaskInput(llvm::StringRef name) {
+  return name == kMaskInput || name.ends_with("_mask");
+}
+
 llvm::Error Trainer::checkInputs(const EntryPoint &entry, size_t positional) {
   bool hasMask = false;
-  size_t others = 0;
+  size_t others = 0, masks = 0;
   for (const EntryArgument &input : entry.inputs) {
-    if (input.name == kMaskInput)
+    if (isMaskInput(input.name)) {
       hasMask = true;
-    else
+      ++masks;
+    } else {
       ++others;
+    }
+  }
+  if (trainData.pairs()) {
+    // Pairs: the source and y_in (then the target y), each with its mask.
+    if (others != positional + 1 || masks != 2)
+      return makeError("@{} takes {} input{} and {} mask{}; the data are "
+                       "pairs, so expected the source and the decoder's "
+                       "input{}, and their two masks",
+                       entry.name, others, others == 1 ? "" : "s", masks,
+                       masks == 1 ? "" : "s",
+                       positional == 1 ? "" : " and the target");
+    return llvm::Error::success();
   }
   llvm::StringRef expected = positional == 1 ? "the features"
                                              : "the features "
@@ -221,10 +240,22 @@ llvm::Expected<std::vector<Tensor>>
 Trainer::batchInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
                      const EntryPoint &entry) {
   std::vector<Tensor> inputs;
-  size_t positional = 0;
+  size_t positional = 0, masks = 0;
   for (const EntryArgument &input : entry.inputs) {
     llvm::Expected<Tensor> tensor = Tensor();
-    if (input.name == kMaskInput)
+    if (data.pairs()) {
+      // x, y_in, [y,] x_mask, y_in_mask.
+      if (isMaskInput(input.name))
+        tensor = masks++ == 0
+                     ? gatherMask(data, rows, input.type, input.name)
+                     : gatherDecoderMask(data, rows, input.type, input.name);
+      else if (positional++ == 0)
+        tensor = gatherSteps(data, rows, input.type, input.name);
+      else if (positional == 2)
+        tensor = gatherDecoderInputs(data, rows, input.type, input.name);
+      else
+        tensor = gatherDecoderTargets(data, rows, input.type, input.name);
+    } else if (input.name == kMaskInput)
       tensor = gatherMask(data, rows, input.type, input.name);
     else if (positional++ == 0)
       tensor = data.sequential
@@ -272,6 +303,28 @@ void Trainer::addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
   }
   // [T, N, ...] outputs: the real steps become the instances.
   int64_t batch = static_cast<int64_t>(rows.size());
+  if (data.pairs()) {
+    // The decoder's steps: the target's units, then </s>.
+    int64_t steps = 0;
+    for (int64_t row : rows)
+      steps += data.targetLength(row) + 1;
+    Tensor real(DType::F64, {steps, outputWidth});
+    double *out = real.data<double>();
+    for (auto [n, row] : llvm::enumerate(rows))
+      for (int64_t t = 0; t <= data.targetLength(row); ++t) {
+        int64_t from = (t * batch + static_cast<int64_t>(n)) * outputWidth;
+        for (int64_t j = 0; j < outputWidth; ++j)
+          *out++ = outputs.getDouble(from + j);
+        targets.push_back(
+            double(t < data.targetLength(row)
+                       ? data.targetTokens[data.targetOffsets[row] + t]
+                       : kEndToken));
+      }
+    for (MetricAccumulator &metric : metrics)
+      if (!metric.fromLoss())
+        metric.add(real, targets.data());
+    return;
+  }
   int64_t steps = 0;
   for (int64_t row : rows)
     steps += data.length(row);

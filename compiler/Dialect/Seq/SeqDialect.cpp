@@ -52,6 +52,8 @@ LogicalResult SeqDialect::verifyRegionArgAttribute(Operation *op, unsigned,
     return expectKind<StringAttr>(emitError, attr, "a string");
   if (name == kInitAttr)
     return expectKind<DictionaryAttr>(emitError, attr, "a dictionary");
+  if (name == kTimeAttr)
+    return expectKind<IntegerAttr>(emitError, attr, "an integer");
   return emitError() << "unknown argument attribute '" << name << "'";
 }
 

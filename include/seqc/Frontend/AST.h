@@ -201,7 +201,8 @@ public:
 };
 
 /// `state h: [H] = 0` (one per name of a `state a: ..., b: ...`); a state
-/// without an initial value must not be read at `t-1`.
+/// without an initial value must not be read at `t-1`. Also a cell's
+/// `input` and `context` declarations (without an initial value).
 struct StateSpec {
   std::string name;
   llvm::SMLoc loc;
@@ -220,10 +221,16 @@ public:
   static bool classof(const Decl *d) { return d->getKind() == Kind::Cell; }
 
   std::vector<StateSpec> states;
-  std::vector<Stmt> body;        // Assign statements, in order
-  std::unique_ptr<Expr> out;     // null: `out` is missing (sema reports it)
-  llvm::SMLoc outLoc;            // the `out` keyword
-  llvm::SMLoc bodyEnd;           // the closing `}`
+  /// `input y: [E], f: [F]`: the per-step inputs, read at `t`; empty: one
+  /// input named `x` of any shape.
+  std::vector<StateSpec> inputs;
+  /// `context hs: seq<[H]>`: values the application passes by keyword
+  /// (`dec(y, hs = enc(x))`), read whole at every step.
+  std::vector<StateSpec> contexts;
+  std::vector<Stmt> body;    // Assign statements, in order
+  std::unique_ptr<Expr> out; // null: `out` is missing (sema reports it)
+  llvm::SMLoc outLoc;        // the `out` keyword
+  llvm::SMLoc bodyEnd;       // the closing `}`
 };
 
 /// `key = value` in a train block.

@@ -50,6 +50,11 @@ struct Type {
   /// value is time-major, [T, N] ++ dims (the runtime feeds time-major
   /// inputs).
   bool sequence = false;
+  /// Which time axis a sequence runs along: each sequence input of an entry
+  /// point has its own (its own length and padding mask), numbered from 0
+  /// in the order of the inputs; what is computed from a sequence keeps
+  /// its time axis.
+  int time = 0;
   ElemKind elem = ElemKind::Float;
 
   std::vector<int64_t> sizes() const {
@@ -89,6 +94,14 @@ enum class NodeKind {
   ReduceSum, // axis, or axis = -1 for all axes (result is a scalar)
   ReduceMean,
   ReduceMax,
+  // Over the time axis of a sequence (operand 0), with its padding mask
+  // (operand 1): padded steps do not count. The result is one value per
+  // instance (not a sequence), except for SoftmaxOverTime, whose weights
+  // are a sequence (0 on padded steps).
+  SoftmaxOverTime,
+  SumOverTime,
+  MeanOverTime, // 0 for an empty sequence
+  MaxOverTime,  // 0 for an empty sequence
   // Losses are desugared into the nodes above and these.
   OneHot,    // k = depth: a Token scalar (class index) -> a Float [k] 0/1
   BatchMean, // mean over the batch of a batched value: the result has the
@@ -97,9 +110,10 @@ enum class NodeKind {
              // mask is operand 1) averaged over the batch.
   Gather,    // operands: a [V, E] table and a Token index: row index, [E]
   // Recurrences (cells applied to sequences).
-  Scan,    // operands: the sequence, then its padding mask; `scan` holds the
-           // step; the type is the sequence of per-step outputs. On padded
-           // steps the states keep their values.
+  Scan,    // operands: the sequences read step by step (one time axis),
+           // then their padding mask; `scan` holds the step; the type is
+           // the sequence of per-step outputs. On padded steps the states
+           // keep their values.
   StepArg, // a block argument of a Scan's step: inputIndex = the state's
            // index, or the number of states + the sequence's index
   Last,    // the last step of a Scan (many-to-one); zeros when T = 0
@@ -108,11 +122,17 @@ enum class NodeKind {
 struct Node;
 
 /// One step of a Scan: the states at t-1 and the inputs at t are StepArg
-/// nodes; `newStates` and `out` are computed from them, from parameters and
-/// from constants (the parameters become the scan's captures).
+/// nodes; `newStates` and `out` are computed from them and from values
+/// outside the step (parameters, a context such as the encoder's states),
+/// which the step reads whole at every step: they become the scan's
+/// captures, and whatever in the step depends on them alone is computed
+/// once, before the loop.
 struct ScanStep {
   std::vector<const Node *> stateArgs;
   std::vector<double> stateInits; // broadcast to each state's shape
+  /// A state's initial value given by the application (`dec(y, h = v)`),
+  /// per instance; null: stateInits.
+  std::vector<const Node *> stateInitValues;
   std::vector<const Node *> sequenceArgs;
   std::vector<const Node *> newStates;
   const Node *out = nullptr;

@@ -50,6 +50,9 @@ struct EntryArgument {
   TensorType type;
   size_t paramIndex = 0; // into ModelSignature::params, for Kind::Param
   size_t stateIndex = 0; // into ModelSignature::states, for Kind::State
+  /// A sequence input's time axis: inputs of one axis have one number of
+  /// steps (seq.time; 0 when the entry has one axis).
+  int64_t time = 0;
 };
 
 /// A hyperparameter's value for one call: a `seq.hyper` argument by name.

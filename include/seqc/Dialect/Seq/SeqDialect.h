@@ -24,6 +24,10 @@ inline constexpr llvm::StringLiteral kInputAttr = "seq.input";
 inline constexpr llvm::StringLiteral kStateAttr = "seq.state";
 /// A 0-d hyperparameter given per call (learning rate, step): its name.
 inline constexpr llvm::StringLiteral kHyperAttr = "seq.hyper";
+/// A sequence input's time axis (an integer), when the entry point's
+/// sequences have several (an encoder-decoder's source and target):
+/// inputs of one axis have one number of steps.
+inline constexpr llvm::StringLiteral kTimeAttr = "seq.time";
 
 // Function-result attributes.
 /// An update step's result: the index of the argument whose new value the
