@@ -110,6 +110,10 @@ llvm::Error seqc::driver::generateCommand(const ModelCompiler &compile,
     return checkpoint.takeError();
   const std::string &path = checkpoint->path;
   const DataSchema *schema = &checkpoint->schema;
+  if (schema->kind == "pairs")
+    return makeError("{}: the model was trained on pairs(...): give it "
+                     "sources to decode, --input TEXT or --input-file FILE",
+                     path);
   if (schema->kind != "text")
     return makeError("{}: generate samples text from a model trained on "
                      "text(...) data; this one was trained on {} data",

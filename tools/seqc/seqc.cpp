@@ -6,6 +6,7 @@
 //              [--window T] [--max-steps N] [--bench]
 //   seqc eval FILE --from DIR
 //   seqc generate FILE --from DIR --prompt TEXT [--temperature T]
+//   seqc generate FILE --from DIR --input TEXT | --input-file F [--beam K]
 //
 // A thin main: each stage lives in its library; this file parses options,
 // chains the stages and turns failures into exit status 1.
@@ -18,6 +19,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "seqc/Driver/Decode.h"
 #include "seqc/Driver/Generate.h"
 #include "seqc/Driver/Run.h"
 #include "seqc/Driver/TrainCommand.h"
@@ -287,6 +289,37 @@ cl::opt<int64_t> generateLength("length",
                                 cl::desc("Units to generate (default 200)"),
                                 cl::value_desc("N"), cl::init(200),
                                 cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::list<std::string> decodeInputs(
+    "input",
+    cl::desc("A source text to decode (a model trained on pairs); repeatable"),
+    cl::value_desc("TEXT"), cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<std::string> decodeInputFile(
+    "input-file",
+    cl::desc("Decode every line (a source, or source<TAB>reference: then "
+             "the scores follow)"),
+    cl::value_desc("FILE"), cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<int64_t> decodeBeam("beam", cl::desc("Beam width (default 1: greedy)"),
+                            cl::value_desc("K"), cl::init(1),
+                            cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<int64_t> decodeNBest("n-best",
+                             cl::desc("Outputs per input, with rank and "
+                                      "score (default 1)"),
+                             cl::value_desc("N"), cl::init(1),
+                             cl::sub(generateCmd), cl::cat(seqcCategory));
+cl::opt<int64_t> decodeMaxLength(
+    "max-length",
+    cl::desc("Tokens per output (default: twice the source's length + 10)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
+cl::opt<double> decodeLengthPenalty(
+    "length-penalty",
+    cl::desc("Beam ranking: log-probability / length^P (default 1)"),
+    cl::value_desc("P"), cl::init(1.0), cl::sub(generateCmd),
+    cl::cat(seqcCategory));
+cl::opt<std::string> decodeAttention(
+    "attention",
+    cl::desc("Draw the first input's attention weights as an SVG heatmap"),
+    cl::value_desc("FILE.svg"), cl::sub(generateCmd), cl::cat(seqcCategory));
 cl::opt<uint64_t> generateSeed("seed", cl::desc("Seed of the sampling"),
                                cl::value_desc("S"), cl::init(0),
                                cl::sub(generateCmd), cl::cat(seqcCategory));
@@ -737,6 +770,30 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   }
   seqc::driver::ModelCompiler compile =
       modelCompiler(*module, srcMgr, context, *options, /*generation=*/true);
+  if (!decodeInputs.empty() || !decodeInputFile.empty()) {
+    // An encoder-decoder: decode the inputs.
+    if (!std::isfinite(decodeLengthPenalty.getValue())) {
+      reportError("--length-penalty must be a finite number");
+      return 1;
+    }
+    seqc::driver::DecodeOptions decodeOptions;
+    decodeOptions.fromDir = trainFrom;
+    decodeOptions.inputs.assign(decodeInputs.begin(), decodeInputs.end());
+    decodeOptions.inputFile = decodeInputFile;
+    decodeOptions.beamWidth = decodeBeam;
+    decodeOptions.nBest = decodeNBest;
+    decodeOptions.maxLength = decodeMaxLength;
+    decodeOptions.lengthPenalty = decodeLengthPenalty;
+    decodeOptions.attentionSvg = decodeAttention;
+    decodeOptions.jit = jitOptions();
+    Error error = seqc::driver::decodeCommand(compile, decodeOptions, outs());
+    outs().flush();
+    if (error) {
+      reportRuntimeError(std::move(error), srcMgr);
+      return 1;
+    }
+    return 0;
+  }
   seqc::driver::GenerateOptions generateOptions;
   generateOptions.fromDir = trainFrom;
   generateOptions.prompt = generatePrompt;
