@@ -185,6 +185,10 @@ function writeSplits(dir, header, rows) {
   }
   write('names/train.tsv', header + train.join(''));
   write('names/valid.tsv', header + valid.join(''));
+  // The same split as pairs (sex<TAB>name, no header), for generating a
+  // name given the sex.
+  write('names/pairs-train.tsv', train.join(''));
+  write('names/pairs-valid.tsv', valid.join(''));
 }
 
 // --- SpamAssassin public corpus: 6046 messages (headers and body), in the
