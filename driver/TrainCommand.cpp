@@ -206,6 +206,8 @@ llvm::Error seqc::driver::trainCommand(const TrainSpec &spec,
   trainerOptions.progress = options.progress;
   trainerOptions.maxSteps = options.maxSteps;
   trainerOptions.timeSteps = options.bench;
+  trainerOptions.teacherForcingStart = spec.teacherForcingStart;
+  trainerOptions.teacherForcingEnd = spec.teacherForcingEnd;
   data.schema.toMetadata(trainerOptions.metadata);
   trainerOptions.metadata["seqc.optimizer"] = describeOptimizer(spec.optimizer);
   if (!options.outDir.empty()) {

@@ -29,8 +29,8 @@ namespace {
 /// The keys of a train block, in the order messages list them.
 const std::vector<std::string> &trainKeys() {
   static const std::vector<std::string> keys = {
-      "data", "loss",    "optimizer", "batch", "epochs",
-      "seed", "shuffle", "metrics",   "tbptt", "recompute"};
+      "data",    "loss",    "optimizer", "batch",     "epochs",         "seed",
+      "shuffle", "metrics", "tbptt",     "recompute", "teacher_forcing"};
   return keys;
 }
 
@@ -149,6 +149,8 @@ private:
   void checkOptimizer(const Expr &value);
   void checkMetrics(const Expr &value);
   void checkMetricTargets();
+  void checkTeacherForcing(const Expr &value);
+  const Expr *teacherForcing = nullptr;
 
   TrainSpec &spec;
   Reporter &reporter;
@@ -911,10 +913,51 @@ TrainCheck TrainChecker::run(const ast::TrainDecl &train) {
         spec.recompute = *v;
     } else if (key == "metrics") {
       checkMetrics(value);
+    } else if (key == "teacher_forcing") {
+      teacherForcing = &value;
     }
   }
   checkMetricTargets();
+  if (teacherForcing)
+    checkTeacherForcing(*teacherForcing);
   return result;
+}
+
+/// `teacher_forcing = 0.8` or `[1.0, 0.5]` (first epoch, last epoch): a
+/// share in [0, 1], for a decoder reading its previous target.
+void TrainChecker::checkTeacherForcing(const Expr &value) {
+  std::vector<const Expr *> items;
+  if (value.kind == Expr::Kind::List)
+    for (const auto &element : value.elements)
+      items.push_back(element.get());
+  else
+    items.push_back(&value);
+  if (items.empty() || items.size() > 2) {
+    errorAt(value, "teacher_forcing is a share of true tokens, like 0.8, or "
+                   "its first and last epochs' values, like [1.0, 0.5]");
+    return;
+  }
+  std::vector<double> shares;
+  for (const Expr *item : items) {
+    std::optional<double> share = number(*item, "teacher_forcing");
+    if (!share)
+      return;
+    if (!(*share >= 0.0 && *share <= 1.0)) {
+      errorAt(*item, "teacher_forcing must be between 0 and 1, got " +
+                         sourceText(*item));
+      return;
+    }
+    shares.push_back(*share);
+  }
+  if (hasData && !dataFailed && spec.data.kind != "pairs") {
+    errorAt(value, "teacher_forcing is for a decoder that reads its previous "
+                   "target token: pairs(...) data, but the data is " +
+                       spec.data.kind + "(...)");
+    reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
+    return;
+  }
+  spec.teacherForcingStart = shares.front();
+  spec.teacherForcingEnd = shares.back();
 }
 
 } // namespace

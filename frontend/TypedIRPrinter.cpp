@@ -259,6 +259,10 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
     os << "  train tbptt = " << spec.tbptt << "\n";
   if (spec.recompute)
     os << "  train recompute = " << spec.recompute << "\n";
+  if (spec.teacherForcingStart != 1.0 || spec.teacherForcingEnd != 1.0)
+    os << "  train teacher_forcing = ["
+       << llvm::format("%g", spec.teacherForcingStart) << ", "
+       << llvm::format("%g", spec.teacherForcingEnd) << "]\n";
   os << "  train metrics = [";
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
     os << (i ? ", " : "") << spec.metrics[i].name;

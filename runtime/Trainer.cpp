@@ -272,6 +272,39 @@ Trainer::batchInputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
   return inputs;
 }
 
+llvm::Error Trainer::sampleDecoderInputs(llvm::ArrayRef<int64_t> rows,
+                                         const EntryPoint &step,
+                                         std::vector<Tensor> &inputs,
+                                         double share) {
+  const EntryPoint *forward = session.entryPoint(kForwardEntry);
+  auto forwardInputs = batchInputs(trainData, rows, *forward);
+  if (!forwardInputs)
+    return forwardInputs.takeError();
+  auto outputs = session.run(forward->name, *forwardInputs);
+  if (!outputs)
+    return outputs.takeError();
+  const Tensor &scores = outputs->front(); // [T, N, V]
+  // The decoder's input is the second input that is not a mask.
+  size_t decoderInput = 0, positional = 0;
+  for (auto [index, input] : llvm::enumerate(step.inputs))
+    if (!isMaskInput(input.name) && positional++ == 1)
+      decoderInput = index;
+  Tensor &tokens = inputs[decoderInput]; // [T, N]: <s>, the target, padding
+  int64_t batch = int64_t(rows.size()), vocab = scores.dim(2);
+  for (int64_t t = 1; t < tokens.dim(0); ++t)
+    for (int64_t n = 0; n < batch; ++n) {
+      if (t > trainData.targetLength(rows[n]) || rng.uniform() < share)
+        continue;
+      // The prediction for step t, made at step t - 1.
+      int64_t from = ((t - 1) * batch + n) * vocab, best = 0;
+      for (int64_t v = 1; v < vocab; ++v)
+        if (scores.getDouble(from + v) > scores.getDouble(from + best))
+          best = v;
+      tokens.data<int64_t>()[t * batch + n] = best;
+    }
+  return llvm::Error::success();
+}
+
 std::vector<std::vector<int64_t>> Trainer::epochBatches() {
   std::vector<std::vector<int64_t>> batches;
   if (trainData.sequential) {
@@ -519,6 +552,14 @@ llvm::Expected<TrainSummary> Trainer::train() {
       auto inputs = batchInputs(trainData, batchRows, *step);
       if (!inputs)
         return inputs.takeError();
+      double share = options.teacherForcingStart;
+      if (lastEpoch > firstEpoch)
+        share += (options.teacherForcingEnd - options.teacherForcingStart) *
+                 double(epoch - firstEpoch) / double(lastEpoch - firstEpoch);
+      if (trainData.pairs() && share < 1.0)
+        if (llvm::Error error =
+                sampleDecoderInputs(batchRows, *step, *inputs, share))
+          return std::move(error);
       // The pool's counters are read only when the steps are timed.
       PoolStats poolBefore = options.timeSteps ? poolStats() : PoolStats();
       auto stepStart = Clock::now();

@@ -86,6 +86,13 @@ struct TrainerOptions {
   /// Record the wall time of every @train_step call in
   /// TrainSummary::stepSeconds.
   bool timeSteps = false;
+  /// Scheduled sampling (pairs): the share of true previous tokens in the
+  /// decoder's input, linear from the run's first epoch to its last; each
+  /// other token is the model's prediction (the argmax of @forward on the
+  /// teacher-forced batch, one extra forward pass per step), drawn from
+  /// the run's generator.
+  double teacherForcingStart = 1.0;
+  double teacherForcingEnd = 1.0;
 };
 
 struct EvalResult {
@@ -162,6 +169,12 @@ private:
                                                   const EntryPoint &entry);
   /// The training batches of the next epoch (draws from `rng`).
   std::vector<std::vector<int64_t>> epochBatches();
+  /// Scheduled sampling: replaces each token of the decoder's input in
+  /// `inputs` (of @train_step) after <s> by the model's prediction with
+  /// probability 1 - `share` (draws from `rng`).
+  llvm::Error sampleDecoderInputs(llvm::ArrayRef<int64_t> rows,
+                                  const EntryPoint &step,
+                                  std::vector<Tensor> &inputs, double share);
   /// Adds the outputs of @forward on `rows` to the output metrics.
   void addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
                   const Tensor &outputs);

@@ -141,6 +141,13 @@ struct TrainSpec {
   /// `checkpoint` attributes in the loss.
   int64_t tbptt = 0;
   int64_t recompute = 0;
+  /// Scheduled sampling of an encoder-decoder (pairs data): the share of
+  /// the decoder's input tokens that are the true previous tokens, the
+  /// others being the model's own predictions; linear from the first
+  /// epoch's value to the last one's (`teacher_forcing = [1.0, 0.5]`), or
+  /// one value. 1: plain teacher forcing.
+  double teacherForcingStart = 1.0;
+  double teacherForcingEnd = 1.0;
   /// The loss expression as written (for reports), and where; empty if the
   /// train block has none. Elaborated as the `loss` entry point.
   std::string loss;
