@@ -110,14 +110,14 @@ llvm::Error seqc::driver::generateCommand(const ModelCompiler &compile,
     return checkpoint.takeError();
   const std::string &path = checkpoint->path;
   const DataSchema *schema = &checkpoint->schema;
-  if (schema->kind == "pairs")
+  if (schema->kind == DataSourceKind::Pairs)
     return makeError("{}: the model was trained on pairs(...): give it "
                      "sources to decode, --input TEXT or --input-file FILE",
                      path);
-  if (schema->kind != "text")
+  if (schema->kind != DataSourceKind::Text)
     return makeError("{}: generate samples text from a model trained on "
                      "text(...) data; this one was trained on {} data",
-                     path, schema->kind);
+                     path, dataSourceName(schema->kind));
   if (options.prompt.empty())
     return makeError("generate needs a prompt to start from: --prompt "
                      "\"Call me\"");

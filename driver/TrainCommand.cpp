@@ -31,10 +31,10 @@ static double secondsSince(std::chrono::steady_clock::time_point start) {
 
 /// The optimizer's settings as checkpoint metadata, for the record.
 static std::string describeOptimizer(const OptimizerSpec &optimizer) {
-  llvm::json::Object object{{"name", optimizer.name},
+  llvm::json::Object object{{"name", optimizerName(optimizer.kind)},
                             {"lr", optimizer.lr},
                             {"clip_norm", optimizer.clipNorm}};
-  if (optimizer.name == "adam") {
+  if (optimizer.kind == OptimizerKind::Adam) {
     object["beta1"] = optimizer.beta1;
     object["beta2"] = optimizer.beta2;
     object["epsilon"] = optimizer.epsilon;

@@ -188,7 +188,7 @@ void Sema::checkDataAgainstForward(Instance &model) {
   if (!forward)
     return;
   const Expr &data = *trainCheck.data->value;
-  if (trainSpec->data.kind == "pairs") {
+  if (trainSpec->data.kind == DataSourceKind::Pairs) {
     // The source and the decoder's input y_in, two sequences of tokens.
     bool tokens = forward->params.size() == 2;
     for (const ast::ParamSpec &param : forward->params) {
@@ -217,7 +217,7 @@ void Sema::checkDataAgainstForward(Instance &model) {
   }
   const ast::ParamSpec &input = forward->params.front();
   const DataSpec &dataSpec = trainSpec->data;
-  if (dataSpec.kind != "csv") {
+  if (dataSpec.kind != DataSourceKind::Csv) {
     // Text gives a sequence of tokens per instance, a series a sequence of
     // feature vectors.
     bool sequence = false, token = false;
@@ -225,7 +225,7 @@ void Sema::checkDataAgainstForward(Instance &model) {
         *input.type, model, "input '" + input.name + "'", &sequence, &token);
     if (!shape)
       return;
-    bool tokens = dataSpec.kind != "series";
+    bool tokens = dataSpec.kind != DataSourceKind::Series;
     int64_t features = int64_t(dataSpec.features.size());
     for (const auto &[kind, value] : options.dataDims)
       if (kind == "features")

@@ -261,8 +261,10 @@ const tir::Node *Sema::bindTarget(const Expr &expr, Scope &scope) {
   // tagged data the label of each token.
   // Pairs give the target per step of the decoder's input (y_in), the
   // last sequence input.
-  node->type.sequence = data.kind == "text" || data.kind == "series" ||
-                        data.kind == "tagged" || data.kind == "pairs";
+  node->type.sequence = data.kind == DataSourceKind::Text ||
+                        data.kind == DataSourceKind::Series ||
+                        data.kind == DataSourceKind::Tagged ||
+                        data.kind == DataSourceKind::Pairs;
   if (node->type.sequence && !timeNames.empty())
     node->type.time = int(timeNames.size()) - 1;
   node->inputIndex = target.entry->inputs.size();

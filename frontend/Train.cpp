@@ -34,11 +34,47 @@ const std::vector<std::string> &trainKeys() {
   return keys;
 }
 
+/// The keywords of each optimizer's call, in order (Optimizers.def).
+const std::vector<std::string> &optimizerFormals(OptimizerKind kind) {
+  static const std::vector<std::string> formals[] = {
+#define SEQC_OPTIMIZER(Kind, name, ...) {__VA_ARGS__},
+#include "seqc/Spec/Optimizers.def"
+  };
+  return formals[int(kind)];
+}
+
+/// "adam(lr, beta1, ...)": the optimizer's call with its keywords.
+std::string optimizerSignature(OptimizerKind kind) {
+  return optimizerName(kind) + ("(" + joinNames(optimizerFormals(kind))) + ")";
+}
+
+/// "a, b or c".
+std::string joinAlternatives(llvm::ArrayRef<std::string> names) {
+  if (names.size() < 2)
+    return joinNames(names);
+  return joinNames(names.drop_back()) + " or " + names.back();
+}
+
+/// "adam(lr = ...) or sgd(lr = ...)".
+const std::string &optimizerChoices() {
+  static const std::string choices = [] {
+    std::vector<std::string> calls;
+#define SEQC_OPTIMIZER(Kind, name, ...)                                        \
+  calls.push_back(std::string(name) + "(lr = ...)");
+#include "seqc/Spec/Optimizers.def"
+    return joinAlternatives(calls);
+  }();
+  return choices;
+}
+
 /// Keys that name a setting of the optimizer or of the data: where it goes.
 StringRef misplacedKeyHint(StringRef key) {
-  if (llvm::is_contained(
-          {"lr", "momentum", "beta1", "beta2", "eps", "clip_norm"}, key))
-    return "optimizer";
+  for (OptimizerKind kind : {
+#define SEQC_OPTIMIZER(Kind, name, ...) OptimizerKind::Kind,
+#include "seqc/Spec/Optimizers.def"
+       })
+    if (llvm::is_contained(optimizerFormals(kind), key))
+      return "optimizer";
   if (llvm::is_contained(
           {"split", "features", "label", "labels", "target", "standardize"},
           key))
@@ -53,9 +89,9 @@ bool isReservedKey(StringRef key) {
                             key);
 }
 
+/// What the checker knows of a metric beyond Metrics.def.
 struct MetricInfo {
-  const char *name;
-  bool hasK;
+  MetricKind kind;
   /// The target kinds it applies to.
   std::vector<TargetKind> targets;
   const char *needs; // what the message says it needs
@@ -63,38 +99,63 @@ struct MetricInfo {
 
 const std::vector<MetricInfo> &metricInfos() {
   using T = TargetKind;
+  using M = MetricKind;
   static const std::vector<MetricInfo> table = {
-      {"accuracy",
-       false,
+      {M::Accuracy,
        {T::ClassIndex, T::MultiLabel, T::Scalar, T::Vector},
        "a target (label = ..., labels = [...], or 0/1 in target = ...)"},
-      {"precision_at",
-       true,
+      {M::PrecisionAt,
        {T::ClassIndex, T::MultiLabel},
        "class labels (label = \"column\" or labels = [...])"},
-      {"perplexity",
-       false,
-       {T::ClassIndex},
-       "class indices (label = \"column\")"},
-      {"nats_per_step",
-       false,
+      {M::Perplexity, {T::ClassIndex}, "class indices (label = \"column\")"},
+      {M::NatsPerStep,
        {T::ClassIndex, T::Scalar, T::Vector},
        "a target per step (text(...), series(...), tagged(...) or "
        "pairs(...))"},
-      {"mse",
-       false,
+      {M::MSE,
        {T::Scalar, T::Vector, T::MultiLabel},
        "numeric targets (target = \"column\" or target = [...])"},
-      {"rmse",
-       false,
+      {M::RMSE,
        {T::Scalar, T::Vector, T::MultiLabel},
        "numeric targets (target = \"column\" or target = [...])"},
-      {"loss",
-       false,
+      {M::Loss,
        {T::None, T::ClassIndex, T::Scalar, T::Vector, T::MultiLabel},
        ""},
   };
   return table;
+}
+
+/// The one keyword of a metric's call, or nullptr (Metrics.def).
+const char *metricKeyword(MetricKind kind) {
+  static const char *const keywords[] = {
+#define SEQC_METRIC(Kind, name, keyword) keyword,
+#include "seqc/Spec/Metrics.def"
+  };
+  return keywords[int(kind)];
+}
+
+/// "accuracy, precision_at(k = ...), ... or loss".
+const std::string &metricChoices() {
+  static const std::string choices = [] {
+    std::vector<std::string> names;
+    for (MetricKind kind : {
+#define SEQC_METRIC(Kind, name, keyword) MetricKind::Kind,
+#include "seqc/Spec/Metrics.def"
+         }) {
+      const char *keyword = metricKeyword(kind);
+      names.push_back(metricName(kind) +
+                      (keyword ? "(" + std::string(keyword) + " = ...)" : ""));
+    }
+    return joinAlternatives(names);
+  }();
+  return choices;
+}
+
+const MetricInfo *lookupMetric(MetricKind kind) {
+  for (const MetricInfo &info : metricInfos())
+    if (info.kind == kind)
+      return &info;
+  return nullptr;
 }
 
 /// The arguments of a call in a train setting, matched to its formals.
@@ -143,9 +204,10 @@ private:
                 CallArgs &args);
 
   void checkData(const Expr &value);
-  void checkSequenceData(const Expr &value, StringRef kind);
-  void checkDataFiles(const Expr &value, StringRef kind, const CallArgs &args,
-                      int file, int train, int valid, int split);
+  void checkSequenceData(const Expr &value, DataSourceKind kind);
+  void checkDataFiles(const Expr &value, DataSourceKind kind,
+                      const CallArgs &args, int file, int train, int valid,
+                      int split);
   void checkOptimizer(const Expr &value);
   void checkMetrics(const Expr &value);
   void checkMetricTargets();
@@ -322,27 +384,30 @@ bool TrainChecker::bindCall(const Expr &call, StringRef signature,
 //===----------------------------------------------------------------------===//
 
 void TrainChecker::checkData(const Expr &value) {
-  StringRef kind = value.kind == Expr::Kind::Ident ? StringRef(value.text)
+  StringRef name = value.kind == Expr::Kind::Ident ? StringRef(value.text)
                                                    : value.calleeName();
-  if (kind == "text" || kind == "sequences" || kind == "series" ||
-      kind == "pairs" || kind == "tagged")
-    return checkSequenceData(value, kind);
-  if (kind != "csv" && kind != "tsv") {
+  // tsv(...) is csv(...) with a tab separator.
+  bool tsv = name == "tsv";
+  std::optional<DataSourceKind> kind =
+      tsv ? DataSourceKind::Csv : dataSourceNamed(name);
+  if (kind && isSequenceSource(*kind))
+    return checkSequenceData(value, *kind);
+  if (!kind) {
     static const char *sources =
         "csv(\"file.csv\", ...), tsv(\"file.tsv\", ...), text(...), "
         "sequences(...), series(...), pairs(...) or tagged(...)";
-    if (kind.empty())
+    if (name.empty())
       errorAt(value, "expected a data source, " + Twine(sources) + ", got '" +
                          sourceText(value) + "'");
     else
-      errorAt(value, "unknown data source '" + kind + "': expected " + sources +
-                         suggest(kind, {"csv", "tsv", "text", "sequences",
+      errorAt(value, "unknown data source '" + name + "': expected " + sources +
+                         suggest(name, {"csv", "tsv", "text", "sequences",
                                         "series", "pairs", "tagged"}));
     return;
   }
   DataSpec &data = spec.data;
-  data.kind = "csv";
-  data.separator = kind == "tsv" ? '\t' : ',';
+  data.kind = DataSourceKind::Csv;
+  data.separator = tsv ? '\t' : ',';
   data.loc = reporter.toLoc(value.loc());
   hasData = true;
 
@@ -361,14 +426,14 @@ void TrainChecker::checkData(const Expr &value) {
   static const std::vector<std::string> formals = {
       "file",  "train",  "valid",  "split",      "features",
       "label", "target", "labels", "standardize"};
-  std::string signature = kind.str() + "(file, split, features, label | "
+  std::string signature = name.str() + "(file, split, features, label | "
                                        "target | labels, standardize)";
   CallArgs args;
   bindCall(value, signature, formals, 1, args);
   auto given = [&](Formal f) { return args.values[f]; };
 
   // Where the data is: one file, or a training and a validation file.
-  std::string ext = kind.str();
+  std::string ext = name.str();
   std::string example = "\"data." + ext + "\"";
   if (given(File)) {
     if (auto path = string(*given(File), "file", example))
@@ -399,8 +464,8 @@ void TrainChecker::checkData(const Expr &value) {
             "is nothing to split",
             given(Split)->range);
   } else {
-    errorAt(value, kind + "(...) needs a file: " + kind + "(" + example +
-                       ", ...) or " + kind + "(train = \"a." + ext +
+    errorAt(value, name + "(...) needs a file: " + name + "(" + example +
+                       ", ...) or " + name + "(train = \"a." + ext +
                        "\", valid = \"b." + ext + "\", ...)");
   }
   if (given(Split)) {
@@ -472,13 +537,14 @@ void TrainChecker::checkData(const Expr &value) {
 //===----------------------------------------------------------------------===//
 
 /// One file (split by `split`) or a training and a validation file.
-void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
+void TrainChecker::checkDataFiles(const Expr &value, DataSourceKind kind,
                                   const CallArgs &args, int file, int train,
                                   int valid, int split) {
   DataSpec &data = spec.data;
-  std::string example = kind == "series"  ? "\"data.csv\""
-                        : kind == "pairs" ? "\"data.tsv\""
-                                          : "\"data.txt\"";
+  StringRef name = dataSourceName(kind);
+  std::string example = kind == DataSourceKind::Series  ? "\"data.csv\""
+                        : kind == DataSourceKind::Pairs ? "\"data.tsv\""
+                                                        : "\"data.txt\"";
   auto given = [&](int f) { return f < 0 ? nullptr : args.values[f]; };
   if (given(file)) {
     if (auto path = string(*given(file), "file", example))
@@ -492,17 +558,17 @@ void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
               given(f)->range);
   } else if (given(train) || given(valid)) {
     for (int f : {train, valid}) {
-      StringRef name = f == train ? "train" : "valid";
+      StringRef formal = f == train ? "train" : "valid";
       if (!given(f)) {
         int other = f == train ? valid : train;
         error(args.locs[other],
               "'" + Twine(other == train ? "train" : "valid") + "' needs '" +
-                  name + "' too: " + kind +
+                  formal + "' too: " + name +
                   "(train = \"a.tsv\", valid = \"b.tsv\")",
               given(other)->range);
         continue;
       }
-      if (auto path = string(*given(f), name, example))
+      if (auto path = string(*given(f), formal, example))
         (f == train ? data.trainPath : data.validPath) = *path;
     }
     if (given(split))
@@ -512,7 +578,7 @@ void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
             given(split)->range);
   } else if (data.classFiles.empty()) {
     errorAt(value,
-            kind + "(...) needs a file: " + kind + "(" + example + ", ...)");
+            name + "(...) needs a file: " + name + "(" + example + ", ...)");
   }
   if (given(split))
     if (auto fraction = inRange(*given(split), "split", 0, true, 1, true,
@@ -520,9 +586,10 @@ void TrainChecker::checkDataFiles(const Expr &value, StringRef kind,
       data.split = *fraction;
 }
 
-void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
+void TrainChecker::checkSequenceData(const Expr &value, DataSourceKind kind) {
+  using K = DataSourceKind;
   DataSpec &data = spec.data;
-  data.kind = kind.str();
+  data.kind = kind;
   data.loc = reporter.toLoc(value.loc());
   hasData = true;
   CallArgs args;
@@ -537,7 +604,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
     return i < 0 ? nullptr : args.values[i];
   };
 
-  if (kind == "series") {
+  if (kind == K::Series) {
     static const std::vector<std::string> formals = {
         "file",     "train",  "valid",       "split",
         "features", "target", "standardize", "window"};
@@ -569,7 +636,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
     if (const Expr *flag = given(formals, "standardize"))
       if (auto v = boolean(*flag, "standardize"))
         data.standardize = *v;
-  } else if (kind == "pairs") {
+  } else if (kind == K::Pairs) {
     static const std::vector<std::string> formals = {
         "file", "train",       "valid",       "split",
         "unit", "source_unit", "target_unit", "min_count"};
@@ -603,7 +670,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
     if (const Expr *count = given(formals, "min_count"))
       if (auto v = integer(*count, "min_count", true))
         data.minCount = *v;
-  } else if (kind == "tagged") {
+  } else if (kind == K::Tagged) {
     static const std::vector<std::string> formals = {
         "file", "train", "valid", "split", "column", "min_count"};
     if (!bindCall(value,
@@ -631,7 +698,7 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
     static const std::vector<std::string> sequenceFormals = {
         "file",  "train", "valid",   "classes",
         "split", "unit",  "max_len", "min_count"};
-    bool text = kind == "text";
+    bool text = kind == K::Text;
     const auto &formals = text ? textFormals : sequenceFormals;
     if (!bindCall(value,
                   text ? "text(file, split, unit, window, min_count)"
@@ -673,13 +740,13 @@ void TrainChecker::checkSequenceData(const Expr &value, StringRef kind) {
       if (auto v = integer(*length, "max_len", true))
         data.maxLength = *v;
   }
-  if (kind == "text" || kind == "series") {
+  if (kind == K::Text || kind == K::Series) {
     if (windowExpr) {
       if (auto v = integer(*windowExpr, "window", true))
         data.window = *v;
     } else {
-      errorAt(value, kind + "(...) needs the length of its windows: window "
-                            "= 64");
+      errorAt(value, Twine(dataSourceName(kind)) +
+                         "(...) needs the length of its windows: window = 64");
     }
   }
 }
@@ -693,12 +760,15 @@ void TrainChecker::checkOptimizer(const Expr &value) {
                                                    : value.calleeName();
   OptimizerSpec &opt = spec.optimizer;
   opt.loc = reporter.toLoc(value.loc());
-  if (name == "adam") {
-    static const std::vector<std::string> formals = {"lr", "beta1", "beta2",
-                                                     "eps", "clip_norm"};
-    CallArgs args;
-    bindCall(value, "adam(lr, beta1, beta2, eps, clip_norm)", formals, 1, args);
-    opt.name = "adam";
+  std::optional<OptimizerKind> kind = optimizerNamed(name);
+  CallArgs args;
+  if (kind) {
+    bindCall(value, optimizerSignature(*kind), optimizerFormals(*kind), 1,
+             args);
+    opt.kind = *kind;
+  }
+  // The arguments in the order of the optimizer's keywords.
+  if (kind == OptimizerKind::Adam) {
     if (args.values[0])
       if (auto v = inRange(*args.values[0], "lr", 0, true, HUGE_VAL, false))
         opt.lr = *v;
@@ -717,12 +787,7 @@ void TrainChecker::checkOptimizer(const Expr &value) {
         opt.clipNorm = *v;
     return;
   }
-  if (name == "sgd") {
-    static const std::vector<std::string> formals = {"lr", "momentum",
-                                                     "clip_norm"};
-    CallArgs args;
-    bindCall(value, "sgd(lr, momentum, clip_norm)", formals, 1, args);
-    opt.name = "sgd";
+  if (kind == OptimizerKind::Sgd) {
     opt.lr = 0.01;
     if (args.values[0])
       if (auto v = inRange(*args.values[0], "lr", 0, true, HUGE_VAL, false))
@@ -737,13 +802,15 @@ void TrainChecker::checkOptimizer(const Expr &value) {
     return;
   }
   if (name.empty())
-    errorAt(value, "expected an optimizer, adam(lr = ...) or sgd(lr = ...), "
-                   "got '" +
+    errorAt(value, "expected an optimizer, " + optimizerChoices() + ", got '" +
                        sourceText(value) + "'");
   else
-    errorAt(value, "unknown optimizer '" + name +
-                       "': expected adam(lr = ...) or sgd(lr = ...)" +
-                       suggest(name, {"adam", "sgd"}));
+    errorAt(value, "unknown optimizer '" + name + "': expected " +
+                       optimizerChoices() +
+                       suggest(name, {
+#define SEQC_OPTIMIZER(Kind, name, ...) name,
+#include "seqc/Spec/Optimizers.def"
+                                     }));
 }
 
 //===----------------------------------------------------------------------===//
@@ -760,33 +827,30 @@ void TrainChecker::checkMetrics(const Expr &value) {
   }
   std::vector<std::string> names;
   for (const MetricInfo &info : metricInfos())
-    names.push_back(info.name);
+    names.push_back(metricName(info.kind));
   llvm::StringMap<SMLoc> seen;
   for (const Expr *item : items) {
     StringRef name = item->kind == Expr::Kind::Ident ? StringRef(item->text)
                                                      : item->calleeName();
-    const MetricInfo *info = nullptr;
-    for (const MetricInfo &candidate : metricInfos())
-      if (name == candidate.name)
-        info = &candidate;
+    std::optional<MetricKind> kind = metricNamed(name);
+    const MetricInfo *info = kind ? lookupMetric(*kind) : nullptr;
     if (!info) {
       if (name.empty())
-        errorAt(*item, "expected a metric (accuracy, precision_at(k = ...), "
-                       "mse, rmse, perplexity or loss), got '" +
+        errorAt(*item, "expected a metric (" + metricChoices() + "), got '" +
                            sourceText(*item) + "'");
       else
-        errorAt(*item, "unknown metric '" + name +
-                           "': expected accuracy, precision_at(k = ...), "
-                           "mse, rmse, perplexity or loss" +
-                           suggest(name, names));
+        errorAt(*item, "unknown metric '" + name + "': expected " +
+                           metricChoices() + suggest(name, names));
       continue;
     }
     MetricSpec metric;
-    metric.name = info->name;
+    metric.kind = info->kind;
     metric.loc = reporter.toLoc(item->loc());
-    if (info->hasK) {
+    const char *keyword = metricKeyword(info->kind);
+    if (keyword) {
       CallArgs args;
-      if (!bindCall(*item, "precision_at(k)", {"k"}, 1, args))
+      if (!bindCall(*item, (name + "(" + keyword + ")").str(), {keyword}, 1,
+                    args))
         continue;
       if (!args.values[0]) {
         errorAt(*item, "precision_at needs k, the number of top-scored "
@@ -802,8 +866,8 @@ void TrainChecker::checkMetrics(const Expr &value) {
               "metric '" + name + "' takes no arguments: write '" + name + "'");
       continue;
     }
-    std::string key =
-        metric.name + (info->hasK ? "@" + std::to_string(metric.k) : "");
+    std::string key = metricName(metric.kind) +
+                      (keyword ? "@" + std::to_string(metric.k) : "");
     auto [it, inserted] = seen.try_emplace(key, item->loc());
     if (!inserted) {
       errorAt(*item, "metric '" + sourceText(*item) + "' is listed twice");
@@ -825,24 +889,24 @@ void TrainChecker::checkMetricTargets() {
       "0/1 labels (labels = [...])"};
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
     const MetricSpec &metric = spec.metrics[i];
-    const MetricInfo *info = nullptr;
-    for (const MetricInfo &candidate : metricInfos())
-      if (metric.name == candidate.name)
-        info = &candidate;
-    bool perStep = spec.data.kind == "text" || spec.data.kind == "series" ||
-                   spec.data.kind == "tagged" || spec.data.kind == "pairs";
-    if (info && metric.name == "nats_per_step" && !perStep) {
+    const MetricInfo *info = lookupMetric(metric.kind);
+    using K = DataSourceKind;
+    DataSourceKind source = spec.data.kind;
+    bool perStep = source == K::Text || source == K::Series ||
+                   source == K::Tagged || source == K::Pairs;
+    if (info && metric.kind == MetricKind::NatsPerStep && !perStep) {
       const Expr &item = *metricExprs[i];
       errorAt(item, "metric 'nats_per_step' needs " + Twine(info->needs) +
-                        ", but the data is " + spec.data.kind + "(...)");
+                        ", but the data is " + dataSourceName(source) +
+                        "(...)");
       reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
       continue;
     }
     if (!info || llvm::is_contained(info->targets, spec.data.targetKind))
       continue;
     const Expr &item = *metricExprs[i];
-    errorAt(item, "metric '" + metric.name + "' needs " + info->needs +
-                      ", but the data has " +
+    errorAt(item, "metric '" + Twine(metricName(metric.kind)) + "' needs " +
+                      info->needs + ", but the data has " +
                       kindNames[int(spec.data.targetKind)]);
     reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
   }
@@ -949,10 +1013,11 @@ void TrainChecker::checkTeacherForcing(const Expr &value) {
     }
     shares.push_back(*share);
   }
-  if (hasData && !dataFailed && spec.data.kind != "pairs") {
-    errorAt(value, "teacher_forcing is for a decoder that reads its previous "
-                   "target token: pairs(...) data, but the data is " +
-                       spec.data.kind + "(...)");
+  if (hasData && !dataFailed && spec.data.kind != DataSourceKind::Pairs) {
+    errorAt(value, Twine("teacher_forcing is for a decoder that reads its "
+                         "previous target token: pairs(...) data, but the "
+                         "data is ") +
+                       dataSourceName(spec.data.kind) + "(...)");
     reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
     return;
   }

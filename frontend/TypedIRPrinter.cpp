@@ -163,8 +163,8 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
   os << "  train data = ";
   if (data.path.empty() && data.trainPath.empty() && data.classFiles.empty()) {
     os << "none\n";
-  } else if (data.kind != "csv") {
-    os << data.kind << "(";
+  } else if (data.kind != DataSourceKind::Csv) {
+    os << dataSourceName(data.kind) << "(";
     if (!data.classFiles.empty()) {
       os << "classes = ";
       printStrings(data.classFiles, os);
@@ -176,17 +176,17 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
     }
     if (data.trainPath.empty())
       os << ", split = " << llvm::format("%g", data.split);
-    if (data.kind == "series") {
+    if (data.kind == DataSourceKind::Series) {
       os << ", features = ";
       printStrings(data.features, os);
       os << ", target = ";
       printStrings(data.targets, os);
       os << ", standardize = " << (data.standardize ? "true" : "false");
-    } else if (data.kind == "pairs") {
+    } else if (data.kind == DataSourceKind::Pairs) {
       os << ", source_unit = \"" << data.unit << "\", target_unit = \""
          << (data.targetUnit.empty() ? data.unit : data.targetUnit)
          << "\", min_count = " << data.minCount;
-    } else if (data.kind == "tagged") {
+    } else if (data.kind == DataSourceKind::Tagged) {
       os << ", column = ";
       if (data.labelColumn)
         os << data.labelColumn;
@@ -237,9 +237,9 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
   if (!spec.loss.empty())
     os << "  train loss = " << spec.loss << "\n";
   const OptimizerSpec &opt = spec.optimizer;
-  os << "  train optimizer = " << opt.name
+  os << "  train optimizer = " << optimizerName(opt.kind)
      << "(lr = " << llvm::format("%g", opt.lr);
-  if (opt.name == "adam")
+  if (opt.kind == OptimizerKind::Adam)
     os << ", beta1 = " << llvm::format("%g", opt.beta1)
        << ", beta2 = " << llvm::format("%g", opt.beta2)
        << ", eps = " << llvm::format("%g", opt.epsilon);
@@ -265,8 +265,8 @@ static void printTrainSpec(const TrainSpec &spec, llvm::raw_ostream &os) {
        << llvm::format("%g", spec.teacherForcingEnd) << "]\n";
   os << "  train metrics = [";
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
-    os << (i ? ", " : "") << spec.metrics[i].name;
-    if (spec.metrics[i].name == "precision_at")
+    os << (i ? ", " : "") << metricName(spec.metrics[i].kind);
+    if (spec.metrics[i].kind == MetricKind::PrecisionAt)
       os << "(k = " << spec.metrics[i].k << ")";
   }
   os << "]\n";

@@ -46,10 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text = settings.ConsumeRemainingBytesAsString();
 
   DataSpec spec;
-  spec.kind = kind == Text     ? "text"
-              : kind == Pairs  ? "pairs"
-              : kind == Tagged ? "tagged"
-                               : "sequences";
+  spec.kind = kind == Text     ? DataSourceKind::Text
+              : kind == Pairs  ? DataSourceKind::Pairs
+              : kind == Tagged ? DataSourceKind::Tagged
+                               : DataSourceKind::Sequences;
   spec.unit = words ? "word" : "char";
   spec.window = window;
   spec.maxLength = maxLength;

@@ -94,13 +94,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text = settings.ConsumeRemainingBytesAsString();
 
   DataSpec spec;
-  spec.kind = kind == Series || kind == SeriesTsv ? "series" : "csv";
+  spec.kind = kind == Series || kind == SeriesTsv ? DataSourceKind::Series
+                                                  : DataSourceKind::Csv;
   spec.separator = kind == Tsv || kind == SeriesTsv ? '\t' : ',';
   spec.split = split;
   spec.standardize = standardize;
   spec.window = window;
-  if (spec.kind == "series" && (targetKind == TargetKind::ClassIndex ||
-                                targetKind == TargetKind::MultiLabel))
+  if (spec.kind == DataSourceKind::Series &&
+      (targetKind == TargetKind::ClassIndex ||
+       targetKind == TargetKind::MultiLabel))
     targetKind = TargetKind::Scalar;
   spec.targetKind = targetKind;
   // Targets are columns of the header, as a train block names them.
@@ -122,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rt::DataOptions options;
   options.seed = seed;
   options.float32 = float32;
-  if (twoFiles && spec.kind == "csv") {
+  if (twoFiles && spec.kind == DataSourceKind::Csv) {
     auto [train, valid] = splitRows(text);
     spec.trainPath = fuzz::writeScratchFile("train.csv", train);
     spec.validPath = fuzz::writeScratchFile("valid.csv", valid);

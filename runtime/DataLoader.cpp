@@ -18,22 +18,17 @@
 using namespace seqc;
 using namespace seqc::rt;
 
-/// text, sequences, series, pairs and tagged: rows are sequences
-/// (SequenceData.h).
-static bool isSequenceKind(llvm::StringRef kind) {
-  return kind == "text" || kind == "sequences" || kind == "series" ||
-         kind == "pairs" || kind == "tagged";
-}
+using K = DataSourceKind;
 
 /// The kinds that read a training and a validation file, not only one file.
-static bool readsTwoFiles(llvm::StringRef kind) {
-  return kind == "sequences" || kind == "pairs" || kind == "tagged";
+static bool readsTwoFiles(DataSourceKind kind) {
+  return kind == K::Sequences || kind == K::Pairs || kind == K::Tagged;
 }
 
 /// The kinds whose units the spec chooses (series are numbers, tagged
 /// tokens whole cells).
-static bool hasUnit(llvm::StringRef kind) {
-  return kind != "series" && kind != "tagged";
+static bool hasUnit(DataSourceKind kind) {
+  return kind != K::Series && kind != K::Tagged;
 }
 
 /// The unit, and a pairs' target unit when it has its own, are "char" or
@@ -60,7 +55,8 @@ static llvm::Error checkSchemaKind(const DataSpec &spec,
     return errorAtLoc(spec.loc,
                       fmt::format("the model was trained on {} data, but the "
                                   "train block reads {}",
-                                  schema.kind, spec.kind));
+                                  dataSourceName(schema.kind),
+                                  dataSourceName(spec.kind)));
   if (hasUnit(spec.kind) && schema.unit != spec.unit)
     return errorAtLoc(spec.loc,
                       fmt::format("the model was trained on unit = \"{}\", "
@@ -68,7 +64,7 @@ static llvm::Error checkSchemaKind(const DataSpec &spec,
                                   schema.unit, spec.unit));
   std::string targetUnit =
       spec.targetUnit.empty() ? spec.unit : spec.targetUnit;
-  if (spec.kind == "pairs" && schema.targetUnit != targetUnit)
+  if (spec.kind == K::Pairs && schema.targetUnit != targetUnit)
     return errorAtLoc(spec.loc,
                       fmt::format("the model was trained on target_unit = "
                                   "\"{}\", but the train block says "
@@ -81,7 +77,7 @@ llvm::Expected<LoadedData>
 seqc::rt::parseData(const DataSpec &spec, llvm::StringRef trainText,
                     llvm::StringRef trainName, llvm::StringRef validText,
                     llvm::StringRef validName, const DataOptions &options) {
-  if (isSequenceKind(spec.kind)) {
+  if (isSequenceSource(spec.kind)) {
     std::vector<DataFile> files{{trainName.str(), trainText}};
     if (!validName.empty())
       files.push_back({validName.str(), validText});
@@ -93,7 +89,7 @@ seqc::rt::parseData(const DataSpec &spec, llvm::StringRef trainText,
 
 llvm::Expected<LoadedData> seqc::rt::loadData(const DataSpec &spec,
                                               const DataOptions &options) {
-  if (isSequenceKind(spec.kind))
+  if (isSequenceSource(spec.kind))
     return loadSequenceData(spec, options);
   return loadTableData(spec, options);
 }
@@ -109,26 +105,28 @@ seqc::rt::parseSequenceData(const DataSpec &spec,
       return std::move(error);
   if (llvm::Error error = checkSchemaKind(spec, options))
     return std::move(error);
-  if (spec.kind == "text")
+  switch (spec.kind) {
+  case K::Text:
     return parseText(spec, files[0], options);
-  if (spec.kind == "series")
+  case K::Series:
     return parseSeries(spec, files[0], options);
-  if (spec.kind == "sequences")
+  case K::Sequences:
     return parseSequences(spec, files, options);
-  if (spec.kind == "pairs")
+  case K::Pairs:
     return parsePairs(spec, files, options);
-  if (spec.kind == "tagged")
+  case K::Tagged:
     return parseTagged(spec, files, options);
-  return errorAtLoc(spec.loc,
-                    fmt::format("'{}' is not a kind of sequence data (text, "
-                                "sequences, series, pairs, tagged)",
-                                spec.kind));
+  case K::Csv:
+    break;
+  }
+  return errorAtLoc(spec.loc, "csv data is not a kind of sequence data (text, "
+                              "sequences, series, pairs, tagged)");
 }
 
 llvm::Expected<LoadedData>
 seqc::rt::loadSequenceData(const DataSpec &spec, const DataOptions &options) {
   std::vector<std::string> paths;
-  if (!spec.classFiles.empty() && spec.kind == "sequences") {
+  if (!spec.classFiles.empty() && spec.kind == K::Sequences) {
     paths = spec.classFiles;
   } else if (!spec.trainPath.empty()) {
     paths.push_back(spec.trainPath);
@@ -150,9 +148,9 @@ seqc::rt::loadSequenceData(const DataSpec &spec, const DataOptions &options) {
     files.push_back({resolved, buffers.back()->getBuffer()});
   }
   if (!readsTwoFiles(spec.kind) && files.size() > 1)
-    return errorAtLoc(
-        spec.loc,
-        fmt::format("{} reads one file, split by position", spec.kind));
+    return errorAtLoc(spec.loc,
+                      fmt::format("{} reads one file, split by position",
+                                  dataSourceName(spec.kind)));
   // A training file alone: no validation split.
   if (readsTwoFiles(spec.kind) && spec.classFiles.empty() &&
       !spec.trainPath.empty() && spec.validPath.empty()) {

@@ -28,15 +28,16 @@ int64_t DataSchema::targetWidth() const {
 
 std::vector<std::pair<std::string, int64_t>> DataSchema::dataDims() const {
   std::vector<std::pair<std::string, int64_t>> dims;
-  if (kind == "pairs") {
+  using K = DataSourceKind;
+  if (kind == K::Pairs) {
     dims.emplace_back("source_vocab", static_cast<int64_t>(vocabulary.size()));
     dims.emplace_back("target_vocab",
                       static_cast<int64_t>(targetVocabulary.size()));
     return dims;
   }
-  if (kind == "text" || kind == "sequences" || kind == "tagged") {
+  if (kind == K::Text || kind == K::Sequences || kind == K::Tagged) {
     dims.emplace_back("vocab", static_cast<int64_t>(vocabulary.size()));
-    if (kind == "sequences" || kind == "tagged")
+    if (kind == K::Sequences || kind == K::Tagged)
       dims.emplace_back("classes", static_cast<int64_t>(classes.size()));
     return dims;
   }
@@ -160,12 +161,12 @@ void DataSchema::toMetadata(MetadataMap &metadata) const {
   metadata["seqc.data.split"] = fmt::format("{:.17g}", split);
   if (!isSequence())
     return;
-  metadata["seqc.data.kind"] = kind;
+  metadata["seqc.data.kind"] = dataSourceName(kind);
   metadata["seqc.data.unit"] = unit;
   metadata["seqc.data.window"] = std::to_string(window);
   metadata["seqc.data.max_length"] = std::to_string(maxLength);
   metadata["seqc.data.vocabulary"] = jsonStrings(vocabulary);
-  if (kind == "pairs") {
+  if (kind == DataSourceKind::Pairs) {
     metadata["seqc.data.target_unit"] = targetUnit;
     metadata["seqc.data.target_vocabulary"] = jsonStrings(targetVocabulary);
   }
@@ -278,9 +279,10 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
   auto kindText = metadata.find("seqc.data.kind");
   if (kindText == metadata.end())
     return schema;
-  schema.kind = kindText->second;
-  if (!schema.isSequence())
+  std::optional<DataSourceKind> source = dataSourceNamed(kindText->second);
+  if (!source || !isSequenceSource(*source))
     return corrupt("seqc.data.kind", "is not a kind of sequence data");
+  schema.kind = *source;
   auto unit = metadata.find("seqc.data.unit");
   if (unit == metadata.end())
     return corrupt("seqc.data.unit", "is missing");
@@ -296,7 +298,7 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
   if (llvm::Error error = getTexts("seqc.data.vocabulary", /*escaped=*/true,
                                    "unit", schema.vocabulary))
     return std::move(error);
-  if (schema.kind == "pairs") {
+  if (schema.kind == DataSourceKind::Pairs) {
     auto targetUnit = metadata.find("seqc.data.target_unit");
     if (targetUnit == metadata.end())
       return corrupt("seqc.data.target_unit", "is missing");
@@ -318,7 +320,7 @@ llvm::Expected<DataSchema> DataSchema::fromMetadata(const MetadataMap &metadata,
   if (llvm::Error error =
           getDoubles("seqc.data.target_std", schema.targetStddev))
     return std::move(error);
-  if (schema.kind != "series" && schema.vocabulary.size() < 2)
+  if (schema.kind != DataSourceKind::Series && schema.vocabulary.size() < 2)
     return corrupt("seqc.data.vocabulary", "lacks <pad> and <unk>");
   if (schema.targetMean.size() != schema.targetStddev.size() ||
       (!schema.targetMean.empty() &&

@@ -204,7 +204,7 @@ seqc::rt::parseSequences(const DataSpec &spec, llvm::ArrayRef<DataFile> files,
 
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
-  schema.kind = "sequences";
+  schema.kind = DataSourceKind::Sequences;
   schema.unit = spec.unit;
   schema.maxLength = spec.maxLength;
   schema.targetKind = TargetKind::ClassIndex;

@@ -30,19 +30,20 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
   metric.targetKind = targetKind;
   metric.outputWidth = outputWidth;
   metric.targetWidth = targetWidth;
-  metric.displayName = spec.name;
+  metric.kind = spec.kind;
+  metric.displayName = metricName(spec.kind);
   bool classes = targetKind == TargetKind::ClassIndex;
   bool binary =
       targetKind == TargetKind::MultiLabel || targetKind == TargetKind::Scalar;
   bool numeric = !classes && targetKind != TargetKind::None;
 
-  if (spec.name == "accuracy") {
-    metric.kind = Kind::Accuracy;
+  switch (spec.kind) {
+  case Kind::Accuracy:
     if (!classes && !binary)
       return metricError(spec, "accuracy needs class labels: `label`, "
                                "`labels` or a 0/1 `target`");
-  } else if (spec.name == "precision_at") {
-    metric.kind = Kind::PrecisionAt;
+    break;
+  case Kind::PrecisionAt:
     metric.k = spec.k;
     metric.displayName = fmt::format("precision@{}", spec.k);
     if (!classes && targetKind != TargetKind::MultiLabel)
@@ -53,26 +54,22 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
                          fmt::format("precision_at({}) needs 1 <= k <= {}, "
                                      "the number of outputs",
                                      spec.k, outputWidth));
-  } else if (spec.name == "mse" || spec.name == "rmse") {
-    metric.kind = spec.name == "mse" ? Kind::MSE : Kind::RMSE;
+    break;
+  case Kind::MSE:
+  case Kind::RMSE:
     if (!numeric)
       return metricError(spec, fmt::format("{} needs numeric targets: "
                                            "`target` or `labels`",
-                                           spec.name));
-  } else if (spec.name == "perplexity") {
-    metric.kind = Kind::Perplexity;
-  } else if (spec.name == "loss") {
-    metric.kind = Kind::Loss;
-  } else if (spec.name == "nats_per_step") {
-    metric.kind = Kind::NatsPerStep;
+                                           metricName(spec.kind)));
+    break;
+  case Kind::Perplexity:
+  case Kind::Loss:
+    break;
+  case Kind::NatsPerStep:
     if (!stepTargets)
       return metricError(spec, "nats_per_step needs a target at every step "
                                "(text or series data)");
-  } else {
-    return metricError(spec, fmt::format("unknown metric '{}' (known: "
-                                         "accuracy, precision_at, mse, rmse, "
-                                         "perplexity, nats_per_step, loss)",
-                                         spec.name));
+    break;
   }
 
   if (!metric.fromLoss()) {

@@ -92,7 +92,7 @@ llvm::Expected<LoadedData> seqc::rt::parsePairs(const DataSpec &spec,
 
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
-  schema.kind = "pairs";
+  schema.kind = DataSourceKind::Pairs;
   schema.unit = sourceUnit;
   schema.targetUnit = targetUnit;
   schema.targetKind = TargetKind::ClassIndex;

@@ -80,7 +80,7 @@ llvm::Expected<LoadedData> seqc::rt::parseSeries(const DataSpec &spec,
 
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
-  schema.kind = "series";
+  schema.kind = DataSourceKind::Series;
   schema.window = window;
   schema.split = *split;
   schema.features = featureNames;

@@ -127,7 +127,7 @@ llvm::Expected<LoadedData> seqc::rt::parseTagged(const DataSpec &spec,
 
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
-  schema.kind = "tagged";
+  schema.kind = DataSourceKind::Tagged;
   schema.unit = "word";
   schema.targetKind = TargetKind::ClassIndex;
 

@@ -40,7 +40,7 @@ llvm::Expected<LoadedData> seqc::rt::parseText(const DataSpec &spec,
 
   LoadedData loaded;
   DataSchema &schema = loaded.schema;
-  schema.kind = "text";
+  schema.kind = DataSourceKind::Text;
   schema.unit = spec.unit;
   schema.window = window;
   schema.split = *split;

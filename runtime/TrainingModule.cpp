@@ -40,12 +40,6 @@ llvm::Error seqc::rt::buildTrainingModule(mlir::ModuleOp module,
         llvm::inconvertibleErrorCode(),
         "the model has no 'loss' entry point to train (elaborate it with the "
         "train block's loss)");
-  if (optimizer.name != "adam" && optimizer.name != "sgd")
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        fmt::format("unknown optimizer '{}', expected adam or sgd",
-                    optimizer.name));
-
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler capture(context, [&](mlir::Diagnostic &diag) {
     llvm::raw_string_ostream os(diagnostics);
@@ -59,7 +53,7 @@ llvm::Error seqc::rt::buildTrainingModule(mlir::ModuleOp module,
   pm.addPass(seqc::createSeqcAutodiff());
   seqc::SeqcTrainStepOptions stepOptions;
   stepOptions.lossName = kLossEntry.str();
-  stepOptions.optimizer = optimizer.name;
+  stepOptions.optimizer = optimizerName(optimizer.kind);
   stepOptions.momentum = optimizer.momentum;
   stepOptions.beta1 = optimizer.beta1;
   stepOptions.beta2 = optimizer.beta2;

@@ -53,7 +53,8 @@ int64_t Vocabulary::id(llvm::StringRef unit) const {
 
 /// The entries of the schema's vocabularies that no unit of a text has.
 static int64_t reservedOf(const DataSchema &schema) {
-  return schema.kind == "pairs" ? kPairUnitsBegin : kUnknownToken + 1;
+  return schema.kind == DataSourceKind::Pairs ? kPairUnitsBegin
+                                              : kUnknownToken + 1;
 }
 
 std::vector<int64_t> seqc::rt::encodeText(const DataSchema &schema,

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "seqc/Dialect/Seq/SeqOps.h"
+#include "seqc/Spec/TrainKinds.h"
 
 namespace seqc {
 #define GEN_PASS_DEF_SEQCTRAINSTEP
@@ -81,19 +82,24 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
                          << "_grad (run seqc-autodiff first)";
       return signalPassFailure();
     }
-    if (optimizer != "adam" && optimizer != "sgd") {
+    std::optional<OptimizerKind> kind = optimizerNamed(optimizer);
+    if (!kind) {
       module.emitError() << "seqc-train-step: unknown optimizer '" << optimizer
                          << "', expected sgd or adam";
       return signalPassFailure();
     }
+    optimizerKind = *kind;
     if (failed(build(module, gradFn)))
       return signalPassFailure();
   }
 
+  /// The `optimizer` option, parsed once.
+  OptimizerKind optimizerKind = OptimizerKind::Adam;
+
   /// Optimizer state per parameter: Adam keeps m and v, SGD with momentum a
   /// velocity, plain SGD nothing.
   SmallVector<StringRef> stateKinds() const {
-    if (optimizer == "adam")
+    if (optimizerKind == OptimizerKind::Adam)
       return {"m", "v"};
     if (momentum != 0.0)
       return {"velocity"};
@@ -204,13 +210,13 @@ struct TrainStepPass : seqc::impl::SeqcTrainStepBase<TrainStepPass> {
 
     SmallVector<Value> newParams, newState(kinds.size() * numParams);
     Value bias1, bias2;
-    if (optimizer == "adam") {
+    if (optimizerKind == OptimizerKind::Adam) {
       bias1 = u.sub(u.scalar(1.0), u.power(beta1, t));
       bias2 = u.sub(u.scalar(1.0), u.power(beta2, t));
     }
     for (size_t k = 0; k < numParams; ++k) {
       Value p = arg(k), g = grads[k];
-      if (optimizer == "adam") {
+      if (optimizerKind == OptimizerKind::Adam) {
         // One op per parameter: it lowers to one loop that writes the
         // parameter and both moments.
         auto update = b.create<seq::AdamUpdateOp>(

@@ -27,7 +27,7 @@ namespace {
 DataSpec pairsSpec(llvm::StringRef unit = "char",
                    llvm::StringRef targetUnit = "") {
   DataSpec spec;
-  spec.kind = "pairs";
+  spec.kind = DataSourceKind::Pairs;
   spec.trainPath = "train.tsv";
   spec.validPath = "valid.tsv";
   spec.unit = unit.str();
@@ -76,7 +76,7 @@ TEST(PairsDataTest, EachSideHasItsOwnVocabularyWithFixedSpecials) {
   EXPECT_THAT(data.schema.dataDims(),
               ElementsAre(std::pair<std::string, int64_t>("source_vocab", 6),
                           std::pair<std::string, int64_t>("target_vocab", 6)));
-  EXPECT_EQ(data.schema.kind, "pairs");
+  EXPECT_EQ(data.schema.kind, DataSourceKind::Pairs);
   EXPECT_TRUE(data.schema.isSequence());
 
   const Dataset &train = data.train;
@@ -357,7 +357,7 @@ TEST(PairsDataTest, SchemaRoundTripsAndReadsNewData) {
   EXPECT_EQ(metadata["seqc.data.kind"], "pairs");
   EXPECT_EQ(metadata["seqc.data.target_unit"], "word");
   SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "ck"));
-  EXPECT_EQ(back.kind, "pairs");
+  EXPECT_EQ(back.kind, DataSourceKind::Pairs);
   EXPECT_EQ(back.unit, "char");
   EXPECT_EQ(back.targetUnit, "word");
   EXPECT_EQ(back.vocabulary, data.schema.vocabulary);

@@ -27,7 +27,7 @@ namespace {
 
 DataSpec textSpec(int64_t window, double split = 1.0) {
   DataSpec spec;
-  spec.kind = "text";
+  spec.kind = DataSourceKind::Text;
   spec.path = "t.txt";
   spec.window = window;
   spec.split = split;
@@ -69,7 +69,7 @@ TEST(SequenceDataTest, TextVocabularyAndWindows) {
               ElementsAre("<pad>", "<unk>", "a", "b", "r", "c", "d"));
   EXPECT_THAT(data.schema.dataDims(),
               ElementsAre(std::pair<std::string, int64_t>("vocab", 7)));
-  EXPECT_EQ(data.schema.kind, "text");
+  EXPECT_EQ(data.schema.kind, DataSourceKind::Text);
   // 11 units, windows of 3 with stride 3: abr|aca|dab; the tail "ra" lacks
   // a next unit for a fourth window.
   EXPECT_EQ(data.train.rows, 3);
@@ -143,7 +143,7 @@ TEST(SequenceDataTest, TextErrorsNameTheFile) {
 
 DataSpec tsvSpec(double split = 1.0) {
   DataSpec spec;
-  spec.kind = "sequences";
+  spec.kind = DataSourceKind::Sequences;
   spec.path = "s.tsv";
   spec.split = split;
   return spec;
@@ -242,7 +242,7 @@ TEST(SequenceDataTest, TrainAndValidFilesShareTheVocabularyOfTraining) {
 
 TEST(SequenceDataTest, ClassFiles) {
   DataSpec spec;
-  spec.kind = "sequences";
+  spec.kind = DataSourceKind::Sequences;
   spec.classFiles = {"names/male.txt", "names/female.txt"};
   spec.split = 1.0;
   std::vector<DataFile> files{
@@ -276,7 +276,7 @@ TEST(SequenceDataTest, ClassFiles) {
 
 DataSpec seriesSpec(int64_t window, double split = 1.0) {
   DataSpec spec;
-  spec.kind = "series";
+  spec.kind = DataSourceKind::Series;
   spec.path = "s.csv";
   spec.features = {"a"};
   spec.targetKind = TargetKind::Vector;
@@ -346,7 +346,7 @@ TEST(SequenceDataTest, SchemaRoundTripsThroughMetadata) {
   MetadataMap metadata;
   data.schema.toMetadata(metadata);
   SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "c"));
-  EXPECT_EQ(back.kind, "sequences");
+  EXPECT_EQ(back.kind, DataSourceKind::Sequences);
   EXPECT_EQ(back.unit, "word");
   EXPECT_EQ(back.maxLength, 7);
   EXPECT_EQ(back.vocabulary, data.schema.vocabulary);
@@ -359,7 +359,7 @@ TEST(SequenceDataTest, SchemaRoundTripsThroughMetadata) {
   metadata.clear();
   numbers.schema.toMetadata(metadata);
   SEQC_ASSERT_OK_AND_ASSIGN(again, DataSchema::fromMetadata(metadata, "c"));
-  EXPECT_EQ(again.kind, "series");
+  EXPECT_EQ(again.kind, DataSourceKind::Series);
   EXPECT_EQ(again.window, 2);
   EXPECT_EQ(again.targetMean, numbers.schema.targetMean);
   EXPECT_EQ(again.targetStddev, numbers.schema.targetStddev);
@@ -419,7 +419,7 @@ TEST(SequenceDataTest, ACheckpointsVocabularyReadsNewData) {
 
 TEST(SequenceDataTest, EncodeAndDecode) {
   DataSchema schema;
-  schema.kind = "text";
+  schema.kind = DataSourceKind::Text;
   schema.unit = "char";
   schema.vocabulary = {"<pad>", "<unk>", "a", "b"};
   EXPECT_THAT(encodeText(schema, "abz"), ElementsAre(2, 3, kUnknownToken));

@@ -155,7 +155,7 @@ std::string runsTsv(int count) {
 
 DataSpec textSpec() {
   DataSpec spec;
-  spec.kind = "text";
+  spec.kind = DataSourceKind::Text;
   spec.path = "ab.txt";
   spec.window = 4;
   spec.split = 0.8;
@@ -164,7 +164,7 @@ DataSpec textSpec() {
 
 DataSpec runsSpec(llvm::StringRef path = "runs.tsv") {
   DataSpec spec;
-  spec.kind = "sequences";
+  spec.kind = DataSourceKind::Sequences;
   spec.path = path.str();
   spec.split = 0.75;
   return spec;
@@ -243,8 +243,9 @@ TEST_F(SequenceTrainerTest, LanguageModelLossIsPerStepAndLearns) {
   ASSERT_EQ(V, 4);
   auto session = compile(instantiate(kBigram, V));
   ASSERT_TRUE(session);
-  TrainerOptions options = trainerOptions(
-      {{"nats_per_step", 1, {}}, {"perplexity", 1, {}}, {"accuracy", 1, {}}});
+  TrainerOptions options = trainerOptions({{MetricKind::NatsPerStep, 1, {}},
+                                           {MetricKind::Perplexity, 1, {}},
+                                           {MetricKind::Accuracy, 1, {}}});
   options.epochs = 20;
   SEQC_ASSERT_OK_AND_ASSIGN(trainer,
                             Trainer::create(*session, data.train, &data.valid,
@@ -282,7 +283,7 @@ TEST_F(SequenceTrainerTest, ManyToOneLossUsesTheMask) {
   Tensor E =
       Tensor::fromValues<float>({4, 2}, {5, -5, 0, 0, 0.5, -0.25, -0.75, 1});
   SEQC_ASSERT_OK(session->setParam("E", E));
-  TrainerOptions options = trainerOptions({{"accuracy", 1, {}}});
+  TrainerOptions options = trainerOptions({{MetricKind::Accuracy, 1, {}}});
   SEQC_ASSERT_OK_AND_ASSIGN(trainer,
                             Trainer::create(*session, data.train, &data.valid,
                                             options, llvm::nulls()));
@@ -329,11 +330,12 @@ TEST_F(SequenceTrainerTest, EntriesMustFitTheData) {
   auto bag =
       compile(instantiate(kBag, dim(dims, "vocab"), dim(dims, "classes")));
   ASSERT_TRUE(bag);
-  EXPECT_EQ(errorOf(Trainer::create(*bag, data.train, &data.valid,
-                                    trainerOptions({{"nats_per_step", 1, {}}}),
-                                    llvm::nulls())),
-            "nats_per_step needs a target at every step (text or series "
-            "data)");
+  EXPECT_EQ(
+      errorOf(Trainer::create(
+          *bag, data.train, &data.valid,
+          trainerOptions({{MetricKind::NatsPerStep, 1, {}}}), llvm::nulls())),
+      "nats_per_step needs a target at every step (text or series "
+      "data)");
   // Time-major inputs agree on N by their second axis.
   Tensor x(DType::I64, {5, 2}), y(DType::I64, {3}), mask(DType::F32, {5, 2});
   EXPECT_EQ(errorOf(bag->run("loss", {x, y, mask})),
@@ -352,7 +354,7 @@ TEST_F(SequenceTrainerTest, ResumeMatchesAnUninterruptedRunBitForBit) {
   spec.batch = 4;
   spec.seed = 5;
   spec.optimizer.lr = 0.05;
-  spec.metrics = {{"accuracy", 1, {}}};
+  spec.metrics = {{MetricKind::Accuracy, 1, {}}};
   std::vector<std::pair<std::string, int64_t>> seen;
   ModelCompiler compile =
       [&](llvm::ArrayRef<std::pair<std::string, int64_t>> dims) {

@@ -24,7 +24,7 @@ namespace {
 
 DataSpec taggedSpec(int64_t labelColumn = 0) {
   DataSpec spec;
-  spec.kind = "tagged";
+  spec.kind = DataSourceKind::Tagged;
   spec.trainPath = "train.txt";
   spec.validPath = "valid.txt";
   spec.unit = "word";
@@ -72,7 +72,7 @@ constexpr llvm::StringLiteral kConll = "-DOCSTART- -X- O O\n"
 TEST(TaggedDataTest, SentencesOfTokensWithALabelEach) {
   SEQC_ASSERT_OK_AND_ASSIGN(
       data, parseTwo(taggedSpec(), kConll, "Peter\tNNP\tI-NP\tI-PER\n"));
-  EXPECT_EQ(data.schema.kind, "tagged");
+  EXPECT_EQ(data.schema.kind, DataSourceKind::Tagged);
   // Labels: the last column, ordered by their text.
   EXPECT_THAT(data.schema.classes,
               ElementsAre("I-MISC", "I-ORG", "I-PER", "O"));
@@ -182,7 +182,7 @@ TEST(TaggedDataTest, SchemaRoundTripsAndKeepsItsClasses) {
   MetadataMap metadata;
   data.schema.toMetadata(metadata);
   SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "ck"));
-  EXPECT_EQ(back.kind, "tagged");
+  EXPECT_EQ(back.kind, DataSourceKind::Tagged);
   EXPECT_EQ(back.classes, data.schema.classes);
   EXPECT_EQ(back.vocabulary, data.schema.vocabulary);
   EXPECT_EQ(back.dataDims(), data.schema.dataDims());

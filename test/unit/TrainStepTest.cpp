@@ -58,7 +58,7 @@ protected:
 
 OptimizerSpec sgd(double momentum = 0.0) {
   OptimizerSpec spec;
-  spec.name = "sgd";
+  spec.kind = seqc::OptimizerKind::Sgd;
   spec.momentum = momentum;
   return spec;
 }

@@ -128,7 +128,7 @@ protected:
 
 OptimizerSpec sgd(double lr) {
   OptimizerSpec spec;
-  spec.name = "sgd";
+  spec.kind = OptimizerKind::Sgd;
   spec.lr = lr;
   return spec;
 }
@@ -171,7 +171,7 @@ TEST_F(TrainerTest, RegressionFindsTheKnownWeights) {
   options.epochs = 60;
   options.batch = 7; // 32 training rows: 4 full batches and one of 4
   options.lr = 0.2;
-  options.metrics = {{"rmse", 1, {}}};
+  options.metrics = {{MetricKind::RMSE, 1, {}}};
   options.progress = ProgressMode::Lines;
   std::string printed;
   llvm::raw_string_ostream out(printed);
@@ -253,7 +253,8 @@ TEST_F(TrainerTest, ClassifierAndItsLog) {
   options.epochs = 30;
   options.batch = 4;
   options.lr = 0.1;
-  options.metrics = {{"accuracy", 1, {}}, {"precision_at", 2, {}}};
+  options.metrics = {{MetricKind::Accuracy, 1, {}},
+                     {MetricKind::PrecisionAt, 2, {}}};
   options.logPath = path("log.jsonl");
   options.progress = ProgressMode::Quiet;
   SEQC_ASSERT_OK_AND_ASSIGN(trainer,
@@ -288,7 +289,7 @@ TEST_F(TrainerTest, MetricsMustFitTheModel) {
   auto session = compile(test::kLinearRegression, sgd(0.1));
   ASSERT_TRUE(session);
   TrainerOptions options;
-  options.metrics = {{"precision_at", 1, {}}};
+  options.metrics = {{MetricKind::PrecisionAt, 1, {}}};
   EXPECT_EQ(errorOf(Trainer::create(*session, data.train, &data.valid, options,
                                     llvm::nulls())),
             "precision_at needs class labels: `label` or `labels`");
@@ -398,7 +399,7 @@ TEST_F(TrainerTest, ResumeMatchesAnUninterruptedRunBitForBit) {
   std::string printed;
   llvm::raw_string_ostream out(printed);
   options.fromDir = path("once");
-  spec.metrics = {{"rmse", 1, {}}};
+  spec.metrics = {{MetricKind::RMSE, 1, {}}};
   SEQC_ASSERT_OK(evalCommand(spec, compile, options, out));
   EXPECT_THAT(printed, StartsWith("validation (8 rows of "));
   EXPECT_THAT(printed, HasSubstr("  rmse  "));

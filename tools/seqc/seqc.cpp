@@ -598,12 +598,14 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
   else if (runSeed.getNumOccurrences())
     spec->seed = runSeed;
   if (trainOptimizer.getNumOccurrences()) {
-    if (trainOptimizer != "adam" && trainOptimizer != "sgd") {
+    std::optional<seqc::OptimizerKind> optimizer =
+        seqc::optimizerNamed(trainOptimizer);
+    if (!optimizer) {
       reportError("--optimizer must be adam or sgd, got '" + trainOptimizer +
                   "'");
       return std::nullopt;
     }
-    spec->optimizer.name = trainOptimizer;
+    spec->optimizer.kind = *optimizer;
   }
   if (trainLr.getNumOccurrences()) {
     if (!(trainLr > 0)) {
@@ -655,10 +657,11 @@ std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
       reportError("--window must be at least 1");
       return std::nullopt;
     }
-    if (spec->data.kind != "text" && spec->data.kind != "series") {
+    if (spec->data.kind != seqc::DataSourceKind::Text &&
+        spec->data.kind != seqc::DataSourceKind::Series) {
       reportError("--window sets the window of text(...) or series(...) "
                   "data, but the train block reads " +
-                  spec->data.kind + "(...)");
+                  std::string(dataSourceName(spec->data.kind)) + "(...)");
       return std::nullopt;
     }
     spec->data.window = trainWindow;

@@ -61,9 +61,8 @@ llvm::Error makeLocatedError(llvm::StringRef file, int64_t line, int64_t column,
 /// sequence data (SequenceData.h) also the kind, the text unit and the
 /// vocabulary.
 struct DataSchema {
-  /// csv | text | sequences | series | pairs | tagged (DataSpec::kind; tsv
-  /// is csv).
-  std::string kind = "csv";
+  /// DataSpec::kind (tsv is csv).
+  DataSourceKind kind = DataSourceKind::Csv;
   std::vector<std::string> features;
   TargetKind targetKind = TargetKind::None;
   std::vector<std::string> targets;
@@ -94,10 +93,7 @@ struct DataSchema {
 
   /// Whether the data are sequences (text, sequences, series, pairs,
   /// tagged).
-  bool isSequence() const {
-    return kind == "text" || kind == "sequences" || kind == "series" ||
-           kind == "pairs" || kind == "tagged";
-  }
+  bool isSequence() const { return isSequenceSource(kind); }
 
   /// Values per instance of the target: 1 for a class index or a scalar,
   /// the number of columns for vectors and multi-labels, 0 without one.

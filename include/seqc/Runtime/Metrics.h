@@ -66,15 +66,7 @@ public:
   void reset();
 
 private:
-  enum class Kind {
-    Accuracy,
-    PrecisionAt,
-    MSE,
-    RMSE,
-    Perplexity,
-    Loss,
-    NatsPerStep
-  };
+  using Kind = MetricKind;
   MetricAccumulator() = default;
 
   Kind kind = Kind::Accuracy;

@@ -23,6 +23,7 @@
 #define SEQC_SPEC_TRAINSPEC_H
 
 #include "seqc/Spec/SourceLoc.h"
+#include "seqc/Spec/TrainKinds.h"
 
 #include <cstdint>
 #include <optional>
@@ -67,8 +68,8 @@ enum class TargetKind {
 /// Sequence batches are time-major and padded; the mask (1 for a real
 /// step, 0 for padding, real steps first) is an input of its own.
 struct DataSpec {
-  std::string kind = "csv"; // csv | text | sequences | series | pairs |
-                            // tagged (tsv is csv with a tab separator)
+  DataSourceKind kind = DataSourceKind::Csv; // tsv is csv with a tab
+                                             // separator
   SourceLoc loc;
   /// Either one file split by `split` (a seeded shuffle), or explicit files.
   /// Paths are as written in the source; empty `path` and `trainPath` mean
@@ -108,7 +109,7 @@ constexpr int64_t kEndToken = 3;   // pairs: </s>
 constexpr int64_t kPairUnitsBegin = 4;
 
 struct OptimizerSpec {
-  std::string name = "adam"; // adam | sgd
+  OptimizerKind kind = OptimizerKind::Adam;
   double lr = 1e-3;
   double momentum = 0.0;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
@@ -117,9 +118,9 @@ struct OptimizerSpec {
 };
 
 /// A metric reported per epoch: accuracy, precision_at (k), mse, rmse,
-/// perplexity, loss.
+/// perplexity, nats_per_step, loss.
 struct MetricSpec {
-  std::string name;
+  MetricKind kind = MetricKind::Loss;
   int64_t k = 1; // precision_at
   SourceLoc loc;
 };
