@@ -71,11 +71,8 @@ const Builtin *sema::lookupBuiltin(StringRef name) {
 
 const std::vector<LossBuiltin> &sema::lossBuiltins() {
   static const std::vector<LossBuiltin> table = {
-      {"mse", {"p", "t"}},           {"sse", {"p", "t"}},
-      {"cross_entropy", {"p", "y"}}, {"nll", {"logp", "y"}},
-      {"bce", {"p", "t"}},           {"bce_with_logits", {"z", "t"}},
-      {"kl_div", {"p", "q"}},        {"l2", {"x"}},
-      {"one_hot", {"y", "depth"}},
+#define SEQC_LOSS(Kind, name, ...) {LossKind::Kind, name, {__VA_ARGS__}},
+#include "seqc/Frontend/Losses.def"
   };
   return table;
 }

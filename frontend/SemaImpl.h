@@ -73,7 +73,14 @@ const Builtin *lookupBuiltin(StringRef name);
 
 /// Losses and one_hot: builtins that sema desugars into several nodes, in
 /// numerically stable forms where it matters (see evalLossBuiltin).
+enum class LossKind {
+#define SEQC_LOSS(Kind, name, ...) Kind,
+#include "seqc/Frontend/Losses.def"
+};
+
+/// A row of Losses.def.
 struct LossBuiltin {
+  LossKind kind;
   const char *name;
   std::vector<std::string> formals; // all required
 };

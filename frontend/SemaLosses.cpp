@@ -143,6 +143,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
                                        Scope &scope) {
   using K = tir::NodeKind;
   const LossBuiltin &builtin = *lookupLossBuiltin(name);
+  LossKind kind = builtin.kind;
   std::string signature =
       std::string(builtin.name) + "(" + joinNames(builtin.formals) + ")";
   Binding binding;
@@ -161,7 +162,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
   bool ofInstance = first.kind == Expr::Kind::Ident &&
                     scope.inst->children.count(first.text) &&
                     !scope.locals.count(first.text);
-  if (name == "l2" && (allParams || ofInstance)) {
+  if (kind == LossKind::L2 && (allParams || ofInstance)) {
     std::string prefix = scope.inst->prefix;
     if (ofInstance)
       prefix += first.text + ".";
@@ -189,7 +190,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
   }
 
   std::vector<const tir::Node *> args;
-  if (name == "one_hot") {
+  if (kind == LossKind::OneHot) {
     args.push_back(evalExpr(first, scope));
   } else {
     for (auto &values : binding.values)
@@ -221,7 +222,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
   bool secondIsIndex =
       args.size() > 1 && args[1]->type.elem == tir::ElemKind::Token;
 
-  if (name == "one_hot") {
+  if (kind == LossKind::OneHot) {
     if (args[0]->type.elem != tir::ElemKind::Token) {
       error(first.loc(),
             "one_hot needs a class index (the target of a data with label = "
@@ -248,20 +249,20 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
 
   if (!requireFloat(args[0], first))
     return nullptr;
-  if (name == "l2")
+  if (kind == LossKind::L2)
     return reduceAll(K::ReduceSum, binaryOp(K::Mul, args[0], args[0], loc),
                      loc);
 
   // cross_entropy and nll take a class index or a distribution.
-  if (name == "cross_entropy" || name == "nll") {
+  if (kind == LossKind::CrossEntropy || kind == LossKind::NLL) {
     const tir::Node *p = args[0], *y = args[1];
-    const tir::Node *logp = name == "nll" ? p : nullptr;
+    const tir::Node *logp = kind == LossKind::NLL ? p : nullptr;
     if (secondIsIndex) {
       if (p->type.rank() != 1) {
         error(first.loc(),
               name + " with a class index needs " + builtin.formals[0] +
                   " to be a vector with one " +
-                  (name == "nll" ? "log-probability" : "probability") +
+                  (kind == LossKind::NLL ? "log-probability" : "probability") +
                   " per class, [C], got " + formatShape(p->type.dims),
               {first.range, secondExpr.range});
         return nullptr;
@@ -295,7 +296,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
 
   // The others compare two values of one shape.
   const tir::Node *a = args[0], *b = args[1];
-  if (name == "bce" && secondIsIndex) {
+  if (kind == LossKind::BCE && secondIsIndex) {
     // A class index 0 or 1: t = one_hot(y, 2)[1].
     const tir::Node *sa = squeezeUnitAxes(a, loc);
     if (!sa)
@@ -308,8 +309,8 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
             {first.range, secondExpr.range});
       return nullptr;
     }
-    for (const auto &[kind, size] : options.dataDims)
-      if (kind == "classes" && size != 2) {
+    for (const auto &[dim, size] : options.dataDims)
+      if (dim == "classes" && size != 2) {
         error(secondExpr.loc(),
               "bce with a class index needs 2 classes (0 and 1), but the data "
               "has " +
@@ -335,15 +336,15 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
       return nullptr;
   }
 
-  if (name == "mse" || name == "sse") {
+  if (kind == LossKind::MSE || kind == LossKind::SSE) {
     const tir::Node *d = binaryOp(K::Sub, a, b, loc);
-    return reduceAll(name == "mse" ? K::ReduceMean : K::ReduceSum,
+    return reduceAll(kind == LossKind::MSE ? K::ReduceMean : K::ReduceSum,
                      binaryOp(K::Mul, d, d, loc), loc);
   }
-  if (name == "bce" || name == "bce_with_logits") {
+  if (kind == LossKind::BCE || kind == LossKind::BCEWithLogits) {
     const tir::Node *inner = lookThrough(a);
     const tir::Node *elementwise = nullptr;
-    if (name == "bce_with_logits") {
+    if (kind == LossKind::BCEWithLogits) {
       elementwise = logitsBCE(a, b, loc);
     } else if (inner->kind == K::Sigmoid) {
       elementwise = logitsBCE(inner->operands[0], b, loc);
@@ -361,7 +362,7 @@ const tir::Node *Sema::evalLossBuiltin(StringRef name, const Expr &call,
     }
     return reduceAll(K::ReduceMean, elementwise, loc);
   }
-  if (name == "kl_div") {
+  if (kind == LossKind::KLDiv) {
     // sum p * (log p - log q). A target distribution has zeros (one-hot),
     // whose terms count as 0: log p is taken of p + 1e-30, which is p itself
     // for any p > 1e-23 in single precision.
