@@ -1,0 +1,645 @@
+//===- AttentionGoldenTest.cpp - std.attention against PyTorch and FD -----===//
+//
+// Two encoder-decoders of std.attention are compiled through the frontend
+// with the loss of their train block (teacher forcing over pairs: the
+// entry point "loss" takes x, y_in, the target y and the masks x_mask and
+// y_in_mask, FrontendOptions::withLoss):
+//
+//   dot       enc = LSTM(E, H), dec = DotAttentionLSTM(E, H), the decoder
+//             starting from the encoder's last state;
+//   additive  enc = bidir(GRU(E, H)), dec = AdditiveAttentionGRU(E, H,
+//             2 * H, A = 5), the decoder starting from 0;
+//
+// and seqc-autodiff differentiates @loss with respect to every parameter.
+// For T = 1, 2 and 17 target steps, and 5 target steps over a long source
+// (31 steps), with N = 3 instances of different source and target lengths
+// (padding at the end, random token ids in the padding):
+//
+//  F32: @forward's outputs (at the target's real steps), the loss and the
+//       gradient of every parameter against PyTorch's, error <= 1e-5;
+//  F64: the same against PyTorch's, error <= 1e-10, and the gradient of
+//       every parameter against central finite differences of the compiled
+//       @loss, error <= 1e-6.
+//
+// The reductions over time that attention is written with (softmax, sum,
+// mean and max over axis = time, leaving the padding out) are checked
+// alone too, in f64, against a reference computed here and against finite
+// differences, with an instance of no real step.
+//
+// Errors are relative with a floor, |a - b| / max(1, |a|, |b|) (GradCheck.h).
+// The goldens are Inputs/attention_goldens.safetensors, written by
+// Inputs/make_attention_goldens.py, which writes the models out step by step
+// and checks its encoders against PyTorch's nn.LSTM and nn.GRU.
+//
+// SEQC_GRADCHECK_VERBOSE=1 prints every tensor's error.
+//
+//===----------------------------------------------------------------------===//
+#include "GradCheck.h"
+#include "TestContext.h"
+#include "TestUtil.h"
+
+#include "seqc/Dialect/Seq/SeqOps.h"
+#include "seqc/Frontend/Frontend.h"
+#include "seqc/Frontend/MLIRGen.h"
+#include "seqc/Runtime/JitSession.h"
+#include "seqc/Runtime/Random.h"
+#include "seqc/Runtime/SafeTensors.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <set>
+
+using namespace seqc::rt;
+using namespace seqc::test;
+
+namespace {
+
+constexpr int64_t kBatch = 3;
+/// The golden cases of each model: "<model>_<suffix>" (T target steps; S
+/// source steps when the source is long).
+const char *const kCaseSuffixes[] = {"T1", "T2", "T17", "T5_S31"};
+constexpr int64_t kStepCounts[] = {1, 2, 17};
+constexpr double kF32PyTorchTolerance = 1e-5;
+constexpr double kF64PyTorchTolerance = 1e-10;
+constexpr double kFiniteDifferenceTolerance = 1e-6;
+constexpr double kReferenceTolerance = 1e-12;
+constexpr double kRelativeStep = 1e-6;
+
+bool verbose() { return std::getenv("SEQC_GRADCHECK_VERBOSE") != nullptr; }
+
+llvm::Error error(std::string message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+bool isMask(llvm::StringRef name) {
+  return name == "mask" || name.ends_with("_mask");
+}
+
+//===----------------------------------------------------------------------===//
+// The models
+//===----------------------------------------------------------------------===//
+
+struct ModelCase {
+  std::string name;
+  std::string source;
+};
+
+void PrintTo(const ModelCase &model, std::ostream *os) { *os << model.name; }
+
+/// The train block gives `loss` its target; the data is never read.
+constexpr const char *kPairsTrain = R"(
+train M {
+  data = pairs(train = "train.tsv", valid = "valid.tsv", unit = "char")
+  loss = nll(forward(x, y_in), y)
+}
+)";
+
+std::vector<ModelCase> attentionModels() {
+  return {
+      {"dot", std::string(R"(use std.layers
+use std.cells
+use std.attention
+model M(S = 7, V = 6, E = 3, H = 4) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  enc = LSTM(E, H)
+  dec = DotAttentionLSTM(E, H)
+  head = Linear(2 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    hs = enc(src(x))
+    return log_softmax(head(dec(tgt(y_in), hs = hs, h = last(hs))))
+  }
+}
+)") + kPairsTrain},
+      {"additive", std::string(R"(use std.layers
+use std.cells
+use std.attention
+model M(S = 7, V = 6, E = 3, H = 4) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  enc = bidir(GRU(E, H))
+  dec = AdditiveAttentionGRU(E, H, 2 * H, A = 5)
+  head = Linear(3 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    return log_softmax(head(dec(tgt(y_in), hs = enc(src(x)))))
+  }
+}
+)") + kPairsTrain},
+  };
+}
+
+/// The model compiled by the frontend with floats of `floatWidth` bits;
+/// with `withLoss`, also the train block's "loss".
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+compileModel(mlir::MLIRContext &context, const std::string &source,
+             unsigned floatWidth, bool withLoss) {
+  llvm::SourceMgr srcMgr;
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  srcMgr.setDiagHandler(
+      [](const llvm::SMDiagnostic &diag, void *stream) {
+        diag.print("seqc", *static_cast<llvm::raw_ostream *>(stream));
+      },
+      &os);
+  mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &diag) {
+    os << diag.getLocation() << ": " << diag << "\n";
+    return mlir::success();
+  });
+  auto ast = seqc::parseSource(srcMgr, source, "attention.seq");
+  if (!ast)
+    return error("the model does not parse:\n" + diagnostics);
+  seqc::FrontendOptions frontendOptions;
+  frontendOptions.withLoss = withLoss;
+  auto program = seqc::elaborate(*ast, srcMgr, frontendOptions);
+  if (!program)
+    return error("the model does not elaborate:\n" + diagnostics);
+  seqc::MLIRGenOptions options;
+  options.floatWidth = floatWidth;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      seqc::mlirGen(context, *program, options);
+  if (!module)
+    return error("MLIRGen failed:\n" + diagnostics);
+  return module;
+}
+
+/// Adds `@loss` = sum(@forward(...) * R): a copy of @forward with an extra
+/// input "R" of its result's type (for a model without a train block).
+llvm::Error addWeightedSumLoss(mlir::ModuleOp module) {
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
+  if (!forward || forward.getNumResults() != 1)
+    return error("the module has no @forward with one result");
+  mlir::OpBuilder builder(module.getContext());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto loss = llvm::cast<mlir::func::FuncOp>(builder.clone(*forward));
+  loss.setSymName("loss");
+  loss.removeResAttrsAttr();
+  auto ret =
+      llvm::cast<mlir::func::ReturnOp>(loss.getBody().front().getTerminator());
+  mlir::Value out = ret.getOperand(0);
+  auto outType = llvm::dyn_cast<mlir::RankedTensorType>(out.getType());
+  if (!outType)
+    return error("@forward does not return a ranked tensor");
+  mlir::Location loc = loss.getLoc();
+  unsigned index = loss.getNumArguments();
+  loss.insertArgument(index, outType,
+                      builder.getDictionaryAttr(builder.getNamedAttr(
+                          seqc::seq::kInputAttr, builder.getStringAttr("R"))),
+                      loc);
+  builder.setInsertionPoint(ret);
+  auto scalar = mlir::RankedTensorType::get({}, outType.getElementType());
+  llvm::SmallVector<int64_t, 4> axes(outType.getRank());
+  std::iota(axes.begin(), axes.end(), 0);
+  mlir::Value product = builder.create<seqc::seq::MulOp>(
+      loc, outType, out, loss.getArgument(index));
+  mlir::Value sum = builder.create<seqc::seq::ReduceSumOp>(
+      loc, scalar, product, builder.getDenseI64ArrayAttr(axes));
+  ret->setOperands(sum);
+  loss.setFunctionType(
+      builder.getFunctionType(loss.getArgumentTypes(), {scalar}));
+  return llvm::Error::success();
+}
+
+/// @loss of `module` alone (@forward dropped), differentiated and compiled.
+llvm::Expected<std::unique_ptr<CompiledLoss>>
+compileLoss(mlir::MLIRContext &context, mlir::ModuleOp module, DType dtype,
+            bool wrtInputs) {
+  if (!module.lookupSymbol<mlir::func::FuncOp>("loss"))
+    return error("the module has no @loss");
+  if (auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward"))
+    forward.erase();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return CompiledLoss::create(context, {text, dtype, wrtInputs});
+}
+
+/// The train block's @loss of `model`, differentiated with respect to the
+/// parameters, in f32 or f64.
+llvm::Expected<std::unique_ptr<CompiledLoss>>
+compileModelLoss(mlir::MLIRContext &context, const ModelCase &model,
+                 DType dtype) {
+  auto module = compileModel(context, model.source,
+                             dtype == DType::F64 ? 64 : 32, /*withLoss=*/true);
+  if (!module)
+    return module.takeError();
+  return compileLoss(context, **module, dtype, /*wrtInputs=*/false);
+}
+
+//===----------------------------------------------------------------------===//
+// The goldens
+//===----------------------------------------------------------------------===//
+
+std::string goldenPath() {
+  return std::string(SEQC_SOURCE_DIR) +
+         "/test/unit/Inputs/attention_goldens.safetensors";
+}
+
+const SafetensorsFile *goldens(std::string &message) {
+  static llvm::Expected<SafetensorsFile> file = loadSafetensors(goldenPath());
+  static std::string loadError = file ? "" : llvm::toString(file.takeError());
+  message = loadError;
+  return file ? &*file : nullptr;
+}
+
+/// The tensors of one golden case, "<model>_<suffix>": the arguments by
+/// name (parameters "dec.Wa", inputs "x", "y_in", "y", "x_mask",
+/// "y_in_mask"), "out", "loss", and the gradients by parameter name.
+struct CaseGoldens {
+  std::map<std::string, Tensor> args, grads;
+  Tensor out;
+  double loss = 0;
+};
+
+std::string caseName(const std::string &model, const std::string &suffix) {
+  return model + "_" + suffix;
+}
+
+llvm::Expected<CaseGoldens> goldensOf(const std::string &model,
+                                      const std::string &suffix) {
+  std::string message;
+  const SafetensorsFile *file = goldens(message);
+  if (!file)
+    return error("cannot read the goldens: " + message);
+  std::string prefix = caseName(model, suffix) + "/";
+  CaseGoldens result;
+  bool hasOut = false, hasLoss = false;
+  for (const auto &[key, tensor] : file->tensors) {
+    if (!llvm::StringRef(key).starts_with(prefix))
+      continue;
+    llvm::StringRef name = llvm::StringRef(key).drop_front(prefix.size());
+    if (name == "out") {
+      result.out = tensor;
+      hasOut = true;
+    } else if (name == "loss") {
+      result.loss = tensor.getDouble(0);
+      hasLoss = true;
+    } else if (name.consume_front("grad/")) {
+      result.grads[name.str()] = tensor;
+    } else {
+      result.args[name.str()] = tensor;
+    }
+  }
+  if (!hasOut || !hasLoss || result.grads.empty())
+    return error(fmt::format("{} has no case '{}'; run "
+                             "Inputs/make_attention_goldens.py",
+                             goldenPath(), caseName(model, suffix)));
+  return result;
+}
+
+/// Sets every argument of `loss` from `values`.
+llvm::Error setArguments(CompiledLoss &loss,
+                         const std::map<std::string, Tensor> &values) {
+  for (const EntryArgument &arg : loss.arguments()) {
+    auto it = values.find(arg.name);
+    if (it == values.end())
+      return error("no value for argument '" + arg.name + "'");
+    if (llvm::Error e = loss.set(arg.name, it->second))
+      return e;
+  }
+  return llvm::Error::success();
+}
+
+/// `out` [T, N, V] with the steps where `mask` [T, N] is 0 set to 0, in f64.
+Tensor maskSteps(const Tensor &out, const Tensor &mask) {
+  Tensor result = convertTensor(out, DType::F64);
+  int64_t steps = mask.numElements();
+  int64_t width = steps ? out.numElements() / steps : 0;
+  for (int64_t i = 0; i < steps; ++i)
+    if (mask.getDouble(i) == 0)
+      for (int64_t k = 0; k < width; ++k)
+        result.setDouble(i * width + k, 0.0);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// The checks
+//===----------------------------------------------------------------------===//
+
+/// The largest error of each kind of check over one model and case, printed
+/// after each test.
+struct Worst {
+  double error = 0;
+  std::string where;
+  void note(double e, const std::string &what) {
+    if (e >= error) {
+      error = e;
+      where = what;
+    }
+  }
+};
+
+template <typename Param>
+class AttentionTestBase : public ::testing::TestWithParam<Param> {
+protected:
+  SeqcContext context;
+
+  /// EXPECTs error(actual, expected) <= tolerance; records the error under
+  /// `check` for the summary of case `which`.
+  void expectClose(const Tensor &actual, const Tensor &expected,
+                   double tolerance, const std::string &which,
+                   const std::string &check, const std::string &what) {
+    auto comparison = compareTensors(actual, expected);
+    ASSERT_TRUE(static_cast<bool>(comparison))
+        << what << ": " << llvm::toString(comparison.takeError());
+    EXPECT_LE(comparison->maxError, tolerance)
+        << this->GetParam().name << ", " << which << ", " << check << ", "
+        << what << ": " << comparison->describe(actual.shape());
+    summary[{which, check}].note(comparison->maxError, what);
+    if (verbose())
+      std::cout << fmt::format("  {:<10} {:<8} {:<24} {:<14} {:.3g}\n",
+                               this->GetParam().name, which, check, what,
+                               comparison->maxError);
+  }
+
+  void expectClose(double actual, double expected, double tolerance,
+                   const std::string &which, const std::string &check) {
+    expectClose(Tensor::fromValues<double>({}, {actual}),
+                Tensor::fromValues<double>({}, {expected}), tolerance, which,
+                check, "loss");
+  }
+
+  void TearDown() override {
+    for (const auto &[key, worst] : summary)
+      std::cout << fmt::format("  {:<10} {:<8} {:<24} {:9.3g}  ({})\n",
+                               this->GetParam().name, key.first, key.second,
+                               worst.error, worst.where);
+  }
+
+  std::map<std::pair<std::string, std::string>, Worst> summary;
+};
+
+class AttentionGoldenTest : public AttentionTestBase<ModelCase> {
+protected:
+  /// @forward's outputs for the golden case against PyTorch's, at the
+  /// target's real steps (what a padded step outputs is no one's business).
+  void checkForward(JitSession &session, const CaseGoldens &golden,
+                    double tolerance, const std::string &which,
+                    const std::string &check) {
+    std::set<std::string> unused;
+    for (const auto &[name, value] : golden.args)
+      unused.insert(name);
+    for (const ParamInfo &param : session.params()) {
+      auto it = golden.args.find(param.name);
+      ASSERT_NE(it, golden.args.end())
+          << "the goldens lack parameter " << param.name;
+      SEQC_ASSERT_OK(session.setParam(
+          param.name, convertTensor(it->second, param.type.dtype)));
+      unused.erase(param.name);
+    }
+    const EntryPoint *forward = session.entryPoint("forward");
+    ASSERT_TRUE(forward);
+    std::vector<Tensor> inputs;
+    for (const EntryArgument &arg : forward->inputs) {
+      auto it = golden.args.find(arg.name);
+      ASSERT_NE(it, golden.args.end()) << "no value for input " << arg.name;
+      inputs.push_back(convertTensor(it->second, arg.type.dtype));
+      unused.erase(arg.name);
+    }
+    unused.erase("y"); // the loss's target
+    EXPECT_TRUE(unused.empty())
+        << "the model has no argument '" << *unused.begin() << "'";
+    SEQC_ASSERT_OK_AND_ASSIGN(outputs, session.run("forward", inputs));
+    ASSERT_EQ(outputs.size(), 1u);
+    expectClose(maskSteps(outputs[0], golden.args.at("y_in_mask")), golden.out,
+                tolerance, which, check, "out");
+  }
+};
+
+/// In f32, as training runs: outputs, loss and gradients against PyTorch.
+TEST_P(AttentionGoldenTest, F32MatchesPyTorch) {
+  const ModelCase &model = GetParam();
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      module, compileModel(context, model.source, 32, /*withLoss=*/false));
+  SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss,
+                            compileModelLoss(context, model, DType::F32));
+
+  for (const char *suffix : kCaseSuffixes) {
+    SEQC_ASSERT_OK_AND_ASSIGN(golden, goldensOf(model.name, suffix));
+    checkForward(*session, golden, kF32PyTorchTolerance, suffix,
+                 "f32 out vs PyTorch");
+    SEQC_ASSERT_OK(setArguments(*loss, golden.args));
+    SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
+    expectClose(result.loss, golden.loss, kF32PyTorchTolerance, suffix,
+                "f32 loss vs PyTorch");
+    EXPECT_EQ(result.grads.size(), golden.grads.size());
+    for (const auto &[name, expected] : golden.grads) {
+      auto it = result.grads.find(name);
+      ASSERT_NE(it, result.grads.end()) << "no gradient of " << name;
+      EXPECT_EQ(it->second.dtype(), DType::F32);
+      expectClose(it->second, expected, kF32PyTorchTolerance, suffix,
+                  "f32 grad vs PyTorch", name);
+    }
+  }
+}
+
+/// In f64: outputs, loss and gradients against PyTorch, and the gradients
+/// against finite differences.
+TEST_P(AttentionGoldenTest, F64MatchesPyTorchAndFiniteDifferences) {
+  const ModelCase &model = GetParam();
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      module, compileModel(context, model.source, 64, /*withLoss=*/false));
+  SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss,
+                            compileModelLoss(context, model, DType::F64));
+  std::vector<std::string> inputs;
+  for (const EntryArgument &arg : loss->arguments())
+    if (arg.kind == EntryArgument::Kind::Input)
+      inputs.push_back(arg.name);
+  EXPECT_EQ(inputs, (std::vector<std::string>{"x", "y_in", "y", "x_mask",
+                                               "y_in_mask"}));
+
+  for (const char *suffix : kCaseSuffixes) {
+    SEQC_ASSERT_OK_AND_ASSIGN(golden, goldensOf(model.name, suffix));
+    checkForward(*session, golden, kF64PyTorchTolerance, suffix,
+                 "f64 out vs PyTorch");
+    SEQC_ASSERT_OK(setArguments(*loss, golden.args));
+    SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
+    SEQC_ASSERT_OK_AND_ASSIGN(plainLoss, loss->loss());
+    EXPECT_LE(relativeError(result.loss, plainLoss), 1e-14)
+        << "@loss and @loss_grad disagree: " << plainLoss << " vs "
+        << result.loss;
+    expectClose(result.loss, golden.loss, kF64PyTorchTolerance, suffix,
+                "f64 loss vs PyTorch");
+    // Every parameter is differentiated, and has a golden gradient.
+    EXPECT_EQ(result.grads.size(), golden.grads.size());
+    for (const auto &[name, grad] : result.grads) {
+      EXPECT_EQ(grad.dtype(), DType::F64);
+      SEQC_ASSERT_OK_AND_ASSIGN(fd,
+                                loss->finiteDifferences(name, kRelativeStep));
+      expectClose(grad, fd, kFiniteDifferenceTolerance, suffix,
+                  "f64 grad vs FD", name);
+      auto it = golden.grads.find(name);
+      ASSERT_NE(it, golden.grads.end()) << "no golden gradient of " << name;
+      expectClose(grad, it->second, kF64PyTorchTolerance, suffix,
+                  "f64 grad vs PyTorch", name);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Attention, AttentionGoldenTest,
+                         ::testing::ValuesIn(attentionModels()),
+                         [](const ::testing::TestParamInfo<ModelCase> &info) {
+                           return info.param.name;
+                         });
+
+/// Every golden case has a test, and the other way round.
+TEST(AttentionGoldens, CasesMatchTheGenerator) {
+  std::string message;
+  const SafetensorsFile *file = goldens(message);
+  ASSERT_TRUE(file) << message;
+  std::set<std::string> inFile, inTest;
+  for (const auto &[key, tensor] : file->tensors)
+    inFile.insert(key.substr(0, key.find('/')));
+  for (const ModelCase &model : attentionModels())
+    for (const char *suffix : kCaseSuffixes)
+      inTest.insert(caseName(model.name, suffix));
+  EXPECT_EQ(inFile, inTest);
+}
+
+//===----------------------------------------------------------------------===//
+// The reductions over time alone
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kFeatures = 3;
+
+/// The model of the reductions over time; forward is one number per
+/// instance, the loss sum(forward(x) * R).
+ModelCase reductionsModel() {
+  return {"reductions", R"(model M(E = 3) {
+  param p: [E]
+  param q: [E]
+  forward(x: seq<[E]>) -> [] {
+    pooled = sum(mean(x, axis = time) + max(x, axis = time))
+    w = softmax(x @ p, axis = time)
+    return pooled + sum(sum(w * (q * x), axis = time))
+  }
+}
+)"};
+}
+
+/// The instances' lengths at T steps: T, about half of it, and none.
+std::vector<int64_t> reductionLengths(int64_t steps) {
+  return {steps, (steps + 1) / 2, 0};
+}
+
+/// The forward of reductionsModel() for one instance n, computed directly
+/// over its real steps: x [T, N, E], p, q [E].
+double referenceReductions(const Tensor &x, const Tensor &p, const Tensor &q,
+                           int64_t n, int64_t length) {
+  auto at = [&](int64_t t, int64_t e) {
+    return x.getDouble((t * kBatch + n) * kFeatures + e);
+  };
+  if (length == 0)
+    return 0; // the mean, the max and the sum of nothing are 0
+  double result = 0;
+  for (int64_t e = 0; e < kFeatures; ++e) {
+    double sum = 0, max = -INFINITY;
+    for (int64_t t = 0; t < length; ++t) {
+      sum += at(t, e);
+      max = std::max(max, at(t, e));
+    }
+    result += sum / length + max;
+  }
+  std::vector<double> scores(length);
+  for (int64_t t = 0; t < length; ++t)
+    for (int64_t e = 0; e < kFeatures; ++e)
+      scores[t] += at(t, e) * p.getDouble(e);
+  double top = *std::max_element(scores.begin(), scores.end()), total = 0;
+  for (double &s : scores)
+    total += (s = std::exp(s - top));
+  for (int64_t t = 0; t < length; ++t)
+    for (int64_t e = 0; e < kFeatures; ++e)
+      result += scores[t] / total * q.getDouble(e) * at(t, e);
+  return result;
+}
+
+class TimeReductionsGradTest : public AttentionTestBase<ModelCase> {};
+
+/// softmax, sum, mean and max over axis = time leave the padding out (which
+/// holds large values here), give an instance without real steps 0, and
+/// their gradients match finite differences, also with respect to x.
+TEST_P(TimeReductionsGradTest, F64MatchesReferenceAndFiniteDifferences) {
+  const ModelCase &model = GetParam();
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      module, compileModel(context, model.source, 64, /*withLoss=*/false));
+  SEQC_ASSERT_OK(addWeightedSumLoss(*module));
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      loss, compileLoss(context, *module, DType::F64, /*wrtInputs=*/true));
+
+  for (int64_t steps : kStepCounts) {
+    std::string which = fmt::format("T{}", steps);
+    std::vector<int64_t> lengths = reductionLengths(steps);
+    Rng rng(7000 + steps);
+    Tensor x(DType::F64, {steps, kBatch, kFeatures});
+    Tensor mask(DType::F64, {steps, kBatch});
+    for (int64_t t = 0; t < steps; ++t)
+      for (int64_t n = 0; n < kBatch; ++n) {
+        bool real = t < lengths[n];
+        mask.setDouble(t * kBatch + n, real ? 1.0 : 0.0);
+        for (int64_t e = 0; e < kFeatures; ++e)
+          x.setDouble((t * kBatch + n) * kFeatures + e,
+                      real ? rng.normal() : 10.0 + e);
+      }
+    Tensor p(DType::F64, {kFeatures}), q(DType::F64, {kFeatures});
+    for (int64_t e = 0; e < kFeatures; ++e) {
+      p.setDouble(e, rng.uniform(-1.5, 1.5));
+      q.setDouble(e, rng.uniform(-1.5, 1.5));
+    }
+    Tensor R(DType::F64, {kBatch});
+    for (int64_t n = 0; n < kBatch; ++n)
+      R.setDouble(n, rng.normal());
+    std::map<std::string, Tensor> values = {
+        {"x", x}, {"mask", mask}, {"p", p}, {"q", q}, {"R", R}};
+    SEQC_ASSERT_OK(setArguments(*loss, values));
+
+    double expected = 0;
+    for (int64_t n = 0; n < kBatch; ++n)
+      expected +=
+          R.getDouble(n) * referenceReductions(x, p, q, n, lengths[n]);
+    SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
+    expectClose(result.loss, expected, kReferenceTolerance, which,
+                "f64 loss vs reference");
+    EXPECT_EQ(result.grads.size(), values.size());
+    for (const auto &[name, grad] : result.grads) {
+      if (isMask(name))
+        continue;
+      SEQC_ASSERT_OK_AND_ASSIGN(fd,
+                                loss->finiteDifferences(name, kRelativeStep));
+      expectClose(grad, fd, kFiniteDifferenceTolerance, which,
+                  "f64 grad vs FD", name);
+    }
+    // Nothing flows into the padding.
+    const Tensor &dx = result.grads.at("x");
+    for (int64_t t = 0; t < steps; ++t)
+      for (int64_t n = 0; n < kBatch; ++n)
+        for (int64_t e = 0; e < kFeatures; ++e)
+          if (t >= lengths[n]) {
+            EXPECT_EQ(dx.getDouble((t * kBatch + n) * kFeatures + e), 0.0)
+                << "T = " << steps << ", x[" << t << ", " << n << ", " << e
+                << "]";
+          }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Attention, TimeReductionsGradTest,
+                         ::testing::Values(reductionsModel()),
+                         [](const ::testing::TestParamInfo<ModelCase> &info) {
+                           return info.param.name;
+                         });
+
+} // namespace
