@@ -21,6 +21,16 @@
 //       every parameter against central finite differences of the compiled
 //       @loss, error <= 1e-6.
 //
+// More encoder-decoders are checked in f64 against finite differences
+// only, with random arguments, at T = 1, 17, and 3 with an instance without
+// a target and one without a source: the additive decoder starting from a
+// projection of the mean of the encoder's states; sizes past the kernels'
+// tiles; a step whose weight Wa enters both the part computed once before
+// the loop (Wa @ hs, mean(tanh(hs), axis = time)) and the loop, with two
+// per-step inputs; attention over the embeddings, without an encoder. And a
+// decoder with a context, its scans unrolled (unroll = 2), against the
+// loops (error <= 1e-12).
+//
 // The reductions over time that attention is written with (softmax, sum,
 // mean and max over axis = time, leaving the padding out) are checked
 // alone too, in f64, against a reference computed here and against finite
@@ -146,7 +156,7 @@ model M(S = 7, V = 6, E = 3, H = 4) {
 /// with `withLoss`, also the train block's "loss".
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 compileModel(mlir::MLIRContext &context, const std::string &source,
-             unsigned floatWidth, bool withLoss) {
+             unsigned floatWidth, bool withLoss, int64_t unroll = 1) {
   llvm::SourceMgr srcMgr;
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -173,6 +183,12 @@ compileModel(mlir::MLIRContext &context, const std::string &source,
       seqc::mlirGen(context, *program, options);
   if (!module)
     return error("MLIRGen failed:\n" + diagnostics);
+  if (unroll != 1) {
+    mlir::Builder b(&context);
+    module->walk([&](seqc::seq::ScanOp scan) {
+      scan->setAttr("unroll", b.getI64IntegerAttr(unroll));
+    });
+  }
   return module;
 }
 
@@ -231,9 +247,10 @@ compileLoss(mlir::MLIRContext &context, mlir::ModuleOp module, DType dtype,
 /// parameters, in f32 or f64.
 llvm::Expected<std::unique_ptr<CompiledLoss>>
 compileModelLoss(mlir::MLIRContext &context, const ModelCase &model,
-                 DType dtype) {
+                 DType dtype, int64_t unroll = 1) {
   auto module = compileModel(context, model.source,
-                             dtype == DType::F64 ? 64 : 32, /*withLoss=*/true);
+                             dtype == DType::F64 ? 64 : 32, /*withLoss=*/true,
+                             unroll);
   if (!module)
     return module.takeError();
   return compileLoss(context, **module, dtype, /*wrtInputs=*/false);
@@ -360,7 +377,7 @@ protected:
         << what << ": " << comparison->describe(actual.shape());
     summary[{which, check}].note(comparison->maxError, what);
     if (verbose())
-      std::cout << fmt::format("  {:<10} {:<8} {:<24} {:<14} {:.3g}\n",
+      std::cout << fmt::format("  {:<18} {:<8} {:<24} {:<14} {:.3g}\n",
                                this->GetParam().name, which, check, what,
                                comparison->maxError);
   }
@@ -374,7 +391,7 @@ protected:
 
   void TearDown() override {
     for (const auto &[key, worst] : summary)
-      std::cout << fmt::format("  {:<10} {:<8} {:<24} {:9.3g}  ({})\n",
+      std::cout << fmt::format("  {:<18} {:<8} {:<24} {:9.3g}  ({})\n",
                                this->GetParam().name, key.first, key.second,
                                worst.error, worst.where);
   }
@@ -510,6 +527,248 @@ TEST(AttentionGoldens, CasesMatchTheGenerator) {
       inTest.insert(caseName(model.name, suffix));
   EXPECT_EQ(inFile, inTest);
 }
+
+//===----------------------------------------------------------------------===//
+// More encoder-decoders, against finite differences
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kSourceVocab = 7, kTargetVocab = 6;
+
+/// Lengths of the instances' sources and targets.
+struct Lengths {
+  std::string name;
+  std::vector<int64_t> source, target;
+};
+
+std::vector<Lengths> variantLengths() {
+  return {
+      {"T1", {3, 1, 5}, {1, 1, 1}},
+      {"T17", {4, 6, 2}, {5, 17, 11}},
+      // An instance without a target and one without a source: the decoder
+      // keeps its initial state, attention over nothing gives 0.
+      {"T3_empty", {5, 0, 3}, {3, 2, 0}},
+  };
+}
+
+std::vector<ModelCase> attentionVariants() {
+  return {
+      // The decoder starts from a projection of the encoder's states,
+      // averaged over the source's real steps.
+      {"additive_projected", std::string(R"(use std.layers
+use std.cells
+use std.attention
+model M(S = 7, V = 6, E = 3, H = 4) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  enc = bidir(GRU(E, H))
+  init = DenseTanh(2 * H, H)
+  dec = AdditiveAttentionGRU(E, H, 2 * H, A = 5)
+  head = Linear(3 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    hs = enc(src(x))
+    return log_softmax(head(dec(tgt(y_in), hs = hs, h = init(mean(hs, axis = time)))))
+  }
+}
+)") + kPairsTrain},
+      // Sizes past the kernels' tiles.
+      {"additive_wide", std::string(R"(use std.layers
+use std.cells
+use std.attention
+model M(S = 7, V = 6, E = 9, H = 13) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  enc = bidir(GRU(E, H))
+  dec = AdditiveAttentionGRU(E, H, 2 * H, A = 11)
+  head = Linear(3 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    return log_softmax(head(dec(tgt(y_in), hs = enc(src(x)))))
+  }
+}
+)") + kPairsTrain},
+      // One weight in the part of the step computed once before the loop
+      // (Wa @ hs) and in the loop (Wa @ h[t-1]); a context alone reduced in
+      // the step; two per-step inputs.
+      {"shared_hoisted", std::string(R"(use std.layers
+use std.cells
+use std.attention
+cell SharedAttention(P, H) {
+  context hs: seq<[H]>
+  input y: [P], e: [P]
+  param Wa: [H, H], va: [H]
+  param W: [H, H], U: [H, P], Ue: [H, P], C: [H, H], b: [H]
+  state h: [H] = 0
+  c = additive_attention(h[t-1], hs, Wa, Wa, va) + mean(tanh(hs), axis = time)
+  h = tanh(W @ h[t-1] + U @ y[t] + Ue @ e[t] + C @ c + b)
+  out concat(c, h)
+}
+model M(S = 7, V = 6, E = 3, H = 4) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  pos = Embedding(V, E)
+  enc = GRU(E, H)
+  dec = SharedAttention(E, H)
+  head = Linear(2 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    hs = enc(src(x))
+    return log_softmax(head(dec(tgt(y_in), pos(y_in), hs = hs, h = last(hs))))
+  }
+}
+)") + kPairsTrain},
+      // Attention over the source's embeddings, without an encoder.
+      {"dot_embeddings", std::string(R"(use std.layers
+use std.cells
+use std.attention
+model M(S = 7, V = 6, H = 4) {
+  src = Embedding(S, H)
+  tgt = Embedding(V, H)
+  dec = DotAttentionLSTM(H, H)
+  head = Linear(2 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    return log_softmax(head(dec(tgt(y_in), hs = src(x))))
+  }
+}
+)") + kPairsTrain},
+  };
+}
+
+/// Random arguments of a seq2seq loss: the tables standard normal, the other
+/// parameters uniform in [-0.5, 0.5], token ids everywhere (the padding
+/// too), masks of the given lengths.
+std::map<std::string, Tensor>
+randomSeq2SeqArguments(llvm::ArrayRef<EntryArgument> args,
+                       const Lengths &lengths, uint64_t seed) {
+  Rng rng(seed);
+  auto steps = [](const std::vector<int64_t> &v) {
+    return *std::max_element(v.begin(), v.end());
+  };
+  int64_t sourceSteps = steps(lengths.source),
+          targetSteps = steps(lengths.target);
+  auto mask = [&](const std::vector<int64_t> &v, int64_t T) {
+    Tensor m(DType::F64, {T, kBatch});
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t n = 0; n < kBatch; ++n)
+        m.setDouble(t * kBatch + n, t < v[n] ? 1.0 : 0.0);
+    return m;
+  };
+  auto tokens = [&](int64_t T, int64_t vocab) {
+    Tensor ids(DType::I64, {T, kBatch});
+    for (int64_t i = 0; i < ids.numElements(); ++i)
+      ids.setDouble(i, static_cast<double>(rng.below(vocab)));
+    return ids;
+  };
+  std::map<std::string, Tensor> values;
+  values["x"] = tokens(sourceSteps, kSourceVocab);
+  values["y_in"] = tokens(targetSteps, kTargetVocab);
+  values["y"] = tokens(targetSteps, kTargetVocab);
+  values["x_mask"] = mask(lengths.source, sourceSteps);
+  values["y_in_mask"] = mask(lengths.target, targetSteps);
+  for (const EntryArgument &arg : args) {
+    if (arg.kind != EntryArgument::Kind::Param)
+      continue;
+    Tensor value(DType::F64, arg.type.shape);
+    bool table = llvm::StringRef(arg.name).ends_with(".table");
+    for (int64_t i = 0; i < value.numElements(); ++i)
+      value.setDouble(i, table ? rng.normal() : rng.uniform(-0.5, 0.5));
+    values[arg.name] = std::move(value);
+  }
+  return values;
+}
+
+bool allFinite(const Tensor &tensor) {
+  for (int64_t i = 0; i < tensor.numElements(); ++i)
+    if (!std::isfinite(tensor.getDouble(i)))
+      return false;
+  return true;
+}
+
+class AttentionVariantsGradTest : public AttentionTestBase<ModelCase> {};
+
+TEST_P(AttentionVariantsGradTest, F64MatchesFiniteDifferences) {
+  const ModelCase &model = GetParam();
+  SEQC_ASSERT_OK_AND_ASSIGN(loss,
+                            compileModelLoss(context, model, DType::F64));
+  uint64_t seed = 8000;
+  for (const Lengths &lengths : variantLengths()) {
+    auto values = randomSeq2SeqArguments(loss->arguments(), lengths, ++seed);
+    SEQC_ASSERT_OK(setArguments(*loss, values));
+    SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
+    EXPECT_TRUE(std::isfinite(result.loss)) << lengths.name;
+    for (const auto &[name, grad] : result.grads) {
+      EXPECT_TRUE(allFinite(grad)) << lengths.name << ", " << name;
+      SEQC_ASSERT_OK_AND_ASSIGN(fd,
+                                loss->finiteDifferences(name, kRelativeStep));
+      expectClose(grad, fd, kFiniteDifferenceTolerance, lengths.name,
+                  "f64 grad vs FD", name);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Attention, AttentionVariantsGradTest,
+                         ::testing::ValuesIn(attentionVariants()),
+                         [](const ::testing::TestParamInfo<ModelCase> &info) {
+                           return info.param.name;
+                         });
+
+/// Unrolled scans (the attribute unroll = 2 on every seq.scan, with a
+/// remainder at odd T) compute what the loops do, with a decoder that
+/// captures a context; an Elman step keeps LLVM's compile time short.
+class AttentionUnrollGradTest : public AttentionTestBase<ModelCase> {};
+
+TEST_P(AttentionUnrollGradTest, UnrolledMatchesLooped) {
+  const ModelCase &model = GetParam();
+  SEQC_ASSERT_OK_AND_ASSIGN(looped,
+                            compileModelLoss(context, model, DType::F64));
+  SEQC_ASSERT_OK_AND_ASSIGN(unrolled,
+                            compileModelLoss(context, model, DType::F64, 2));
+  EXPECT_NE(unrolled->differentiatedModule().find("unroll = 2 : i64"),
+            llvm::StringRef::npos);
+  uint64_t seed = 9000;
+  for (const Lengths &lengths : variantLengths()) {
+    auto values = randomSeq2SeqArguments(looped->arguments(), lengths, ++seed);
+    SEQC_ASSERT_OK(setArguments(*looped, values));
+    SEQC_ASSERT_OK(setArguments(*unrolled, values));
+    SEQC_ASSERT_OK_AND_ASSIGN(expected, looped->gradients());
+    SEQC_ASSERT_OK_AND_ASSIGN(actual, unrolled->gradients());
+    expectClose(actual.loss, expected.loss, 1e-12, lengths.name,
+                "unrolled vs looped");
+    EXPECT_EQ(actual.grads.size(), expected.grads.size());
+    for (const auto &[name, grad] : actual.grads) {
+      auto it = expected.grads.find(name);
+      ASSERT_NE(it, expected.grads.end()) << "no looped gradient of " << name;
+      expectClose(grad, it->second, 1e-12, lengths.name, "unrolled vs looped",
+                  name);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Attention, AttentionUnrollGradTest,
+    ::testing::Values(ModelCase{"elman_dot", std::string(R"(use std.layers
+use std.cells
+use std.attention
+cell AttentionElman(P, H) {
+  context hs: seq<[H]>
+  param W: [H, H], U: [H, P], b: [H]
+  state h: [H] = 0
+  h = tanh(W @ h[t-1] + U @ x[t] + b)
+  c = dot_attention(h, hs)
+  out concat(c, h)
+}
+model M(S = 7, V = 6, E = 3, H = 4) {
+  src = Embedding(S, E)
+  tgt = Embedding(V, E)
+  enc = Elman(E, H)
+  dec = AttentionElman(E, H)
+  head = Linear(2 * H, V)
+  forward(x: seq<token>, y_in: seq<token>) -> seq<[V]> {
+    hs = enc(src(x))
+    return log_softmax(head(dec(tgt(y_in), hs = hs, h = last(hs))))
+  }
+}
+)") + kPairsTrain}),
+    [](const ::testing::TestParamInfo<ModelCase> &info) {
+      return info.param.name;
+    });
 
 //===----------------------------------------------------------------------===//
 // The reductions over time alone
