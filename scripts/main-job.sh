@@ -28,6 +28,18 @@ echo
 echo "== examples/births.seq: next day's US births (GRU forecaster, MSE)"
 build/bin/seqc run examples/births.seq
 echo
+echo "== examples/spam-bow.seq: spam or ham (bag of words: mean of embeddings over time)"
+build/bin/seqc run examples/spam-bow.seq
+echo
+echo "== examples/dates.seq: dates in many formats -> ISO 8601 (encoder-decoder, dot attention)"
+build/bin/seqc train examples/dates.seq --out ckpt/dates --overwrite
+echo "-- greedy decoding of the held-out test file (seqc generate --input-file):"
+build/bin/seqc generate examples/dates.seq --from ckpt/dates \
+  --input-file data/dates/test.tsv | tail -1
+build/bin/seqc generate examples/dates.seq --from ckpt/dates --beam 4 \
+  --input "Saturday, April 16, 2006" --attention ckpt/dates/attention.svg
+echo "-- its attention: ckpt/dates/attention.svg"
+echo
 echo "PyTorch baselines, same data, model and budget (bench/README.md):"
 echo "  wages accuracy 0.579, boston RMSE 4.44 (median of 9 seeds)"
 echo "  the sequence examples: see the table in README.md (bench/*_torch.py)"
