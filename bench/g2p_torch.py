@@ -3,6 +3,8 @@
 
   /usr/bin/python3 bench/g2p_torch.py [--seed 1] [--epochs 3] [--limit N] [--threads N] [--quiet]
   /usr/bin/python3 bench/g2p_torch.py --check     # batched model against a naive per-instance loop
+  /usr/bin/python3 bench/g2p_torch.py --bench-steps S --train-file data/dates/train.tsv \
+      --target-unit char --embed 32 --hidden 128 [--threads K]   # scripts/bench.sh, case ATTN
 
 data/cmudict/{train,valid,test}.tsv (--data DIR), `word<TAB>PH1 PH2 ...`
 read as pairs(source_unit = "char", target_unit = "word"): the source is
@@ -31,8 +33,23 @@ distance / total reference phonemes.
 OPENBLAS_NUM_THREADS to the same number in the environment (bench/README.md).
 Last line:
   RESULT valid_loss=... train_loss=... seconds=... ... test_wer=... test_per=...
+
+--train-file FILE reads the training pairs from FILE instead of DIR/train.tsv;
+--target-unit char reads the target byte by byte (pairs(unit = "char"), as
+examples/dates.seq) instead of splitting it at whitespace.
+
+--bench-steps S (the PyTorch side of scripts/bench.sh's case ATTN): only the
+training pairs are read; S training steps on the bucketed batches above, each
+timed alone (forward, loss, backward, clipping, Adam and loss.item(), as
+bench/lstm_torch.py; the batch's padded tensors are built before the clock
+starts), the first 2 left out; --max-seconds T stops once the timed steps
+took T seconds (after at least 3 of them). No validation, no decoding. Last line:
+  TORCH steps=S timed=S-2 median_step_ms=.. mean_step_ms=.. min_step_ms=..
+        peak_rss_mb=.. threads=K vocab=V source_vocab=S last_loss=.. blas=.. torch=..
 """
 import os
+import resource
+import statistics
 import sys
 import time
 
@@ -43,6 +60,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 import seqdata
 
 START, END = 2, 3
+BENCH_WARMUP = 2  # --bench-steps: the first steps left out, as bench/lstm_torch.py
 
 
 # --- data ---------------------------------------------------------------------
@@ -56,15 +74,18 @@ class PairVocab(seqdata.Vocab):
         self.index = {u: i + 2 for u, i in self.index.items()}
 
 
-def read_pairs(file):
-    """source<TAB>target lines -> [(bytes units, word units)]; blank lines skipped."""
+def read_pairs(file, target_unit="word"):
+    """source<TAB>target lines -> [(bytes units, target units)]: the target
+    split at whitespace (word) or byte by byte (char, after trimming spaces
+    at both ends, as the source); blank lines skipped."""
     pairs = []
     for line in seqdata.read_bytes(file).replace(b"\r\n", b"\n").split(b"\n"):
         if not line.strip(b" \t"):
             continue
         src, tgt = line.split(b"\t")
         src = src.strip(b" ")
-        pairs.append(([src[i:i + 1] for i in range(len(src))], tgt.split()))
+        pairs.append(([src[i:i + 1] for i in range(len(src))],
+                      seqdata.split_units(tgt.strip(b" "), target_unit)))
     return pairs
 
 
@@ -137,14 +158,23 @@ class G2P(torch.nn.Module):
         return result
 
 
-def batch_loss(model, x, y_in, y):
-    """nll summed over each instance's real target steps, mean over the batch."""
+def pad_batch(x, y_in, y):
+    """-> (xp, xl, yi, yl, yo): the padded time-major id tensors and lengths."""
     xp, xl = seqdata.pad(x)
     yi, yl = seqdata.pad(y_in)
     yo, _ = seqdata.pad(y)
+    return xp, xl, yi, yl, yo
+
+
+def padded_loss(model, xp, xl, yi, yl, yo):
+    """nll summed over each instance's real target steps, mean over the batch."""
     logp = model(xp, xl, yi, yl)                                # [N, Ty, V]
     nll = -logp.gather(2, yo.t()[:, :, None])[:, :, 0]          # padding: y = <pad>
-    return nll.masked_fill(yo.t() == seqdata.PAD, 0.0).sum() / len(x)
+    return nll.masked_fill(yo.t() == seqdata.PAD, 0.0).sum() / xp.shape[1]
+
+
+def batch_loss(model, x, y_in, y):
+    return padded_loss(model, *pad_batch(x, y_in, y))
 
 
 def levenshtein(a, b):
@@ -240,6 +270,48 @@ def check():
           f"gradients of {sum(a is not None for a in g_batched)} parameters and greedy decoding agree")
 
 
+# --- training-step bench (scripts/bench.sh, case ATTN) ---------------------------
+
+def bench(args, model, x, y_in, y, vocab, source_vocab):
+    """Times int(args.bench_steps) training steps as bench/lstm_torch.py does."""
+    steps, max_seconds = int(args.bench_steps), float(args.max_seconds)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    gen = torch.Generator().manual_seed(args.seed)
+    lengths = [s.numel() for s in x]
+
+    def batches():  # the epochs' bucketed batches, one after the other
+        while True:
+            yield from seqdata.bucket_batches(lengths, args.batch, gen)
+
+    plan = batches()
+    times, loss_value = [], float("nan")
+    model.train()
+    for _ in range(steps):
+        idx = next(plan)
+        padded = pad_batch([x[i] for i in idx], [y_in[i] for i in idx], [y[i] for i in idx])
+        start = time.perf_counter()
+        loss = padded_loss(model, *padded)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if args.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(params, args.clip_norm)
+        opt.step()
+        loss_value = loss.item()
+        times.append(time.perf_counter() - start)
+        if (max_seconds > 0 and len(times) >= BENCH_WARMUP + 3
+                and sum(times[BENCH_WARMUP:]) > max_seconds):
+            break
+    timed = [t * 1e3 for t in times[BENCH_WARMUP:]]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"TORCH steps={len(times)} timed={len(timed)} "
+          f"median_step_ms={statistics.median(timed):.4f} "
+          f"mean_step_ms={statistics.fmean(timed):.4f} min_step_ms={min(timed):.4f} "
+          f"peak_rss_mb={rss_mb:.1f} threads={torch.get_num_threads()} vocab={vocab} "
+          f"source_vocab={source_vocab} last_loss={loss_value:.4f} "
+          f"blas={seqdata.blas_library()} torch={torch.__version__}", flush=True)
+
+
 # --- main -----------------------------------------------------------------------
 
 def main():
@@ -247,19 +319,27 @@ def main():
         return check()
     args = seqdata.arguments(__doc__.splitlines()[0], seed=1, epochs=3, batch=64, lr=3e-3,
                              clip_norm=5.0, hidden=128, embed=64,
-                             extra={"--data": "data/cmudict", "--limit": 0})
+                             extra={"--data": "data/cmudict", "--limit": 0,
+                                    "--train-file": "", "--target-unit": "word",
+                                    "--bench-steps": 0, "--max-seconds": 0})
+    if args.target_unit not in ("char", "word"):
+        sys.exit(f"--target-unit: char or word, not {args.target_unit!r}")
+    if int(args.bench_steps) and int(args.bench_steps) <= BENCH_WARMUP:
+        sys.exit(f"--bench-steps must be more than the {BENCH_WARMUP} warm-up steps")
     data = seqdata.path(args.data)
-    train = read_pairs(os.path.join(data, "train.tsv"))
+    train = read_pairs(args.train_file or os.path.join(data, "train.tsv"), args.target_unit)
     if int(args.limit) > 0:
         train = train[:int(args.limit)]
-    valid = read_pairs(os.path.join(data, "valid.tsv"))
-    test = read_pairs(os.path.join(data, "test.tsv"))
     sv = PairVocab(seqdata.count_units(s for s, _ in train))
     tv = PairVocab(seqdata.count_units(t for _, t in train))
     xt, yit, yt = encode(train, sv, tv)
+    model = G2P(len(sv), len(tv), args.embed, args.hidden)
+    if int(args.bench_steps):
+        return bench(args, model, xt, yit, yt, len(tv), len(sv))
+    valid = read_pairs(os.path.join(data, "valid.tsv"), args.target_unit)
+    test = read_pairs(os.path.join(data, "test.tsv"), args.target_unit)
     xv, yiv, yv = encode(valid, sv, tv)
     xs, _, ys = encode(test, sv, tv)
-    model = G2P(len(sv), len(tv), args.embed, args.hidden)
 
     lengths = [s.numel() for s in xt]
     order_v = sorted(range(len(xv)), key=lambda i: xv[i].numel())

@@ -146,23 +146,6 @@ class CharLM(torch.nn.Module):
         return F.log_softmax(self.head(h), dim=-1)
 
 
-def blas_library():
-    """The BLAS library this process mapped (Debian's torch calls whatever
-    libblas.so.3 resolves to: OpenBLAS or the reference BLAS)."""
-    torch.ones(64, 64) @ torch.ones(64, 64)
-    found = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1]
-            name = os.path.basename(path)
-            if ("blas" in name or "mkl" in name) and path not in found:
-                found.append(path)
-    if not found:
-        return "unknown"
-    return ",".join(os.path.join(os.path.basename(os.path.dirname(p)), os.path.basename(p))
-                    for p in found)
-
-
 def generate(args):
     """Draws args.generate characters at batch 1, one step of the LSTM each."""
     torch.manual_seed(args.seed)
@@ -193,7 +176,7 @@ def main():
     args = ARGS
     torch.set_num_threads(args.threads)
     if args.info:
-        print(f"INFO torch={torch.__version__} blas={blas_library()} "
+        print(f"INFO torch={torch.__version__} blas={seqdata.blas_library()} "
               f"threads={torch.get_num_threads()}", flush=True)
         return
     if args.generate:
@@ -241,7 +224,7 @@ def main():
           f"median_step_ms={statistics.median(timed):.4f} "
           f"mean_step_ms={statistics.fmean(timed):.4f} min_step_ms={min(timed):.4f} "
           f"peak_rss_mb={rss_mb:.1f} threads={torch.get_num_threads()} vocab={len(vocab)} "
-          f"last_loss={loss_value:.4f} blas={blas_library()} torch={torch.__version__}",
+          f"last_loss={loss_value:.4f} blas={seqdata.blas_library()} torch={torch.__version__}",
           flush=True)
 
 

@@ -324,6 +324,25 @@ def init_embedding(m):
     torch.nn.init.normal_(m.weight, 0.0, 1.0)
 
 
+# --- the host -----------------------------------------------------------------
+
+def blas_library():
+    """The BLAS library this process mapped (Debian's torch calls whatever
+    libblas.so.3 resolves to: OpenBLAS or the reference BLAS)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    found = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            name = os.path.basename(path)
+            if ("blas" in name or "mkl" in name) and path not in found:
+                found.append(path)
+    if not found:
+        return "unknown"
+    return ",".join(os.path.join(os.path.basename(os.path.dirname(p)), os.path.basename(p))
+                    for p in found)
+
+
 # --- command line and training loop -------------------------------------------
 
 def arguments(description, **defaults):
