@@ -1,16 +1,18 @@
 #!/usr/bin/python3
 """seqc against PyTorch, side by side: the driver of scripts/bench.sh.
 
-  scripts/bench.sh [--rounds 5] [--cases S,M1,M2,L,GRU,PEEPHOLE,GEN] [--steps N]
+  scripts/bench.sh [--rounds 5] [--cases S,M1,M2,L,GRU,PEEPHOLE,ATTN,GEN] [--steps N]
                    [--threads 1,2] [--json FILE]
 
 (bench.sh compiles the FMA probe bench/fma_peak.cpp and passes it here with
---probe, and the compiler with --seqc.) Every case is a character model of
-data/moby-dick.txt: Embedding(V, E) -> cell(E, H) -> Linear(H, V) ->
-log_softmax, nll summed over the window's T steps and averaged over the
+--probe, and the compiler with --seqc.) The cases of CASES are character
+models of data/moby-dick.txt: Embedding(V, E) -> cell(E, H) -> Linear(H, V)
+-> log_softmax, nll summed over the window's T steps and averaged over the
 batch's N windows, Adam 3e-3, clip_norm 5. seqc trains bench/models/<cell>.seq
 (`seqc train --max-steps --bench`), PyTorch 1.13 bench/lstm_torch.py, both
-for the same number of steps on the same data. A round runs, per case and per
+for the same number of steps on the same data. Case ATTN is an
+encoder-decoder with attention on the pairs of data/dates/train.tsv
+(bench/models/attention.seq against bench/g2p_torch.py --bench-steps). A round runs, per case and per
 thread count, seqc then PyTorch, each in a fresh process; the report gives the
 medians over the rounds of each run's median step time (the steps after 2
 warm-up steps; forward, backward, clipping and Adam, without data loading,
@@ -50,9 +52,20 @@ CASES = {
 # characters drawn one at a time (`seqc generate --bench`; lstm_torch.py
 # --generate).
 GENERATION = ("lstm", 64, 128, 500)
-ALL_CASES = list(CASES) + ["GEN"]
+# The encoder-decoder (case ATTN): bench/models/attention.seq, the model of
+# examples/dates.seq, on the pairs of PAIRS (dates in human formats ->
+# ISO 8601, characters on both sides, bucketed batches): Embedding(S, E) ->
+# LSTM(E, H) encoder; Embedding(V, E) -> DotAttentionLSTM(E, H) decoder from
+# the encoder's last state; Linear(2H, V) -> log_softmax; nll summed over the
+# target's steps, mean over the batch. PyTorch: bench/g2p_torch.py
+# --bench-steps. cell, E, H, N (batch), default steps per run; no window T:
+# a batch's steps are its pairs' source and target lengths.
+ATTENTION = ("dotattn", 32, 128, 64, 80)
+PAIRS = "data/dates/train.tsv"
+ALL_CASES = list(CASES) + ["ATTN", "GEN"]
 MODELS = {"lstm": "bench/models/lstm.seq", "gru": "bench/models/gru.seq",
-          "peephole": "bench/models/peephole.seq"}
+          "peephole": "bench/models/peephole.seq",
+          "dotattn": "bench/models/attention.seq"}
 # Multiply-adds of one step of the cell per unit of H * (E + H): 4 gates
 # (LSTM, peephole LSTM) or 3 (GRU), each an [H, E] and an [H, H] product;
 # a training step is 2 flops per multiply-add in the forward pass and
@@ -64,8 +77,52 @@ FORMULAS = [
 ]
 
 
+ATTENTION_FORMULA = (
+    "ATTN: per pair 24*H*(E+H)*(Ts+Ty) + 12*H*Ts*Ty + 12*H*V*Ty (Ts source steps, "
+    "Ty = target + 1 decoder steps, real steps only), mean over the training pairs, "
+    "times N")
+
+
 def step_flops(cell, e, h, n, t, v):
     return 6 * GATES[cell] * t * n * h * (e + h) + 6 * t * n * h * v
+
+
+def case_steps(case):
+    """The default training steps per run of a case."""
+    return ATTENTION[4] if case == "ATTN" else CASES[case][5]
+
+
+def pairs_info(path):
+    """Source and target vocabulary sizes and each training pair's (Ts, Ty)
+    of pairs(train = path, unit = "char"), as seqc's runtime reads them
+    (runtime/PairsData.cpp): source<TAB>target lines, blank lines skipped,
+    spaces trimmed at both ends of each side, one unit per byte; each side's
+    vocabulary is its distinct bytes plus <pad>, <unk>, <s>, </s>; the decoder
+    runs over <s> and the target (Ty = target length + 1)."""
+    with open(path, "rb") as f:
+        data = f.read().replace(b"\r\n", b"\n")
+    sources, targets, lengths = set(), set(), []
+    for line in data.split(b"\n"):
+        if not line.strip(b" \t"):
+            continue
+        src, _, tgt = line.partition(b"\t")
+        src, tgt = src.strip(b" "), tgt.strip(b" ")
+        sources.update(src)
+        targets.update(tgt)
+        lengths.append((len(src), len(tgt) + 1))
+    return len(sources) + 4, len(targets) + 4, lengths
+
+
+def attention_flops(e, h, n, v, lengths):
+    """FLOPs of one training step of ATTN: the matrix products of forward and
+    backward (2 per multiply-add, the backward twice the forward) over the real
+    steps of a full batch of n pairs, the pairs' mean times n. Per pair: the
+    encoder's and the decoder's LSTM 24*H*(E+H) per step; the attention's
+    scores and context, H multiply-adds each per decoder step and source step:
+    12*H*Ts*Ty; Linear(2H, V) per decoder step: 12*H*V*Ty."""
+    total = sum(24 * h * (e + h) * (ts + ty) + 12 * h * ts * ty + 12 * h * v * ty
+                for ts, ty in lengths)
+    return n * total / len(lengths)
 
 
 def log(message):
@@ -219,10 +276,15 @@ def thread_env(k):
 
 
 def run_seqc(args, case, steps, threads, cached=False):
-    cell, e, h, n, t, _ = CASES[case]
-    cmd = [args.seqc, "train", MODELS[cell], "--dim", f"E={e}", "--dim", f"H={h}",
-           "--batch", str(n), "--window", str(t), "--max-steps", str(steps),
-           "--bench", "--progress=none"]
+    if case == "ATTN":  # pairs: no window
+        cell, e, h, n, _ = ATTENTION
+        window = []
+    else:
+        cell, e, h, n, t, _ = CASES[case]
+        window = ["--window", str(t)]
+    cmd = ([args.seqc, "train", MODELS[cell], "--dim", f"E={e}", "--dim", f"H={h}",
+            "--batch", str(n)] + window
+           + ["--max-steps", str(steps), "--bench", "--progress=none"])
     if threads is not None:
         cmd += ["--threads", str(threads)]
     env = thread_env(threads or 1)
@@ -248,11 +310,18 @@ def run_seqc(args, case, steps, threads, cached=False):
 
 
 def run_torch(args, case, steps, threads):
-    cell, e, h, n, t, _ = CASES[case]
-    cmd = [args.python, "bench/lstm_torch.py", "--cell", cell, "--embed", str(e),
-           "--hidden", str(h), "--batch", str(n), "--window", str(t), "--steps", str(steps),
-           "--threads", str(threads), "--max-seconds", str(args.torch_max_seconds),
-           "--file", DATA]
+    if case == "ATTN":
+        _, e, h, n, _ = ATTENTION
+        cmd = [args.python, "bench/g2p_torch.py", "--bench-steps", str(steps),
+               "--train-file", PAIRS, "--target-unit", "char", "--embed", str(e),
+               "--hidden", str(h), "--batch", str(n), "--threads", str(threads),
+               "--max-seconds", str(args.torch_max_seconds)]
+    else:
+        cell, e, h, n, t, _ = CASES[case]
+        cmd = [args.python, "bench/lstm_torch.py", "--cell", cell, "--embed", str(e),
+               "--hidden", str(h), "--batch", str(n), "--window", str(t),
+               "--steps", str(steps), "--threads", str(threads),
+               "--max-seconds", str(args.torch_max_seconds), "--file", DATA]
     status, out, err, rss, seconds = run(cmd, thread_env(threads), args.timeout)
     record = {"side": "torch", "case": case, "threads": threads, "cmd": cmd,
               "status": status, "rss_mb": rss, "wall_s": seconds}
@@ -373,7 +442,7 @@ def shown(path):
     return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
 
 
-def header(args, model, cpus, isa, peaks, threaded, torch_version, blas, vocab):
+def header(args, model, cpus, isa, peaks, threaded, torch_version, blas, vocab, pairs):
     lines = [
         f"CPU: {model} ({cpus} logical CPUs)",
         f"vector ISA: {' '.join(isa) or 'none of avx512f, avx2, fma'}",
@@ -397,11 +466,26 @@ def header(args, model, cpus, isa, peaks, threaded, torch_version, blas, vocab):
         + ("; --no-cache (every run compiles)" if args.no_cache else ""),
         f"PyTorch: {args.python}, BLAS {blas}; k threads: OPENBLAS_NUM_THREADS=k, "
         "OMP_NUM_THREADS=k, torch.set_num_threads(k)",
-        "model: Embedding(V, E) -> cell(E, H) -> Linear(H, V) -> log_softmax, nll summed "
-        f"over the T steps, mean over the N windows; Adam 3e-3, clip_norm 5; {DATA}, V = {vocab}",
-        "FLOPs of one training step (the matrix products of forward and backward):",
     ]
-    lines += ["  " + f for f in FORMULAS]
+    if any(c != "ATTN" for c in args.cases):
+        lines.append(
+            "model: Embedding(V, E) -> cell(E, H) -> Linear(H, V) -> log_softmax, nll summed "
+            f"over the T steps, mean over the N windows; Adam 3e-3, clip_norm 5; {DATA}, "
+            f"V = {vocab}")
+    if "ATTN" in args.cases:
+        lines.append(
+            "ATTN: Embedding(S, E) -> LSTM(E, H) encoder, Embedding(V, E) -> "
+            "DotAttentionLSTM(E, H) decoder from the encoder's last state, Linear(2H, V) -> "
+            "log_softmax, nll summed over the target's steps, mean over the N pairs; Adam "
+            f"3e-3, clip_norm 5; {PAIRS} (char both sides, bucketed batches), S = {pairs[0]}, "
+            f"V = {pairs[1]}; no window: T is '-', the steps are each pair's lengths "
+            f"(source {min(s for s, _ in pairs[2])}-{max(s for s, _ in pairs[2])}, "
+            f"decoder {min(t for _, t in pairs[2])}-{max(t for _, t in pairs[2])})")
+    lines.append("FLOPs of one training step (the matrix products of forward and backward):")
+    if any(c != "ATTN" for c in args.cases):
+        lines += ["  " + f for f in FORMULAS]
+    if "ATTN" in args.cases:
+        lines.append("  " + ATTENTION_FORMULA)
     lines += [
         f"ms: median over the rounds of each run's median train-step time (after {WARMUP} "
         "warm-up steps; forward, backward, clipping, Adam)",
@@ -413,7 +497,7 @@ def header(args, model, cpus, isa, peaks, threaded, torch_version, blas, vocab):
     return lines
 
 
-def table(args, records, peaks, threaded, vocab):
+def table(args, records, peaks, threaded, vocab, pairs):
     lines = []
     head = (f"{'case':<9}{'cell':<9}{'E':>5}{'H':>6}{'N':>4}{'T':>4}{'GFLOP':>8}{'steps':>6}"
             f"{'thr':>4} |{'seqc ms':>9}{'torch ms':>10}{'seqc/best':>10} |"
@@ -424,9 +508,14 @@ def table(args, records, peaks, threaded, vocab):
     peak = lambda k: peaks[k][1] if k in peaks else None
     ratio = lambda a, b: a / b if a is not None and b else None
     for case in args.cases:
-        cell, e, h, n, t, default_steps = CASES[case]
-        steps = args.steps or default_steps
-        flops = step_flops(cell, e, h, n, t, vocab)
+        if case == "ATTN":
+            cell, e, h, n, _ = ATTENTION
+            t = None
+            flops = attention_flops(e, h, n, pairs[1], pairs[2])
+        else:
+            cell, e, h, n, t, _ = CASES[case]
+            flops = step_flops(cell, e, h, n, t, vocab)
+        steps = args.steps or case_steps(case)
 
         def of(side, k):
             return [x for x in records
@@ -449,7 +538,8 @@ def table(args, records, peaks, threaded, vocab):
                                 and x["side"] == "seqc-warm"], "compile_s")
             pct = lambda f: None if f is None else 100 * f
             lines.append(
-                (f"{case:<9}{cell:<9}{e:>5}{h:>6}{n:>4}{t:>4}{flops / 1e9:>8.2f}{steps:>6}"
+                (f"{case:<9}{cell:<9}{e:>5}{h:>6}{n:>4}{'-' if t is None else t:>4}"
+                 f"{flops / 1e9:>8.2f}{steps:>6}"
                  if i == 0 else " " * 51)
                 + f"{k:>4} |{fmt(s_ms, '.2f', 8)}{' ' if threaded else '*'}"
                 + f"{fmt(t_ms, '.2f', 10)}{fmt(rel, '.2f', 10)} |"
@@ -466,6 +556,12 @@ def table(args, records, peaks, threaded, vocab):
                             "torch_peak_fraction": t_frac, "seqc_rss_mb": rss_s,
                             "torch_rss_mb": rss_t, "seqc_compile_s": compile_s,
                             "seqc_warm_compile_s": warm_s})
+    if "ATTN" in args.cases:
+        lines.append("ATTN: T '-': no window, a batch's steps are its pairs' source and target "
+                     "lengths (bucketed by source length); GFLOP: the mean over the training "
+                     "pairs' real steps for a full batch, an estimate of a step's work (the "
+                     "batches differ from step to step and between the two sides, padding not "
+                     "counted)")
     if not threaded:
         lines.append("* seqc has no --threads flag: its one (single-threaded) run per round; "
                      "%peak against the 1-thread peak")
@@ -480,10 +576,11 @@ def loss_check(args, records):
     for case in args.cases:
         seqc_loss, torch_loss = (
             median_of([x for x in records if x["case"] == case and x["side"] == side
-                       and x.get("steps") == (args.steps or CASES[case][5])], "last_loss")
+                       and x.get("steps") == (args.steps or case_steps(case))], "last_loss")
             for side in ("seqc", "torch"))
         parts.append(f"{case} {fmt(seqc_loss, '.1f', 0)} / {fmt(torch_loss, '.1f', 0)}")
-    return ["loss of the last step's batch (nll per window), seqc / PyTorch, median: "
+    return ["loss of the last step's batch (nll per window; ATTN: per pair), seqc / PyTorch, "
+            "median: "
             + ", ".join(parts)]
 
 
@@ -492,6 +589,11 @@ def main():
     data = os.path.join(ROOT, DATA)
     if not os.path.exists(data):
         sys.exit(f"{data}: not found; run scripts/fetch-data.sh first")
+    pairs = None
+    if "ATTN" in args.cases:
+        if not os.path.exists(os.path.join(ROOT, PAIRS)):
+            sys.exit(f"{os.path.join(ROOT, PAIRS)}: not found; run scripts/fetch-data.sh first")
+        pairs = pairs_info(os.path.join(ROOT, PAIRS))
     if not os.access(args.seqc, os.X_OK):
         sys.exit(f"{args.seqc}: not found; build seqc first (scripts/build.sh)")
     started = time.monotonic()
@@ -509,12 +611,12 @@ def main():
     # seqc without --threads runs single-threaded: its %peak needs the 1-thread peak.
     peaks = probe_peak(args.probe, sorted(set(args.threads) | {1}))
     print("\n".join(header(args, model, cpus, isa, peaks, threaded, torch_version, blas,
-                           vocab)), flush=True)
+                           vocab, pairs)), flush=True)
 
     records = []
     for r in range(1, args.rounds + 1):
         for case in args.cases:
-            steps = args.steps or CASES[case][5]
+            steps = args.steps or case_steps(case)
             # seqc, PyTorch, seqc, PyTorch, ...; without seqc --threads, seqc
             # once, then PyTorch at every thread count.
             for i, k in enumerate(args.threads):
@@ -557,26 +659,28 @@ def main():
                 + (f"{rec['compile_s']:.2f} s" if rec["status"] == 0
                    else f"FAILED: {rec['error'][-300:]}"))
 
-    lines, summary = table(args, records, peaks, threaded, vocab)
+    lines, summary = table(args, records, peaks, threaded, vocab, pairs)
     if args.generation:
         gen_lines, gen_summary = generation_table(args, records, threaded)
         lines += [""] + gen_lines + [""]
         summary += gen_summary
     torch_ok = [x for x in records if x["side"] == "torch" and x["status"] == 0
                 and x["case"] != "GEN"]
-    if any(x["vocab"] != vocab for x in torch_ok):
+    if any(x["vocab"] != vocab for x in torch_ok if x["case"] != "ATTN"):
         lines.append(f"warning: PyTorch's vocabulary differs from V = {vocab}")
+    if any(x["vocab"] != pairs[1] for x in torch_ok if x["case"] == "ATTN"):
+        lines.append(f"warning: PyTorch's ATTN target vocabulary differs from V = {pairs[1]}")
     lines += loss_check(args, records)
     for case in args.cases:
         for k in args.threads:
             cut = [x["steps"] for x in torch_ok if x["case"] == case and x["threads"] == k
-                   and x["steps"] < (args.steps or CASES[case][5])]
+                   and x["steps"] < (args.steps or case_steps(case))]
             if cut:
                 lines.append(f"note: PyTorch {case} at {k} thread(s) hit --torch-max-seconds "
                              f"{args.torch_max_seconds:g} in {len(cut)} of {args.rounds} rounds "
                              f"({min(cut)}{'' if min(cut) == max(cut) else f' to {max(cut)}'}"
                              " steps instead of "
-                             f"{args.steps or CASES[case][5]})")
+                             f"{args.steps or case_steps(case)})")
     failed = [x for x in records if x["status"] != 0]
     if failed:
         lines.append(f"{len(failed)} run(s) failed:")
@@ -591,6 +695,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cpu": model, "cpus": cpus, "isa": isa, "vocab": vocab,
+                       "attn_vocab": pairs and {"S": pairs[0], "V": pairs[1]},
                        "peak_gflops": {str(k): g for k, (_, g) in peaks.items()},
                        "seqc_threads_flag": threaded, "torch": torch_version, "blas": blas,
                        "rounds": args.rounds, "summary": summary, "runs": records}, f, indent=1)

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # seqc against PyTorch 1.13, side by side, on character models of Moby Dick
-# (bench/README.md, "Side by side: seqc against PyTorch"):
+# and an encoder-decoder with attention on the dates pairs (bench/README.md,
+# "Training-step speed, side by side"):
 #
 #   scripts/bench.sh                                  # every case, 5 rounds, 1 and 2 threads
 #   scripts/bench.sh --cases S,GRU --rounds 3 --threads 1 --json bench.json
 #
-# Options (bench/side_by_side.py): --rounds N (5), --cases S,M1,M2,L,GRU,PEEPHOLE,GEN
-# (all), --steps N (training steps per run; default per case), --threads 1,2,
+# Options (bench/side_by_side.py): --rounds N (5), --cases
+# S,M1,M2,L,GRU,PEEPHOLE,ATTN,GEN (all), --steps N (training steps per run; default per case), --threads 1,2,
 # --json FILE (every run and the summary), --torch-max-seconds S, --timeout S.
 # SEQC=path/to/seqc picks another compiler than build/bin/seqc.
 #
 # Compiles the FMA probe bench/fma_peak.cpp with g++ -O2 (AVX-512 if the CPU
 # has avx512f, else AVX2 with FMA), fetches data/moby-dick.txt if it is
-# missing, and runs bench/side_by_side.py with /usr/bin/python3 (Debian's
+# missing (data/dates/train.tsv, for ATTN, comes from scripts/fetch-data.sh
+# too), and runs bench/side_by_side.py with /usr/bin/python3 (Debian's
 # python3-torch). The report goes to stdout, progress to stderr.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
