@@ -171,6 +171,14 @@ static llvm::Expected<Prepared> prepare(const TrainSpec &spec,
   return prepared;
 }
 
+/// Tagging's outside label "O", which precision, recall and f1 leave
+/// out, or -1.
+static int64_t outsideClassOf(const DataSchema &schema) {
+  auto outside = llvm::find(schema.classes, "O");
+  return outside == schema.classes.end() ? -1
+                                         : outside - schema.classes.begin();
+}
+
 llvm::Error seqc::driver::trainCommand(const TrainSpec &spec,
                                        const ModelCompiler &compile,
                                        const CommandOptions &options,
@@ -206,6 +214,7 @@ llvm::Error seqc::driver::trainCommand(const TrainSpec &spec,
   trainerOptions.progress = options.progress;
   trainerOptions.maxSteps = options.maxSteps;
   trainerOptions.timeSteps = options.bench;
+  trainerOptions.outsideClass = outsideClassOf(data.schema);
   trainerOptions.teacherForcingStart = spec.teacherForcingStart;
   trainerOptions.teacherForcingEnd = spec.teacherForcingEnd;
   data.schema.toMetadata(trainerOptions.metadata);
@@ -285,6 +294,7 @@ llvm::Error seqc::driver::evalCommand(const TrainSpec &spec,
   TrainerOptions trainerOptions;
   trainerOptions.batch = spec.batch;
   trainerOptions.metrics = spec.metrics;
+  trainerOptions.outsideClass = outsideClassOf(data.schema);
   trainerOptions.progress = ProgressMode::Quiet;
   bool haveValid = data.valid.rows > 0;
   const Dataset &rows = haveValid ? data.valid : data.train;

@@ -55,6 +55,15 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
                                      "the number of outputs",
                                      spec.k, outputWidth));
     break;
+  case Kind::Precision:
+  case Kind::Recall:
+  case Kind::F1:
+    if (!classes)
+      return metricError(spec, fmt::format("{} needs class labels: `label`, "
+                                           "or tagged(...) data",
+                                           metricName(spec.kind)));
+    metric.perClass.assign(3 * outputWidth, 0.0);
+    break;
   case Kind::MSE:
   case Kind::RMSE:
     if (!numeric)
@@ -129,6 +138,24 @@ void MetricAccumulator::add(const Tensor &outputs, const double *targets) {
       count += 1.0;
       break;
     }
+    case Kind::Precision:
+    case Kind::Recall:
+    case Kind::F1: {
+      // Per class: true positives, predicted, gold (perClass[3 c + i]).
+      int64_t best = 0;
+      for (int64_t j = 1; j < outputWidth; ++j)
+        if (row[j] > row[best])
+          best = j;
+      int64_t gold = static_cast<int64_t>(target[0]);
+      if (gold < 0 || gold >= outputWidth)
+        break;
+      perClass[3 * best + 1] += 1.0;
+      perClass[3 * gold + 2] += 1.0;
+      if (best == gold)
+        perClass[3 * gold] += 1.0;
+      count += 1.0;
+      break;
+    }
     case Kind::MSE:
     case Kind::RMSE:
       for (int64_t j = 0; j < outputWidth; ++j) {
@@ -156,6 +183,29 @@ void MetricAccumulator::addLoss(double meanLoss, int64_t rows, int64_t steps) {
 double MetricAccumulator::value() const {
   if (count == 0.0)
     return std::numeric_limits<double>::quiet_NaN();
+  if (!perClass.empty()) {
+    // The mean over the classes that occur (gold or predicted), the
+    // outside class left out, of each one's precision, recall or F1.
+    double total = 0.0;
+    int64_t classes = 0;
+    for (int64_t c = 0; c < outputWidth; ++c) {
+      double hits = perClass[3 * c], predicted = perClass[3 * c + 1],
+             gold = perClass[3 * c + 2];
+      if (c == outsideClass || (predicted == 0.0 && gold == 0.0))
+        continue;
+      double precision = predicted > 0.0 ? hits / predicted : 0.0;
+      double recall = gold > 0.0 ? hits / gold : 0.0;
+      double f1 = precision + recall > 0.0
+                      ? 2.0 * precision * recall / (precision + recall)
+                      : 0.0;
+      total += kind == Kind::Precision ? precision
+               : kind == Kind::Recall  ? recall
+                                       : f1;
+      ++classes;
+    }
+    return classes ? total / double(classes)
+                   : std::numeric_limits<double>::quiet_NaN();
+  }
   double mean = sum / count;
   switch (kind) {
   case Kind::RMSE:
@@ -170,4 +220,5 @@ double MetricAccumulator::value() const {
 void MetricAccumulator::reset() {
   sum = 0.0;
   count = 0.0;
+  std::fill(perClass.begin(), perClass.end(), 0.0);
 }

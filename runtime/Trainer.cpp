@@ -225,6 +225,7 @@ llvm::Error Trainer::checkEntries() {
     if (!metric)
       return metric.takeError();
     outputMetrics |= !metric->fromLoss();
+    metric->setOutsideClass(options.outsideClass);
     metrics.push_back(std::move(*metric));
   }
   if (outputMetrics && perStepOutputs != trainData.stepTargets)

@@ -40,6 +40,44 @@ TEST(MetricsTest, AccuracyOfClassIndices) {
   EXPECT_TRUE(std::isnan(accuracy.value()));
 }
 
+TEST(MetricsTest, PrecisionRecallAndF1AreMacroAveragedOverClasses) {
+  // Classes 0 (the outside label O), 1 and 2; predictions (argmax) and
+  // gold labels of six tokens:
+  //   predicted 1 1 2 0 2 0
+  //   gold      1 2 2 0 0 1
+  // class 1: 1 right of 2 predicted, of 2 gold; class 2: 1 of 2, of 2;
+  // class 0: 1 of 2, of 2.
+  Tensor outputs = Tensor::fromValues<float>(
+      {6, 3}, {0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0});
+  double gold[] = {1, 2, 2, 0, 0, 1};
+  auto make = [&](const char *name, int64_t outside) {
+    auto created =
+        MetricAccumulator::create(metric(name), TargetKind::ClassIndex, 3, 1);
+    EXPECT_TRUE(bool(created));
+    created->setOutsideClass(outside);
+    created->add(outputs, gold);
+    return *created;
+  };
+  EXPECT_DOUBLE_EQ(make("precision", 0).value(), 0.5);
+  EXPECT_DOUBLE_EQ(make("recall", 0).value(), 0.5);
+  EXPECT_DOUBLE_EQ(make("f1", 0).value(), 0.5);
+
+  // Without the outside class left out, class 0 counts as well; a class
+  // that is predicted but never gold has recall 0 and f1 0.
+  double other[] = {1, 1, 1, 1, 1, 1};
+  auto f1 =
+      MetricAccumulator::create(metric("f1"), TargetKind::ClassIndex, 3, 1);
+  ASSERT_TRUE(bool(f1));
+  f1->add(outputs, other);
+  // class 1: precision 2/2, recall 2/6, f1 0.5; classes 0 and 2: 0.
+  EXPECT_DOUBLE_EQ(f1->value(), 0.5 / 3);
+  f1->reset();
+  EXPECT_TRUE(std::isnan(f1->value()));
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("f1"), TargetKind::Vector,
+                                              2, 2)),
+            "f1 needs class labels: `label`, or tagged(...) data");
+}
+
 TEST(MetricsTest, AccuracyOfLabelsThresholdsAtOneHalf) {
   SEQC_ASSERT_OK_AND_ASSIGN(
       accuracy, MetricAccumulator::create(metric("accuracy"),
@@ -132,7 +170,7 @@ TEST(MetricsTest, MetricsThatDoNotApply) {
                                               TargetKind::Vector, 3, 2)),
             "rmse compares the model's 3 outputs per instance with 2 target "
             "values; they do not fit");
-  EXPECT_FALSE(metricNamed("f1")); // the frontend reports unknown names
+  EXPECT_FALSE(metricNamed("f2")); // the frontend reports unknown names
   EXPECT_EQ(errorOf(MetricAccumulator::create(metric("nats_per_step"),
                                               TargetKind::ClassIndex, 3, 1)),
             "nats_per_step needs a target at every step (text or series "

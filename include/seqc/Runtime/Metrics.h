@@ -10,6 +10,13 @@
 //                 (the label's class, or the labels that are 1), averaged
 //                 over instances: |top-k ∩ relevant| / k. Ties go to the
 //                 lower index.
+//   precision, recall, f1
+//                 label: per class, from the argmax of the outputs over
+//                 the evaluation set (precision: right / predicted, recall:
+//                 right / gold, f1 their harmonic mean), then the mean
+//                 over the classes that occur, leaving out the outside
+//                 class "O" of tagging when the labels have one (macro
+//                 average).
 //   mse, rmse     mean (root of the mean) squared difference between
 //                 outputs and numeric targets, over every value.
 //   perplexity    exp of the mean loss, and loss itself: from the `loss`
@@ -34,6 +41,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace seqc::rt {
 
@@ -61,6 +69,9 @@ public:
   /// steps in all (for fromLoss metrics; steps count only with per-step
   /// targets).
   void addLoss(double meanLoss, int64_t rows, int64_t steps = 0);
+  /// precision, recall, f1: the class to leave out of the average (the
+  /// outside label "O" of tagging), or -1.
+  void setOutsideClass(int64_t index) { outsideClass = index; }
   /// The value over everything added; NaN before anything was.
   double value() const;
   void reset();
@@ -78,6 +89,11 @@ private:
   bool stepTargets = false;
   double sum = 0.0;
   double count = 0.0;
+  /// precision, recall, f1: per class, true positives, predictions and
+  /// gold labels.
+  std::vector<double> perClass;
+  /// The class precision, recall and f1 leave out ("O" of BIO tags), or -1.
+  int64_t outsideClass = -1;
 };
 
 } // namespace seqc::rt

@@ -93,6 +93,9 @@ struct TrainerOptions {
   /// the run's generator.
   double teacherForcingStart = 1.0;
   double teacherForcingEnd = 1.0;
+  /// The class that precision, recall and f1 leave out (the outside label
+  /// "O" of tagging), or -1.
+  int64_t outsideClass = -1;
 };
 
 struct EvalResult {
