@@ -572,6 +572,17 @@ void reportRuntimeError(Error error, SourceMgr &srcMgr) {
       [](const ErrorInfoBase &other) { reportError(other.message()); });
 }
 
+/// Flushes what a command printed; its error, if any, is reported: the
+/// exit status.
+int finishCommand(Error error, SourceMgr &srcMgr) {
+  outs().flush();
+  if (error) {
+    reportRuntimeError(std::move(error), srcMgr);
+    return 1;
+  }
+  return 0;
+}
+
 /// The train block with the command line's overrides.
 std::optional<seqc::TrainSpec> trainSpec(const seqc::ast::Module &module,
                                          SourceMgr &srcMgr,
@@ -739,19 +750,15 @@ int trainOrEvalMain(SourceMgr &srcMgr, mlir::MLIRContext &context,
   }
   commandOptions.maxSteps = trainMaxSteps;
   commandOptions.bench = trainBench;
-  Error error =
+  return finishCommand(
       evaluate
           ? seqc::driver::evalCommand(*spec, compile, commandOptions, outs())
-          : seqc::driver::trainCommand(*spec, compile, commandOptions, outs());
-  outs().flush();
-  if (error) {
-    reportRuntimeError(std::move(error), srcMgr);
-    return 1;
-  }
-  return 0;
+          : seqc::driver::trainCommand(*spec, compile, commandOptions, outs()),
+      srcMgr);
 }
 
-/// `seqc generate`: samples from a model trained on text.
+/// `seqc generate`: samples from a model trained on text, or decodes the
+/// inputs of an encoder-decoder.
 int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   auto options = frontendOptions();
   if (!options)
@@ -789,13 +796,8 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
     decodeOptions.lengthPenalty = decodeLengthPenalty;
     decodeOptions.attentionSvg = decodeAttention;
     decodeOptions.jit = jitOptions();
-    Error error = seqc::driver::decodeCommand(compile, decodeOptions, outs());
-    outs().flush();
-    if (error) {
-      reportRuntimeError(std::move(error), srcMgr);
-      return 1;
-    }
-    return 0;
+    return finishCommand(
+        seqc::driver::decodeCommand(compile, decodeOptions, outs()), srcMgr);
   }
   seqc::driver::GenerateOptions generateOptions;
   generateOptions.fromDir = trainFrom;
@@ -805,13 +807,8 @@ int generateMain(SourceMgr &srcMgr, mlir::MLIRContext &context) {
   generateOptions.seed = generateSeed;
   generateOptions.bench = trainBench;
   generateOptions.jit = jitOptions();
-  Error error = seqc::driver::generateCommand(compile, generateOptions, outs());
-  outs().flush();
-  if (error) {
-    reportRuntimeError(std::move(error), srcMgr);
-    return 1;
-  }
-  return 0;
+  return finishCommand(
+      seqc::driver::generateCommand(compile, generateOptions, outs()), srcMgr);
 }
 
 } // namespace
