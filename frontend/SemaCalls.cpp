@@ -312,7 +312,8 @@ const tir::Node *Sema::callCell(const ast::CellDecl &cell, Instance &inst,
       return nullptr;
     x->inputIndex = cell.states.size() + i;
     step->sequenceArgs.push_back(x);
-    StringRef name = cell.inputs.empty() ? "x" : cell.inputs[i].name;
+    StringRef name = cell.inputs.empty() ? StringRef("x")
+                                         : StringRef(cell.inputs[i].name);
     scope.locals[name] = Local{x, argExpr.loc()};
   }
   for (const ast::StateSpec &context : cell.contexts)
