@@ -216,8 +216,8 @@ private:
 
 /// The target side's ids of a reference text.
 std::vector<int64_t> encodeReference(const DataSchema &schema,
+                                     const Vocabulary &targets,
                                      llvm::StringRef text) {
-  Vocabulary targets(schema.targetVocabulary, kPairUnitsBegin);
   std::vector<int64_t> ids;
   for (llvm::StringRef unit : splitUnits(text, schema.targetUnit))
     ids.push_back(targets.id(unit));
@@ -271,6 +271,7 @@ llvm::Error seqc::driver::decodeCommand(const ModelCompiler &compile,
     return stepRoles.takeError();
   int64_t vocab = int64_t(schema.targetVocabulary.size());
 
+  Vocabulary targets(schema.targetVocabulary, kPairUnitsBegin);
   DecodeScores scores;
   bool drawn = false;
   for (size_t begin = 0; begin < examples->size();
@@ -303,7 +304,7 @@ llvm::Error seqc::driver::decodeCommand(const ModelCompiler &compile,
       }
       if (example.reference && !best.empty())
         scores.add(best.front().tokens,
-                   encodeReference(schema, *example.reference));
+                   encodeReference(schema, targets, *example.reference));
       if (!options.attentionSvg.empty() && !drawn && !best.empty()) {
         drawn = true;
         if (extrasWidth == 0)

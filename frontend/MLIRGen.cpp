@@ -28,6 +28,25 @@ namespace seq = seqc::seq;
 
 namespace {
 
+/// Whether a node of a Scan's step depends on the step's arguments (a
+/// state, an input at t), memoized. What does not is read from outside the
+/// step: a capture of the seq.scan.
+class StepDependence {
+public:
+  bool operator()(const tir::Node *node) {
+    auto it = known.find(node);
+    if (it != known.end())
+      return it->second;
+    bool depends = node->kind == tir::NodeKind::StepArg;
+    for (const tir::Node *operand : node->operands)
+      depends |= (*this)(operand);
+    return known[node] = depends;
+  }
+
+private:
+  llvm::DenseMap<const tir::Node *, bool> known;
+};
+
 class Generator {
 public:
   Generator(MLIRContext &context, const tir::Program &program,
@@ -118,17 +137,7 @@ private:
   /// source's steps), or null.
   static const tir::Node *attentionOf(const tir::Node &scan) {
     const tir::ScanStep &step = *scan.scan;
-    llvm::DenseMap<const tir::Node *, bool> depends;
-    std::function<bool(const tir::Node *)> dependsOnStep =
-        [&](const tir::Node *n) -> bool {
-      auto it = depends.find(n);
-      if (it != depends.end())
-        return it->second;
-      bool result = n->kind == tir::NodeKind::StepArg;
-      for (const tir::Node *operand : n->operands)
-        result |= dependsOnStep(operand);
-      return depends[n] = result;
-    };
+    StepDependence dependsOnStep;
     std::vector<const tir::Node *> work = {step.out};
     llvm::append_range(work, step.newStates);
     llvm::DenseSet<const tir::Node *> seen;
@@ -522,18 +531,7 @@ Value Generator::emitScan(const tir::Node &node) {
   // parameters alone, like the U @ hs of additive attention), emitted once
   // before the loop.
   std::vector<const tir::Node *> params, invariants;
-  llvm::DenseMap<const tir::Node *, bool> inside;
-  std::function<bool(const tir::Node *)> dependsOnStep =
-      [&](const tir::Node *n) -> bool {
-    auto it = inside.find(n);
-    if (it != inside.end())
-      return it->second;
-    bool depends = n->kind == tir::NodeKind::StepArg;
-    for (const tir::Node *operand : n->operands)
-      depends |= dependsOnStep(operand);
-    inside[n] = depends;
-    return depends;
-  };
+  StepDependence dependsOnStep;
   llvm::DenseSet<const tir::Node *> seen;
   std::vector<const tir::Node *> work(newStates.begin(), newStates.end());
   work.push_back(step.out);
