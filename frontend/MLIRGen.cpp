@@ -352,21 +352,11 @@ private:
   }
 
   Value expandDims(Value v, int64_t axis, Location loc) {
-    auto type = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(type.getShape());
-    shape.insert(shape.begin() + axis, 1);
-    return builder.create<seq::ExpandDimsOp>(
-        loc, RankedTensorType::get(shape, type.getElementType()), v,
-        builder.getI64IntegerAttr(axis));
+    return builder.create<seq::ExpandDimsOp>(loc, v, axis);
   }
 
   Value squeeze(Value v, int64_t axis, Location loc) {
-    auto type = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(type.getShape());
-    shape.erase(shape.begin() + axis);
-    return builder.create<seq::SqueezeOp>(
-        loc, RankedTensorType::get(shape, type.getElementType()), v,
-        builder.getI64IntegerAttr(axis));
+    return builder.create<seq::SqueezeOp>(loc, v, axis);
   }
 
   Value fail(const tir::Node &node, const Twine &message) {
@@ -459,9 +449,7 @@ Value Generator::emitScan(const tir::Node &node) {
   SmallVector<int64_t> axes = {0};
   for (int64_t i = 2; i < xsType.getRank(); ++i)
     axes.push_back(i);
-  Value batch = builder.create<seq::ReduceSumOp>(
-      loc, RankedTensorType::get({ShapedType::kDynamic}, elemType), xs,
-      builder.getDenseI64ArrayAttr(axes));
+  Value batch = builder.create<seq::ReduceSumOp>(loc, xs, axes);
   auto initValue = [&](double value, const tir::Type &type) -> Value {
     auto scalarType = RankedTensorType::get({}, elemType);
     Value c = builder.create<arith::ConstantOp>(
@@ -749,15 +737,7 @@ Value Generator::matmul(const tir::Node &node) {
     lhs = expandDims(lhs, offset(a), loc);
   if (bVector)
     rhs = expandDims(rhs, offset(b) + 1, loc);
-  auto lhsShape = cast<RankedTensorType>(lhs.getType()).getShape();
-  auto rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
-  SmallVector<int64_t> shape;
-  if (a.type.batched || b.type.batched)
-    shape.push_back(ShapedType::kDynamic);
-  shape.push_back(lhsShape[lhsShape.size() - 2]);
-  shape.push_back(rhsShape.back());
-  Value product = builder.create<seq::MatMulOp>(
-      loc, RankedTensorType::get(shape, elemType), lhs, rhs, false, false);
+  Value product = builder.create<seq::MatMulOp>(loc, lhs, rhs, false, false);
   int64_t batchOffset = offset(node);
   if (bVector)
     product = squeeze(product, batchOffset + 1, loc);
@@ -849,13 +829,8 @@ Value Generator::emitNode(const tir::Node &node) {
     const tir::Node &operand = *node.operands[0];
     int64_t axis = node.axis + offset(operand);
     int64_t size = node.kind == tir::NodeKind::Index ? 1 : node.size;
-    auto inputType = cast<RankedTensorType>(input.getType());
-    SmallVector<int64_t> shape(inputType.getShape());
-    shape[axis] = size;
-    Value slice = builder.create<seq::SliceOp>(
-        loc, RankedTensorType::get(shape, inputType.getElementType()), input,
-        builder.getI64IntegerAttr(axis), builder.getI64IntegerAttr(node.start),
-        builder.getI64IntegerAttr(size));
+    Value slice =
+        builder.create<seq::SliceOp>(loc, input, axis, node.start, size);
     if (node.kind == tir::NodeKind::Index)
       slice = squeeze(slice, axis, loc);
     return slice;

@@ -105,19 +105,15 @@ void seqc::hoist::mergeGateGradients(seq::ScanOp scan) {
         first = op;
     OpBuilder b(first);
     Value concatenated = scan.getResult(m + whole);
-    auto partType = cast<RankedTensorType>(first->getResult(0).getType());
-    SmallVector<int64_t> shape(partType.getShape());
-    shape[0] = tensorType(outs[whole]).getShape().back();
-    auto type = RankedTensorType::get(shape, partType.getElementType());
     Value merged;
     if (rhs)
-      merged = b.create<seq::MatMulOp>(first->getLoc(), type, concatenated, rhs,
+      merged = b.create<seq::MatMulOp>(first->getLoc(), concatenated, rhs,
                                        /*transpose_lhs=*/true,
                                        /*transpose_rhs=*/false,
                                        /*sum_batch=*/true);
     else
       merged = b.create<seq::ReduceSumOp>(
-          first->getLoc(), type, concatenated,
+          first->getLoc(), concatenated,
           cast<seq::ReduceSumOp>(first).getAxesAttr());
     // The slices go right after the merged gradient (the gradients they
     // replace, `first` among them, are erased last).

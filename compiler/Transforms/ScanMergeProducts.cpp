@@ -33,13 +33,7 @@ bool isMergeable(seq::MatMulOp matmul, seq::ScanOp scan) {
 
 /// `weights` ([H, K] each) stacked along rows: [n * H, K], before the scan.
 Value concatenateWeights(OpBuilder &b, Location loc, ValueRange weights) {
-  auto weightType = tensorType(weights.front());
-  auto concatType =
-      RankedTensorType::get({weightType.getDimSize(0) * int64_t(weights.size()),
-                             weightType.getDimSize(1)},
-                            weightType.getElementType());
-  return b.create<seq::ConcatOp>(loc, concatType, weights,
-                                 b.getI64IntegerAttr(0));
+  return b.create<seq::ConcatOp>(loc, weights, 0);
 }
 
 /// `scan` with `extra` appended to its captures (and their block
@@ -224,11 +218,8 @@ seq::ScanOp seqc::hoist::mergeSummedMatmuls(seq::ScanOp scan) {
     for (seq::MatMulOp matmul : sum.products)
       lhs.push_back(matmul.getLhs());
     auto lhsType = tensorType(lhs.front());
-    SmallVector<int64_t> shape(lhsType.getShape());
-    shape.back() *= int64_t(lhs.size());
-    Value stacked = inner.create<seq::ConcatOp>(
-        loc, RankedTensorType::get(shape, lhsType.getElementType()), lhs,
-        inner.getI64IntegerAttr(lhsType.getRank() - 1));
+    Value stacked =
+        inner.create<seq::ConcatOp>(loc, lhs, lhsType.getRank() - 1);
     auto product = cast<seq::MatMulOp>(inner.clone(*sum.products.front()));
     product.getLhsMutable().assign(stacked);
     product.getRhsMutable().assign(weights);

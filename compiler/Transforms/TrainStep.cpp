@@ -40,10 +40,7 @@ public:
         loc, type, DenseElementsAttr::get(type, b.getFloatAttr(elem, value)));
   }
   template <typename OpT> Value binary(Value lhs, Value rhs) {
-    auto l = cast<RankedTensorType>(lhs.getType());
-    auto r = cast<RankedTensorType>(rhs.getType());
-    Type type = l.getRank() >= r.getRank() ? l : r;
-    return b.create<OpT>(loc, type, lhs, rhs);
+    return b.create<OpT>(loc, lhs, rhs);
   }
   Value add(Value l, Value r) { return binary<seq::AddOp>(l, r); }
   Value sub(Value l, Value r) { return binary<seq::SubOp>(l, r); }
@@ -57,8 +54,7 @@ public:
     if (type.getRank() == 0)
       return v;
     auto axes = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
-    return b.create<seq::ReduceSumOp>(loc, RankedTensorType::get({}, elem), v,
-                                      b.getDenseI64ArrayAttr(axes));
+    return b.create<seq::ReduceSumOp>(loc, v, axes);
   }
   /// base^t for a constant base and a run-time t: exp(t log base).
   Value power(double base, Value t) {

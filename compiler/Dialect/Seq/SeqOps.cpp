@@ -74,90 +74,128 @@ static LogicalResult verifyAxis(Operation *op, int64_t axis, int64_t rank) {
   return success();
 }
 
-static LogicalResult verifyResultShape(Operation *op,
-                                       ArrayRef<int64_t> expected) {
-  auto resultShape =
-      cast<RankedTensorType>(op->getResult(0).getType()).getShape();
-  if (!shapesAgree(resultShape, expected))
-    return op->emitOpError()
-           << "result shape " << shapeString(resultShape)
-           << " does not match the expected " << shapeString(expected);
-  return success();
+bool seqc::seq::compatibleTypes(TypeRange inferred, TypeRange actual) {
+  if (inferred.size() != actual.size())
+    return false;
+  for (auto [a, b] : llvm::zip(inferred, actual)) {
+    auto x = dyn_cast<RankedTensorType>(a), y = dyn_cast<RankedTensorType>(b);
+    if (!x || !y || x.getElementType() != y.getElementType() ||
+        !shapesAgree(x.getShape(), y.getShape()))
+      return false;
+  }
+  return true;
 }
 
-static LogicalResult verifySameElementType(Operation *op) {
-  Type elem;
-  SmallVector<Type> types(op->getOperandTypes());
-  llvm::append_range(types, op->getResultTypes());
-  for (Type t : types) {
-    Type e = cast<ShapedType>(t).getElementType();
-    if (!isa<FloatType>(e))
-      continue;
-    if (elem && e != elem)
-      return op->emitOpError()
-             << "mixes element types " << elem << " and " << e;
-    elem = e;
+namespace {
+/// What an op's shape rule works with: where to report a malformed op (the
+/// message reads as its verifier's would) and where the result type goes.
+class ShapeRule {
+public:
+  ShapeRule(std::optional<Location> loc, StringRef opName,
+            SmallVectorImpl<Type> &results)
+      : loc(loc), opName(opName), results(results) {}
+
+  template <typename... Args> LogicalResult fail(Args &&...args) const {
+    return emitOptionalError(loc, "'", opName, "' op ",
+                             std::forward<Args>(args)...);
   }
-  return success();
-}
+  LogicalResult result(ArrayRef<int64_t> shape, Type elementType) {
+    results.push_back(RankedTensorType::get(shape, elementType));
+    return success();
+  }
+  /// Checks that `axis` names an axis of a rank-`rank` tensor.
+  LogicalResult checkAxis(int64_t axis, int64_t rank) const {
+    if (axis < 0 || axis >= rank)
+      return fail("axis ", axis, " is out of range for rank ", rank);
+    return success();
+  }
+  /// Checks that `values` share one element type, and returns it.
+  FailureOr<Type> commonElementType(ValueRange values) const {
+    Type elem = tensorType(values.front()).getElementType();
+    for (Value v : values.drop_front())
+      if (tensorType(v).getElementType() != elem)
+        return fail("mixes element types ", elem, " and ",
+                    tensorType(v).getElementType());
+    return elem;
+  }
+
+private:
+  std::optional<Location> loc;
+  StringRef opName;
+  SmallVectorImpl<Type> &results;
+};
+} // namespace
 
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops
 //===----------------------------------------------------------------------===//
 
-static LogicalResult verifyBinary(Operation *op) {
-  if (failed(verifySameElementType(op)))
+static LogicalResult inferBinary(ShapeRule rule, Value lhs, Value rhs) {
+  auto elem = rule.commonElementType({lhs, rhs});
+  if (failed(elem))
     return failure();
-  auto lhs = tensorType(op->getOperand(0)).getShape();
-  auto rhs = tensorType(op->getOperand(1)).getShape();
-  auto shape = broadcastShapes(lhs, rhs);
+  auto l = tensorType(lhs).getShape(), r = tensorType(rhs).getShape();
+  auto shape = broadcastShapes(l, r);
   if (failed(shape))
-    return op->emitOpError() << "operand shapes " << shapeString(lhs) << " and "
-                             << shapeString(rhs) << " do not broadcast";
-  return verifyResultShape(op, *shape);
+    return rule.fail("operand shapes ", shapeString(l), " and ", shapeString(r),
+                     " do not broadcast");
+  return rule.result(*shape, *elem);
 }
 
-LogicalResult AddOp::verify() { return verifyBinary(*this); }
-LogicalResult SubOp::verify() { return verifyBinary(*this); }
-LogicalResult MulOp::verify() { return verifyBinary(*this); }
-LogicalResult DivOp::verify() { return verifyBinary(*this); }
-LogicalResult EqualOp::verify() { return verifyBinary(*this); }
+#define SEQC_BINARY_SHAPE_RULE(OpT)                                            \
+  LogicalResult OpT::inferReturnTypes(                                         \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferBinary(ShapeRule(loc, getOperationName(), types),              \
+                       adaptor.getLhs(), adaptor.getRhs());                    \
+  }
+SEQC_BINARY_SHAPE_RULE(AddOp)
+SEQC_BINARY_SHAPE_RULE(SubOp)
+SEQC_BINARY_SHAPE_RULE(MulOp)
+SEQC_BINARY_SHAPE_RULE(DivOp)
+SEQC_BINARY_SHAPE_RULE(EqualOp)
+#undef SEQC_BINARY_SHAPE_RULE
 
 //===----------------------------------------------------------------------===//
 // MatMulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::verify() {
-  if (failed(verifySameElementType(*this)))
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto elem = rule.commonElementType({adaptor.getLhs(), adaptor.getRhs()});
+  if (failed(elem))
     return failure();
-  auto lhs = getLhs().getType().getShape();
-  auto rhs = getRhs().getType().getShape();
+  auto lhs = tensorType(adaptor.getLhs()).getShape();
+  auto rhs = tensorType(adaptor.getRhs()).getShape();
+  bool tLhs = adaptor.getTransposeLhs(), tRhs = adaptor.getTransposeRhs();
+  bool sumBatch = adaptor.getSumBatch();
   if (lhs.size() < 2 || lhs.size() > 3 || rhs.size() < 2 || rhs.size() > 3)
-    return emitOpError() << "expects operands of rank 2 or 3, got "
-                         << shapeString(lhs) << " and " << shapeString(rhs);
-  if (getSumBatch() && (lhs.size() != 3 || rhs.size() != 3))
-    return emitOpError() << "with sum_batch expects two operands of rank 3, "
-                            "got "
-                         << shapeString(lhs) << " and " << shapeString(rhs);
+    return rule.fail("expects operands of rank 2 or 3, got ", shapeString(lhs),
+                     " and ", shapeString(rhs));
+  if (sumBatch && (lhs.size() != 3 || rhs.size() != 3))
+    return rule.fail("with sum_batch expects two operands of rank 3, got ",
+                     shapeString(lhs), " and ", shapeString(rhs));
   if (lhs.size() == 3 && rhs.size() == 3 && !sizesAgree(lhs[0], rhs[0]))
-    return emitOpError() << "batch sizes differ: " << lhs[0] << " and "
-                         << rhs[0];
+    return rule.fail("batch sizes differ: ", lhs[0], " and ", rhs[0]);
   auto lhsMat = lhs.take_back(2), rhsMat = rhs.take_back(2);
-  int64_t m = getTransposeLhs() ? lhsMat[1] : lhsMat[0];
-  int64_t kl = getTransposeLhs() ? lhsMat[0] : lhsMat[1];
-  int64_t kr = getTransposeRhs() ? rhsMat[1] : rhsMat[0];
-  int64_t n = getTransposeRhs() ? rhsMat[0] : rhsMat[1];
+  int64_t m = tLhs ? lhsMat[1] : lhsMat[0];
+  int64_t kl = tLhs ? lhsMat[0] : lhsMat[1];
+  int64_t kr = tRhs ? rhsMat[1] : rhsMat[0];
+  int64_t n = tRhs ? rhsMat[0] : rhsMat[1];
   if (!sizesAgree(kl, kr))
-    return emitOpError() << "contraction sizes differ: " << shapeString(lhs)
-                         << " and " << shapeString(rhs);
-  SmallVector<int64_t> expected;
+    return rule.fail("contraction sizes differ: ", shapeString(lhs), " and ",
+                     shapeString(rhs));
+  SmallVector<int64_t> shape;
   // With sum_batch the batch axis is summed away.
-  if (!getSumBatch() && lhs.size() == 3)
-    expected.push_back(lhs[0]);
-  else if (!getSumBatch() && rhs.size() == 3)
-    expected.push_back(rhs[0]);
-  expected.append({m, n});
-  return verifyResultShape(*this, expected);
+  if (!sumBatch && lhs.size() == 3)
+    shape.push_back(lhs[0]);
+  else if (!sumBatch && rhs.size() == 3)
+    shape.push_back(rhs[0]);
+  shape.append({m, n});
+  return rule.result(shape, *elem);
 }
 
 namespace {
@@ -202,22 +240,27 @@ void MatMulOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::verify() {
-  auto shape = getInput().getType().getShape();
-  auto perm = getPermutation();
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  auto shape = input.getShape();
+  auto perm = adaptor.getPermutation();
   if (perm.size() != shape.size())
-    return emitOpError() << "permutation has " << perm.size()
-                         << " entries for a tensor of rank " << shape.size();
+    return rule.fail("permutation has ", (int64_t)perm.size(),
+                     " entries for a tensor of rank ", (int64_t)shape.size());
   SmallVector<bool> seen(perm.size(), false);
-  SmallVector<int64_t> expected;
+  SmallVector<int64_t> permuted;
   for (int64_t p : perm) {
     if (p < 0 || p >= (int64_t)perm.size() || seen[p])
-      return emitOpError() << "permutation is not a permutation of [0, "
-                           << perm.size() << ")";
+      return rule.fail("permutation is not a permutation of [0, ",
+                       (int64_t)perm.size(), ")");
     seen[p] = true;
-    expected.push_back(shape[p]);
+    permuted.push_back(shape[p]);
   }
-  return verifyResultShape(*this, expected);
+  return rule.result(permuted, input.getElementType());
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
@@ -249,56 +292,66 @@ LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getInput().getType().getRank());
 }
 
-LogicalResult MaxoutOp::verify() {
-  auto shape = getInput().getType().getShape();
+LogicalResult MaxoutOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  auto shape = input.getShape();
+  int64_t k = adaptor.getK();
   if (shape.empty())
-    return emitOpError() << "expects a tensor of rank at least 1";
-  if (getK() < 1)
-    return emitOpError() << "expects k >= 1, got " << getK();
+    return rule.fail("expects a tensor of rank at least 1");
+  if (k < 1)
+    return rule.fail("expects k >= 1, got ", k);
   int64_t d = shape.back();
-  SmallVector<int64_t> expected(shape);
+  SmallVector<int64_t> pieces(shape);
   if (!ShapedType::isDynamic(d)) {
-    if (d % getK() != 0)
-      return emitOpError() << "last axis of size " << d
-                           << " is not divisible by k = " << getK();
-    expected.back() = d / getK();
+    if (d % k != 0)
+      return rule.fail("last axis of size ", d, " is not divisible by k = ", k);
+    pieces.back() = d / k;
   }
-  return verifyResultShape(*this, expected);
+  return rule.result(pieces, input.getElementType());
 }
 
 //===----------------------------------------------------------------------===//
 // Concat, slice, expand_dims, squeeze
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConcatOp::verify() {
-  if (getInputs().empty())
-    return emitOpError() << "expects at least one operand";
-  if (failed(verifySameElementType(*this)))
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return rule.fail("expects at least one operand");
+  auto elem = rule.commonElementType(inputs);
+  if (failed(elem))
     return failure();
-  auto first = tensorType(getInputs()[0]).getShape();
-  int64_t rank = first.size();
-  if (failed(verifyAxis(*this, getAxis(), rank)))
+  auto first = tensorType(inputs[0]).getShape();
+  int64_t rank = first.size(), axis = adaptor.getAxis();
+  if (failed(rule.checkAxis(axis, rank)))
     return failure();
-  SmallVector<int64_t> expected(first);
-  for (Value v : getInputs().drop_front()) {
+  SmallVector<int64_t> joined(first);
+  for (Value v : inputs.drop_front()) {
     auto shape = tensorType(v).getShape();
     if ((int64_t)shape.size() != rank)
-      return emitOpError() << "operands have different ranks";
+      return rule.fail("operands have different ranks");
     for (int64_t i = 0; i < rank; ++i) {
-      if (i == (int64_t)getAxis()) {
-        if (ShapedType::isDynamic(shape[i]) ||
-            ShapedType::isDynamic(expected[i]))
-          expected[i] = ShapedType::kDynamic;
+      if (i == axis) {
+        if (ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(joined[i]))
+          joined[i] = ShapedType::kDynamic;
         else
-          expected[i] += shape[i];
-      } else if (!sizesAgree(shape[i], expected[i])) {
-        return emitOpError() << "operand shapes " << shapeString(first)
-                             << " and " << shapeString(shape)
-                             << " differ outside the concatenation axis";
+          joined[i] += shape[i];
+      } else if (!sizesAgree(shape[i], joined[i])) {
+        return rule.fail("operand shapes ", shapeString(first), " and ",
+                         shapeString(shape),
+                         " differ outside the concatenation axis");
       }
     }
   }
-  return verifyResultShape(*this, expected);
+  return rule.result(joined, *elem);
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor) {
@@ -307,19 +360,25 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
   return {};
 }
 
-LogicalResult SliceOp::verify() {
-  auto shape = getInput().getType().getShape();
-  if (failed(verifyAxis(*this, getAxis(), shape.size())))
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  auto shape = input.getShape();
+  int64_t axis = adaptor.getAxis();
+  if (failed(rule.checkAxis(axis, shape.size())))
     return failure();
-  int64_t extent = shape[getAxis()];
-  int64_t start = getStart(), size = getSize();
+  int64_t extent = shape[axis];
+  int64_t start = adaptor.getStart(), size = adaptor.getSize();
   if (start < 0 || size < 1 ||
       (!ShapedType::isDynamic(extent) && start + size > extent))
-    return emitOpError() << "slice [" << start << ", " << start + size
-                         << ") is out of range for an axis of size " << extent;
-  SmallVector<int64_t> expected(shape);
-  expected[getAxis()] = getSize();
-  return verifyResultShape(*this, expected);
+    return rule.fail("slice [", start, ", ", start + size,
+                     ") is out of range for an axis of size ", extent);
+  SmallVector<int64_t> sliced(shape);
+  sliced[axis] = size;
+  return rule.result(sliced, input.getElementType());
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {
@@ -328,25 +387,36 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
   return {};
 }
 
-LogicalResult ExpandDimsOp::verify() {
-  auto shape = getInput().getType().getShape();
-  if (failed(verifyAxis(*this, getAxis(), shape.size() + 1)))
+LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  int64_t axis = adaptor.getAxis();
+  if (failed(rule.checkAxis(axis, input.getRank() + 1)))
     return failure();
-  SmallVector<int64_t> expected(shape);
-  expected.insert(expected.begin() + getAxis(), 1);
-  return verifyResultShape(*this, expected);
+  SmallVector<int64_t> expanded(input.getShape());
+  expanded.insert(expanded.begin() + axis, 1);
+  return rule.result(expanded, input.getElementType());
 }
 
-LogicalResult SqueezeOp::verify() {
-  auto shape = getInput().getType().getShape();
-  if (failed(verifyAxis(*this, getAxis(), shape.size())))
+LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  auto shape = input.getShape();
+  int64_t axis = adaptor.getAxis();
+  if (failed(rule.checkAxis(axis, shape.size())))
     return failure();
-  if (shape[getAxis()] != 1)
-    return emitOpError() << "axis " << getAxis() << " has size "
-                         << shapeString(shape[getAxis()]) << ", expected 1";
-  SmallVector<int64_t> expected(shape);
-  expected.erase(expected.begin() + getAxis());
-  return verifyResultShape(*this, expected);
+  if (shape[axis] != 1)
+    return rule.fail("axis ", axis, " has size ", shapeString(shape[axis]),
+                     ", expected 1");
+  SmallVector<int64_t> squeezed(shape);
+  squeezed.erase(squeezed.begin() + axis);
+  return rule.result(squeezed, input.getElementType());
 }
 
 OpFoldResult SqueezeOp::fold(FoldAdaptor) {
@@ -361,85 +431,121 @@ OpFoldResult SqueezeOp::fold(FoldAdaptor) {
 // GatherOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult GatherOp::verify() {
-  auto table = getTable().getType().getShape();
-  if (table.size() != 2)
-    return emitOpError() << "expects a table of rank 2, got "
-                         << shapeString(table);
-  SmallVector<int64_t> expected(getIndices().getType().getShape());
-  expected.push_back(table[1]);
-  return verifyResultShape(*this, expected);
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto table = tensorType(adaptor.getTable());
+  if (table.getRank() != 2)
+    return rule.fail("expects a table of rank 2, got ",
+                     shapeString(table.getShape()));
+  SmallVector<int64_t> rows(tensorType(adaptor.getIndices()).getShape());
+  rows.push_back(table.getDimSize(1));
+  return rule.result(rows, table.getElementType());
 }
 
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
-static LogicalResult verifyReduce(Operation *op, ArrayRef<int64_t> axes) {
-  auto shape = tensorType(op->getOperand(0)).getShape();
+static LogicalResult inferReduce(ShapeRule rule, Value input,
+                                 ArrayRef<int64_t> axes) {
+  auto type = tensorType(input);
+  auto shape = type.getShape();
   SmallVector<bool> reduced(shape.size(), false);
   for (int64_t axis : axes) {
-    if (failed(verifyAxis(op, axis, shape.size())))
+    if (failed(rule.checkAxis(axis, shape.size())))
       return failure();
     if (reduced[axis])
-      return op->emitOpError() << "axis " << axis << " is listed twice";
+      return rule.fail("axis ", axis, " is listed twice");
     reduced[axis] = true;
   }
-  SmallVector<int64_t> expected;
+  SmallVector<int64_t> kept;
   for (size_t i = 0; i < shape.size(); ++i)
     if (!reduced[i])
-      expected.push_back(shape[i]);
-  return verifyResultShape(op, expected);
+      kept.push_back(shape[i]);
+  return rule.result(kept, type.getElementType());
 }
 
-LogicalResult ReduceSumOp::verify() { return verifyReduce(*this, getAxes()); }
-LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this, getAxes()); }
-LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this, getAxes()); }
+#define SEQC_REDUCE_SHAPE_RULE(OpT)                                            \
+  LogicalResult OpT::inferReturnTypes(                                         \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferReduce(ShapeRule(loc, getOperationName(), types),              \
+                       adaptor.getInput(), adaptor.getAxes());                 \
+  }
+SEQC_REDUCE_SHAPE_RULE(ReduceSumOp)
+SEQC_REDUCE_SHAPE_RULE(ReduceMeanOp)
+SEQC_REDUCE_SHAPE_RULE(ReduceMaxOp)
+#undef SEQC_REDUCE_SHAPE_RULE
 
 //===----------------------------------------------------------------------===//
 // Derivative and loss building blocks
 //===----------------------------------------------------------------------===//
 
-LogicalResult BroadcastLikeOp::verify() {
-  auto in = getInput().getType().getShape();
-  auto like = getLike().getType().getShape();
-  auto shape = broadcastShapes(in, like);
+LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  auto like = tensorType(adaptor.getLike()).getShape();
+  auto shape = broadcastShapes(input.getShape(), like);
   if (failed(shape) || !shapesAgree(*shape, like))
-    return emitOpError() << "cannot broadcast " << shapeString(in) << " to "
-                         << shapeString(like);
-  return verifyResultShape(*this, like);
+    return rule.fail("cannot broadcast ", shapeString(input.getShape()), " to ",
+                     shapeString(like));
+  return rule.result(like, input.getElementType());
 }
 
-LogicalResult PadOp::verify() {
-  auto shape = getInput().getType().getShape();
-  if (failed(verifyAxis(*this, getAxis(), shape.size())))
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto input = tensorType(adaptor.getInput());
+  int64_t axis = adaptor.getAxis();
+  if (failed(rule.checkAxis(axis, input.getRank())))
     return failure();
-  int64_t before = getBefore(), after = getAfter();
+  int64_t before = adaptor.getBefore(), after = adaptor.getAfter();
   if (before < 0 || after < 0)
-    return emitOpError() << "expects non-negative padding";
-  SmallVector<int64_t> expected(shape);
-  if (!ShapedType::isDynamic(expected[getAxis()]))
-    expected[getAxis()] += before + after;
-  return verifyResultShape(*this, expected);
+    return rule.fail("expects non-negative padding");
+  SmallVector<int64_t> padded(input.getShape());
+  if (!ShapedType::isDynamic(padded[axis]))
+    padded[axis] += before + after;
+  return rule.result(padded, input.getElementType());
 }
 
-LogicalResult ScatterAddOp::verify() {
-  auto updates = getUpdates().getType().getShape();
-  auto indices = getIndices().getType().getShape();
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  ShapeRule rule(loc, getOperationName(), types);
+  auto updatesType = tensorType(adaptor.getUpdates());
+  auto updates = updatesType.getShape();
+  auto indices = tensorType(adaptor.getIndices()).getShape();
   if (updates.size() != indices.size() + 1 ||
       !shapesAgree(updates.drop_back(), indices))
-    return emitOpError() << "updates " << shapeString(updates)
-                         << " must be the indices' shape "
-                         << shapeString(indices) << " plus one axis";
-  return verifyResultShape(*this, {(int64_t)getRows(), updates.back()});
+    return rule.fail("updates ", shapeString(updates),
+                     " must be the indices' shape ", shapeString(indices),
+                     " plus one axis");
+  return rule.result({(int64_t)adaptor.getRows(), updates.back()},
+                     updatesType.getElementType());
 }
 
 LogicalResult OneHotOp::verify() {
   if ((int64_t)getDepth() < 1)
     return emitOpError() << "expects depth >= 1";
+  // The one op whose result type is not inferred: its float element type
+  // is not that of any operand.
   SmallVector<int64_t> expected(getIndices().getType().getShape());
   expected.push_back(getDepth());
-  return verifyResultShape(*this, expected);
+  auto shape = getType().getShape();
+  if (!shapesAgree(shape, expected))
+    return emitOpError() << "result shape " << shapeString(shape)
+                         << " does not match the expected "
+                         << shapeString(expected);
+  return success();
 }
 
 LogicalResult AdamUpdateOp::verify() {

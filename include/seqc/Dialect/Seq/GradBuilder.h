@@ -1,8 +1,8 @@
 //===- GradBuilder.h - Builds the seq ops of derivative rules ---*- C++ -*-===//
 //
-// The builder that derivative rules (VJPOpInterface::buildVJP) use: seq ops
-// with their result types computed from the operands, and the adjoints of
-// broadcasting and reduction.
+// The builder that derivative rules (VJPOpInterface::buildVJP) use: short
+// names for seq ops (whose result types the ops' own shape rules infer), and
+// the adjoints of broadcasting and reduction.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SEQC_DIALECT_SEQ_GRADBUILDER_H
@@ -20,7 +20,7 @@ inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());
 }
 
-/// Builds seq ops with their result types computed from the operands.
+/// Builds the seq ops of derivative rules.
 class GradBuilder {
 public:
   GradBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
@@ -36,12 +36,7 @@ public:
   }
 
   template <typename OpT> mlir::Value binary(mlir::Value lhs, mlir::Value rhs) {
-    auto shape =
-        broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape());
-    assert(succeeded(shape) && "operands of a derivative must broadcast");
-    auto type =
-        mlir::RankedTensorType::get(*shape, typeOf(lhs).getElementType());
-    return b.create<OpT>(loc, type, lhs, rhs);
+    return b.create<OpT>(loc, lhs, rhs);
   }
   mlir::Value add(mlir::Value l, mlir::Value r) { return binary<AddOp>(l, r); }
   mlir::Value sub(mlir::Value l, mlir::Value r) { return binary<SubOp>(l, r); }
@@ -55,67 +50,29 @@ public:
   }
 
   mlir::Value expandDims(mlir::Value v, int64_t axis) {
-    mlir::SmallVector<int64_t> shape(typeOf(v).getShape());
-    shape.insert(shape.begin() + axis, 1);
-    return b.create<ExpandDimsOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(v).getElementType()), v,
-        b.getI64IntegerAttr(axis));
+    return b.create<ExpandDimsOp>(loc, v, axis);
   }
   mlir::Value squeeze(mlir::Value v, int64_t axis) {
-    mlir::SmallVector<int64_t> shape(typeOf(v).getShape());
-    shape.erase(shape.begin() + axis);
-    return b.create<SqueezeOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(v).getElementType()), v,
-        b.getI64IntegerAttr(axis));
+    return b.create<SqueezeOp>(loc, v, axis);
   }
   mlir::Value reduceSum(mlir::Value v, mlir::ArrayRef<int64_t> axes) {
     if (axes.empty())
       return v;
-    mlir::SmallVector<int64_t> shape;
-    auto in = typeOf(v).getShape();
-    for (int64_t i = 0; i < (int64_t)in.size(); ++i)
-      if (!llvm::is_contained(axes, i))
-        shape.push_back(in[i]);
-    return b.create<ReduceSumOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(v).getElementType()), v,
-        b.getDenseI64ArrayAttr(axes));
+    return b.create<ReduceSumOp>(loc, v, axes);
   }
   mlir::Value broadcastLike(mlir::Value v, mlir::Value like) {
     if (v.getType() == like.getType())
       return v;
-    auto type = mlir::RankedTensorType::get(typeOf(like).getShape(),
-                                            typeOf(v).getElementType());
-    return b.create<BroadcastLikeOp>(loc, type, v, like);
+    return b.create<BroadcastLikeOp>(loc, v, like);
   }
   mlir::Value slice(mlir::Value v, int64_t axis, int64_t start, int64_t size) {
-    mlir::SmallVector<int64_t> shape(typeOf(v).getShape());
-    shape[axis] = size;
-    return b.create<SliceOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(v).getElementType()), v,
-        b.getI64IntegerAttr(axis), b.getI64IntegerAttr(start),
-        b.getI64IntegerAttr(size));
+    return b.create<SliceOp>(loc, v, axis, start, size);
   }
   mlir::Value transpose(mlir::Value v, mlir::ArrayRef<int64_t> perm) {
-    mlir::SmallVector<int64_t> shape;
-    for (int64_t p : perm)
-      shape.push_back(typeOf(v).getDimSize(p));
-    return b.create<TransposeOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(v).getElementType()), v,
-        b.getDenseI64ArrayAttr(perm));
+    return b.create<TransposeOp>(loc, v, perm);
   }
   mlir::Value matmul(mlir::Value lhs, mlir::Value rhs, bool tLhs, bool tRhs) {
-    auto l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
-    mlir::SmallVector<int64_t> shape;
-    if (l.size() == 3)
-      shape.push_back(l[0]);
-    else if (r.size() == 3)
-      shape.push_back(r[0]);
-    auto lm = l.take_back(2), rm = r.take_back(2);
-    shape.push_back(tLhs ? lm[1] : lm[0]);
-    shape.push_back(tRhs ? rm[0] : rm[1]);
-    return b.create<MatMulOp>(
-        loc, mlir::RankedTensorType::get(shape, typeOf(lhs).getElementType()),
-        lhs, rhs, tLhs, tRhs);
+    return b.create<MatMulOp>(loc, lhs, rhs, tLhs, tRhs);
   }
 
   /// The adjoint of numpy broadcasting: sums `grad` over the axes along which

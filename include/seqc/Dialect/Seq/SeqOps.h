@@ -26,6 +26,11 @@ namespace seqc::seq {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
+/// Whether result types `actual` may stand where the shape rules inferred
+/// `inferred`: same element types and ranks, and sizes that agree, a dynamic
+/// size agreeing with any.
+bool compatibleTypes(mlir::TypeRange inferred, mlir::TypeRange actual);
+
 } // namespace seqc::seq
 
 #endif // SEQC_DIALECT_SEQ_SEQOPS_H

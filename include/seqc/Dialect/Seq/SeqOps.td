@@ -14,6 +14,22 @@ include "seqc/Interfaces/VJPOpInterface.td"
 // Every op carries its derivative rule.
 defvar VJP = DeclareOpInterfaceMethods<Seq_VJPOpInterface>;
 
+// An op whose result type follows from its operands and attributes. The one
+// shape rule, `inferReturnTypes` in SeqOps.cpp, both checks the operands
+// (the verifier) and gives the result type (builders without a result type),
+// so MLIRGen and the derivative rules never compute a shape themselves. A
+// static size in the result may refine a dynamic one the rule gives.
+class Seq_InferredOp<string mnemonic, list<Trait> traits = []>
+    : Seq_Op<mnemonic, traits # [Pure, VJP,
+                                 InferTypeOpAdaptorWithIsCompatible]> {
+  let extraClassDefinition = [{
+    bool $cppClass::isCompatibleReturnTypes(::mlir::TypeRange inferred,
+                                            ::mlir::TypeRange actual) {
+      return ::seqc::seq::compatibleTypes(inferred, actual);
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
@@ -194,7 +210,7 @@ def Seq_EluOp : Seq_UnaryAlphaOp<"elu",
     }]>;
 
 class Seq_BinaryOp<string mnemonic, string desc>
-    : Seq_Op<mnemonic, [Pure, VJP]> {
+    : Seq_InferredOp<mnemonic> {
   let summary = "elementwise " # desc # " with broadcasting";
   let description = [{
     Operands broadcast as in numpy: shapes are aligned at their trailing
@@ -206,7 +222,6 @@ class Seq_BinaryOp<string mnemonic, string desc>
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Seq_AddOp : Seq_BinaryOp<"add", "addition">;
@@ -220,7 +235,7 @@ def Seq_EqualOp : Seq_BinaryOp<"equal",
 // Contractions and data movement
 //===----------------------------------------------------------------------===//
 
-def Seq_MatMulOp : Seq_Op<"matmul", [Pure, VJP]> {
+def Seq_MatMulOp : Seq_InferredOp<"matmul"> {
   let summary = "matrix product, optionally batched and transposed";
   let description = [{
     `lhs` is `[M, K]` (or `[K, M]` with `transpose_lhs`) and `rhs` is
@@ -255,18 +270,16 @@ def Seq_MatMulOp : Seq_Op<"matmul", [Pure, VJP]> {
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
-  let hasVerifier = 1;
   let hasCanonicalizer = 1;
 }
 
-def Seq_TransposeOp : Seq_Op<"transpose", [Pure, VJP]> {
+def Seq_TransposeOp : Seq_InferredOp<"transpose"> {
   let summary = "permutes the axes of a tensor";
   let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $input $permutation attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
@@ -286,7 +299,7 @@ def Seq_LogSoftmaxOp : Seq_Op<"log_softmax", [Pure, VJP, SameOperandsAndResultTy
   let hasVerifier = 1;
 }
 
-def Seq_MaxoutOp : Seq_Op<"maxout", [Pure, VJP]> {
+def Seq_MaxoutOp : Seq_InferredOp<"maxout"> {
   let summary = "maximum over k pieces of the last axis";
   let description = [{
     The last axis, of size `D`, is viewed as `[k, D / k]`; the result is the
@@ -297,21 +310,19 @@ def Seq_MaxoutOp : Seq_Op<"maxout", [Pure, VJP]> {
   let assemblyFormat = [{
     $input `k` `=` $k attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
-def Seq_ConcatOp : Seq_Op<"concat", [Pure, VJP]> {
+def Seq_ConcatOp : Seq_InferredOp<"concat"> {
   let summary = "concatenation along an axis";
   let arguments = (ins Variadic<Seq_FloatTensor>:$inputs, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $inputs `axis` `=` $axis attr-dict `:` type($inputs) `->` type($result)
   }];
-  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
-def Seq_SliceOp : Seq_Op<"slice", [Pure, VJP]> {
+def Seq_SliceOp : Seq_InferredOp<"slice"> {
   let summary = "contiguous slice [start, start + size) of one axis";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
                        I64Attr:$size);
@@ -320,32 +331,29 @@ def Seq_SliceOp : Seq_Op<"slice", [Pure, VJP]> {
     $input `axis` `=` $axis `start` `=` $start `size` `=` $size attr-dict
     `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
-def Seq_ExpandDimsOp : Seq_Op<"expand_dims", [Pure, VJP]> {
+def Seq_ExpandDimsOp : Seq_InferredOp<"expand_dims"> {
   let summary = "inserts an axis of size 1";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $input `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
-def Seq_SqueezeOp : Seq_Op<"squeeze", [Pure, VJP]> {
+def Seq_SqueezeOp : Seq_InferredOp<"squeeze"> {
   let summary = "removes an axis of size 1";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $input `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
-def Seq_GatherOp : Seq_Op<"gather", [Pure, VJP]> {
+def Seq_GatherOp : Seq_InferredOp<"gather"> {
   let summary = "rows of a table selected by integer indices (embedding)";
   let description = [{
     `table` is `[V, E]`, `indices` has any shape `S`; the result is
@@ -357,21 +365,20 @@ def Seq_GatherOp : Seq_Op<"gather", [Pure, VJP]> {
     $table `[` $indices `]` attr-dict `:` type($table) `,` type($indices)
     `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Seq_ReduceOp<string mnemonic, string desc> : Seq_Op<mnemonic, [Pure, VJP]> {
+class Seq_ReduceOp<string mnemonic, string desc>
+    : Seq_InferredOp<mnemonic> {
   let summary = desc # " over the listed axes, which are removed";
   let arguments = (ins Seq_FloatTensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs Seq_FloatTensor:$result);
   let assemblyFormat = [{
     $input $axes attr-dict `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Seq_ReduceSumOp : Seq_ReduceOp<"reduce_sum", "sum">;
@@ -382,7 +389,7 @@ def Seq_ReduceMaxOp : Seq_ReduceOp<"reduce_max", "maximum">;
 // Ops that derivative rules and losses are built from
 //===----------------------------------------------------------------------===//
 
-def Seq_BroadcastLikeOp : Seq_Op<"broadcast_like", [Pure, VJP]> {
+def Seq_BroadcastLikeOp : Seq_InferredOp<"broadcast_like"> {
   let summary = "broadcasts a tensor to the shape of another";
   let description = [{
     `input` broadcasts numpy-style to the shape of `like`, whose values are
@@ -394,10 +401,9 @@ def Seq_BroadcastLikeOp : Seq_Op<"broadcast_like", [Pure, VJP]> {
     $input `,` $like attr-dict `:` type($input) `,` type($like) `->`
     type($result)
   }];
-  let hasVerifier = 1;
 }
 
-def Seq_PadOp : Seq_Op<"pad", [Pure, VJP]> {
+def Seq_PadOp : Seq_InferredOp<"pad"> {
   let summary = "pads one axis with zeros before and after";
   let arguments = (ins Seq_FloatTensor:$input, I64Attr:$axis, I64Attr:$before,
                        I64Attr:$after);
@@ -406,10 +412,9 @@ def Seq_PadOp : Seq_Op<"pad", [Pure, VJP]> {
     $input `axis` `=` $axis `before` `=` $before `after` `=` $after attr-dict
     `:` type($input) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
-def Seq_ScatterAddOp : Seq_Op<"scatter_add", [Pure, VJP]> {
+def Seq_ScatterAddOp : Seq_InferredOp<"scatter_add"> {
   let summary = "sums rows into a table at integer indices (gather's adjoint)";
   let description = [{
     `updates` is `S ++ [E]`, `indices` is `S`; the result is a `[rows, E]`
@@ -423,7 +428,6 @@ def Seq_ScatterAddOp : Seq_Op<"scatter_add", [Pure, VJP]> {
     $updates `[` $indices `]` `rows` `=` $rows attr-dict `:` type($updates)
     `,` type($indices) `->` type($result)
   }];
-  let hasVerifier = 1;
 }
 
 def Seq_OneHotOp : Seq_Op<"one_hot", [Pure, VJP]> {
