@@ -198,9 +198,12 @@ TEST(ParallelForTest, CoversEveryIterationOnce) {
     int64_t count, work;
     int expectedCalls;
   };
+  const int64_t threshold = kParallelMinWork;
   for (Case c :
-       {Case{2, 1000, 1000, 2}, Case{2, 7, 1 << 20, 2}, Case{2, 1000, 1, 1},
-        Case{1, 1000, 1000, 1}, Case{2, 1, 1 << 20, 1}, Case{2, 0, 1000, 0}}) {
+       {Case{2, 1000, threshold / 1000 + 1, 2},
+        Case{2, 1000, threshold / 1000 - 1, 1}, Case{2, 7, threshold, 2},
+        Case{2, 1000, 1, 1}, Case{1, 1000, threshold, 1},
+        Case{2, 1, threshold, 1}, Case{2, 0, 1000, 0}}) {
     setThreadCount(c.threads);
     ParallelRecord record(c.count);
     parallelFor(&recordRange, &record, c.count, c.work);

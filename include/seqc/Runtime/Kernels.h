@@ -58,8 +58,14 @@ void sgemmPacked(const MemRef2DF32 &a, const MemRef1DF32 &packed,
 using ParallelBody = void (*)(void *context, int64_t begin, int64_t end);
 
 /// Scalar operations (`count` x `work`) from which parallelFor uses the
-/// pool; $SEQC_PARALLEL_MIN_WORK overrides it.
-inline constexpr int64_t kParallelMinWork = 65536;
+/// pool; $SEQC_PARALLEL_MIN_WORK overrides it. Below about 8 M operations
+/// (a few hundred microseconds of one core's vector work) waking the other
+/// thread and moving the operands' cache lines to its core cost more than
+/// the split saves: at 65,536 the encoder-decoder of the bench (case ATTN)
+/// trained 1.6x slower on two threads than on one (Zen 5, 2 vCPUs), and
+/// the character LSTMs and GRU gained nothing from splitting their
+/// elementwise loops.
+inline constexpr int64_t kParallelMinWork = int64_t(1) << 23;
 
 /// Runs `body` over [0, count) in contiguous ranges, one per thread of the
 /// global pool, or inline when the loop is small (`work`: the estimated
