@@ -56,8 +56,10 @@ cl::SubCommand runCmd("run", "Compile a model and run its forward pass (or "
 cl::SubCommand trainCmd("train", "Train a model as its train block says");
 cl::SubCommand evalCmd("eval",
                        "Evaluate a trained model on the validation data");
-cl::SubCommand generateCmd("generate",
-                           "Sample text from a model trained on text data");
+cl::SubCommand generateCmd(
+    "generate", "Sample text from a model trained on text data (--prompt), "
+                "or decode inputs with an encoder-decoder trained on pairs "
+                "(--input, --input-file; greedy or --beam K)");
 
 // Options shared by every subcommand.
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.seq>"),
