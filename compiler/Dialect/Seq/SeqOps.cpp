@@ -11,7 +11,7 @@ using namespace mlir;
 using namespace seqc::seq;
 
 //===----------------------------------------------------------------------===//
-// Shape helpers
+// Shape helpers and the shape rules' ShapeRule
 //===----------------------------------------------------------------------===//
 
 FailureOr<SmallVector<int64_t>>
@@ -86,51 +86,26 @@ bool seqc::seq::compatibleTypes(TypeRange inferred, TypeRange actual) {
   return true;
 }
 
-namespace {
-/// What an op's shape rule works with: where to report a malformed op (the
-/// message reads as its verifier's would) and where the result type goes.
-class ShapeRule {
-public:
-  ShapeRule(std::optional<Location> loc, StringRef opName,
-            SmallVectorImpl<Type> &results)
-      : loc(loc), opName(opName), results(results) {}
+LogicalResult ShapeRule::checkAxis(int64_t axis, int64_t rank) const {
+  if (axis < 0 || axis >= rank)
+    return fail("axis ", axis, " is out of range for rank ", rank);
+  return success();
+}
 
-  template <typename... Args> LogicalResult fail(Args &&...args) const {
-    return emitOptionalError(loc, "'", opName, "' op ",
-                             std::forward<Args>(args)...);
-  }
-  LogicalResult result(ArrayRef<int64_t> shape, Type elementType) {
-    results.push_back(RankedTensorType::get(shape, elementType));
-    return success();
-  }
-  /// Checks that `axis` names an axis of a rank-`rank` tensor.
-  LogicalResult checkAxis(int64_t axis, int64_t rank) const {
-    if (axis < 0 || axis >= rank)
-      return fail("axis ", axis, " is out of range for rank ", rank);
-    return success();
-  }
-  /// Checks that `values` share one element type, and returns it.
-  FailureOr<Type> commonElementType(ValueRange values) const {
-    Type elem = tensorType(values.front()).getElementType();
-    for (Value v : values.drop_front())
-      if (tensorType(v).getElementType() != elem)
-        return fail("mixes element types ", elem, " and ",
-                    tensorType(v).getElementType());
-    return elem;
-  }
-
-private:
-  std::optional<Location> loc;
-  StringRef opName;
-  SmallVectorImpl<Type> &results;
-};
-} // namespace
+FailureOr<Type> ShapeRule::commonElementType(ValueRange values) const {
+  Type elem = tensorType(values.front()).getElementType();
+  for (Value v : values.drop_front())
+    if (tensorType(v).getElementType() != elem)
+      return fail("mixes element types ", elem, " and ",
+                  tensorType(v).getElementType());
+  return elem;
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferBinary(ShapeRule rule, Value lhs, Value rhs) {
+static LogicalResult inferBinary(ShapeRule &rule, Value lhs, Value rhs) {
   auto elem = rule.commonElementType({lhs, rhs});
   if (failed(elem))
     return failure();
@@ -142,29 +117,27 @@ static LogicalResult inferBinary(ShapeRule rule, Value lhs, Value rhs) {
   return rule.result(*shape, *elem);
 }
 
-#define SEQC_BINARY_SHAPE_RULE(OpT)                                            \
-  LogicalResult OpT::inferReturnTypes(                                         \
-      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
-      SmallVectorImpl<Type> &types) {                                          \
-    return inferBinary(ShapeRule(loc, getOperationName(), types),              \
-                       adaptor.getLhs(), adaptor.getRhs());                    \
-  }
-SEQC_BINARY_SHAPE_RULE(AddOp)
-SEQC_BINARY_SHAPE_RULE(SubOp)
-SEQC_BINARY_SHAPE_RULE(MulOp)
-SEQC_BINARY_SHAPE_RULE(DivOp)
-SEQC_BINARY_SHAPE_RULE(EqualOp)
-#undef SEQC_BINARY_SHAPE_RULE
+LogicalResult AddOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferBinary(rule, adaptor.getLhs(), adaptor.getRhs());
+}
+LogicalResult SubOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferBinary(rule, adaptor.getLhs(), adaptor.getRhs());
+}
+LogicalResult MulOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferBinary(rule, adaptor.getLhs(), adaptor.getRhs());
+}
+LogicalResult DivOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferBinary(rule, adaptor.getLhs(), adaptor.getRhs());
+}
+LogicalResult EqualOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferBinary(rule, adaptor.getLhs(), adaptor.getRhs());
+}
 
 //===----------------------------------------------------------------------===//
 // MatMulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult MatMulOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto elem = rule.commonElementType({adaptor.getLhs(), adaptor.getRhs()});
   if (failed(elem))
     return failure();
@@ -240,11 +213,7 @@ void MatMulOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // TransposeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult TransposeOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   auto shape = input.getShape();
   auto perm = adaptor.getPermutation();
@@ -292,11 +261,7 @@ LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getInput().getType().getRank());
 }
 
-LogicalResult MaxoutOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult MaxoutOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   auto shape = input.getShape();
   int64_t k = adaptor.getK();
@@ -318,11 +283,7 @@ LogicalResult MaxoutOp::inferReturnTypes(MLIRContext *,
 // Concat, slice, expand_dims, squeeze
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult ConcatOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   ValueRange inputs = adaptor.getInputs();
   if (inputs.empty())
     return rule.fail("expects at least one operand");
@@ -360,11 +321,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
   return {};
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
-                                        std::optional<Location> loc,
-                                        Adaptor adaptor,
-                                        SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult SliceOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   auto shape = input.getShape();
   int64_t axis = adaptor.getAxis();
@@ -387,11 +344,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
   return {};
 }
 
-LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult ExpandDimsOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   int64_t axis = adaptor.getAxis();
   if (failed(rule.checkAxis(axis, input.getRank() + 1)))
@@ -401,11 +354,7 @@ LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
   return rule.result(expanded, input.getElementType());
 }
 
-LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult SqueezeOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   auto shape = input.getShape();
   int64_t axis = adaptor.getAxis();
@@ -431,11 +380,7 @@ OpFoldResult SqueezeOp::fold(FoldAdaptor) {
 // GatherOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult GatherOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto table = tensorType(adaptor.getTable());
   if (table.getRank() != 2)
     return rule.fail("expects a table of rank 2, got ",
@@ -449,7 +394,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
 // Reductions
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferReduce(ShapeRule rule, Value input,
+static LogicalResult inferReduce(ShapeRule &rule, Value input,
                                  ArrayRef<int64_t> axes) {
   auto type = tensorType(input);
   auto shape = type.getShape();
@@ -468,27 +413,21 @@ static LogicalResult inferReduce(ShapeRule rule, Value input,
   return rule.result(kept, type.getElementType());
 }
 
-#define SEQC_REDUCE_SHAPE_RULE(OpT)                                            \
-  LogicalResult OpT::inferReturnTypes(                                         \
-      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
-      SmallVectorImpl<Type> &types) {                                          \
-    return inferReduce(ShapeRule(loc, getOperationName(), types),              \
-                       adaptor.getInput(), adaptor.getAxes());                 \
-  }
-SEQC_REDUCE_SHAPE_RULE(ReduceSumOp)
-SEQC_REDUCE_SHAPE_RULE(ReduceMeanOp)
-SEQC_REDUCE_SHAPE_RULE(ReduceMaxOp)
-#undef SEQC_REDUCE_SHAPE_RULE
+LogicalResult ReduceSumOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferReduce(rule, adaptor.getInput(), adaptor.getAxes());
+}
+LogicalResult ReduceMeanOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferReduce(rule, adaptor.getInput(), adaptor.getAxes());
+}
+LogicalResult ReduceMaxOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
+  return inferReduce(rule, adaptor.getInput(), adaptor.getAxes());
+}
 
 //===----------------------------------------------------------------------===//
 // Derivative and loss building blocks
 //===----------------------------------------------------------------------===//
 
-LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult BroadcastLikeOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   auto like = tensorType(adaptor.getLike()).getShape();
   auto shape = broadcastShapes(input.getShape(), like);
@@ -498,11 +437,7 @@ LogicalResult BroadcastLikeOp::inferReturnTypes(MLIRContext *,
   return rule.result(like, input.getElementType());
 }
 
-LogicalResult PadOp::inferReturnTypes(MLIRContext *,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult PadOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto input = tensorType(adaptor.getInput());
   int64_t axis = adaptor.getAxis();
   if (failed(rule.checkAxis(axis, input.getRank())))
@@ -516,11 +451,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
   return rule.result(padded, input.getElementType());
 }
 
-LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
-  ShapeRule rule(loc, getOperationName(), types);
+LogicalResult ScatterAddOp::inferShape(ShapeRule &rule, Adaptor adaptor) {
   auto updatesType = tensorType(adaptor.getUpdates());
   auto updates = updatesType.getShape();
   auto indices = tensorType(adaptor.getIndices()).getShape();

@@ -14,6 +14,34 @@
 namespace seqc::seq {
 /// Builds the derivative rules of the elementwise ops (GradBuilder.h).
 class GradBuilder;
+
+/// What an op's shape rule works with: where to report a malformed op (the
+/// message reads as its verifier's would) and where the result type goes.
+class ShapeRule {
+public:
+  ShapeRule(std::optional<mlir::Location> loc, llvm::StringRef opName,
+            llvm::SmallVectorImpl<mlir::Type> &results)
+      : loc(loc), opName(opName), results(results) {}
+
+  template <typename... Args> mlir::LogicalResult fail(Args &&...args) const {
+    return mlir::emitOptionalError(loc, "'", opName, "' op ",
+                                   std::forward<Args>(args)...);
+  }
+  mlir::LogicalResult result(llvm::ArrayRef<int64_t> shape,
+                             mlir::Type elementType) {
+    results.push_back(mlir::RankedTensorType::get(shape, elementType));
+    return mlir::success();
+  }
+  /// Checks that `axis` names an axis of a rank-`rank` tensor.
+  mlir::LogicalResult checkAxis(int64_t axis, int64_t rank) const;
+  /// Checks that `values` share one element type, and returns it.
+  mlir::FailureOr<mlir::Type> commonElementType(mlir::ValueRange values) const;
+
+private:
+  std::optional<mlir::Location> loc;
+  llvm::StringRef opName;
+  llvm::SmallVectorImpl<mlir::Type> &results;
+};
 } // namespace seqc::seq
 
 #define GET_OP_CLASSES

@@ -15,14 +15,26 @@ include "seqc/Interfaces/VJPOpInterface.td"
 defvar VJP = DeclareOpInterfaceMethods<Seq_VJPOpInterface>;
 
 // An op whose result type follows from its operands and attributes. The one
-// shape rule, `inferReturnTypes` in SeqOps.cpp, both checks the operands
+// shape rule, `inferShape` in SeqOps.cpp, both checks the operands
 // (the verifier) and gives the result type (builders without a result type),
 // so MLIRGen and the derivative rules never compute a shape themselves. A
 // static size in the result may refine a dynamic one the rule gives.
 class Seq_InferredOp<string mnemonic, list<Trait> traits = []>
     : Seq_Op<mnemonic, traits # [Pure, VJP,
                                  InferTypeOpAdaptorWithIsCompatible]> {
+  let extraClassDeclaration = [{
+    /// The shape rule: checks the operands and attributes, reporting
+    /// through `rule`, and gives the result type to `rule.result`.
+    static ::llvm::LogicalResult inferShape(::seqc::seq::ShapeRule &rule,
+                                            Adaptor adaptor);
+  }];
   let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      ::seqc::seq::ShapeRule rule(loc, getOperationName(), types);
+      return inferShape(rule, adaptor);
+    }
     bool $cppClass::isCompatibleReturnTypes(::mlir::TypeRange inferred,
                                             ::mlir::TypeRange actual) {
       return ::seqc::seq::compatibleTypes(inferred, actual);
