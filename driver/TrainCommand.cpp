@@ -215,6 +215,7 @@ llvm::Error seqc::driver::trainCommand(const TrainSpec &spec,
   trainerOptions.maxSteps = options.maxSteps;
   trainerOptions.timeSteps = options.bench;
   trainerOptions.outsideClass = outsideClassOf(data.schema);
+  trainerOptions.labelNames = data.schema.classes;
   trainerOptions.teacherForcingStart = spec.teacherForcingStart;
   trainerOptions.teacherForcingEnd = spec.teacherForcingEnd;
   data.schema.toMetadata(trainerOptions.metadata);
@@ -295,6 +296,7 @@ llvm::Error seqc::driver::evalCommand(const TrainSpec &spec,
   trainerOptions.batch = spec.batch;
   trainerOptions.metrics = spec.metrics;
   trainerOptions.outsideClass = outsideClassOf(data.schema);
+  trainerOptions.labelNames = data.schema.classes;
   trainerOptions.progress = ProgressMode::Quiet;
   bool haveValid = data.valid.rows > 0;
   const Dataset &rows = haveValid ? data.valid : data.train;

@@ -105,6 +105,7 @@ const std::vector<MetricInfo> &metricInfos() {
       {M::Precision, {T::ClassIndex}, "class indices (label = \"column\")"},
       {M::Recall, {T::ClassIndex}, "class indices (label = \"column\")"},
       {M::F1, {T::ClassIndex}, "class indices (label = \"column\")"},
+      {M::SpanF1, {T::ClassIndex}, "BIO tags per token (tagged(...) data)"},
       {M::Perplexity, {T::ClassIndex}, "class indices (label = \"column\")"},
       {M::NatsPerStep,
        {T::ClassIndex, T::Scalar, T::Vector},
@@ -458,11 +459,14 @@ void TrainChecker::checkMetricTargets() {
     DataSourceKind source = spec.data.kind;
     bool perStep = source == K::Text || source == K::Series ||
                    source == K::Tagged || source == K::Pairs;
-    if (info && metric.kind == MetricKind::NatsPerStep && !perStep) {
+    bool wrongSource =
+        (metric.kind == MetricKind::NatsPerStep && !perStep) ||
+        (metric.kind == MetricKind::SpanF1 && source != K::Tagged);
+    if (info && wrongSource) {
       const Expr &item = *metricExprs[i];
-      errorAt(item, "metric 'nats_per_step' needs " + Twine(info->needs) +
-                        ", but the data is " + dataSourceName(source) +
-                        "(...)");
+      errorAt(item, "metric '" + Twine(metricName(metric.kind)) + "' needs " +
+                        info->needs + ", but the data is " +
+                        dataSourceName(source) + "(...)");
       reporter.note(dataExpr->loc(), "the data is given here", dataExpr->range);
       continue;
     }

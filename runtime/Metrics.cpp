@@ -24,7 +24,8 @@ static llvm::Error metricError(const MetricSpec &spec,
 llvm::Expected<MetricAccumulator>
 MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
                           int64_t outputWidth, int64_t targetWidth,
-                          bool stepTargets) {
+                          bool stepTargets,
+                          llvm::ArrayRef<std::string> labelNames) {
   MetricAccumulator metric;
   metric.stepTargets = stepTargets;
   metric.targetKind = targetKind;
@@ -64,6 +65,29 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
                                            metricName(spec.kind)));
     metric.perClass.assign(3 * outputWidth, 0.0);
     break;
+  case Kind::SpanF1: {
+    if (!classes || !stepTargets)
+      return metricError(spec, "span_f1 needs a BIO label per token: "
+                               "tagged(...) data");
+    if ((int64_t)labelNames.size() != outputWidth)
+      return metricError(spec,
+                         fmt::format("span_f1 compares the model's {} outputs "
+                                     "per token with {} labels; they do not "
+                                     "fit",
+                                     outputWidth, labelNames.size()));
+    metric.labelNames.assign(labelNames.begin(), labelNames.end());
+    metric.tags.emplace(metric.labelNames);
+    if (!metric.tags->usesBio()) {
+      std::string names;
+      for (const std::string &name : labelNames)
+        names += (names.empty() ? "" : ", ") + name;
+      return metricError(spec, fmt::format("span_f1 counts spans of BIO "
+                                           "labels (B-X, I-X and O), but the "
+                                           "labels are {}",
+                                           names));
+    }
+    break;
+  }
   case Kind::MSE:
   case Kind::RMSE:
     if (!numeric)
@@ -95,8 +119,13 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
   return metric;
 }
 
-void MetricAccumulator::add(const Tensor &outputs, const double *targets) {
+void MetricAccumulator::add(const Tensor &outputs, const double *targets,
+                            llvm::ArrayRef<int64_t> lengths) {
   int64_t rows = outputs.rank() == 0 ? 1 : outputs.dim(0);
+  if (kind == Kind::SpanF1) {
+    addSpans(outputs, targets, rows, lengths);
+    return;
+  }
   llvm::SmallVector<double, 16> row(outputWidth);
   llvm::SmallVector<int64_t, 16> order(outputWidth);
   for (int64_t r = 0; r < rows; ++r) {
@@ -164,12 +193,40 @@ void MetricAccumulator::add(const Tensor &outputs, const double *targets) {
         count += 1.0;
       }
       break;
+    case Kind::SpanF1:
     case Kind::Perplexity:
     case Kind::Loss:
     case Kind::NatsPerStep:
       break;
     }
   }
+}
+
+void MetricAccumulator::addSpans(const Tensor &outputs, const double *targets,
+                                 int64_t rows,
+                                 llvm::ArrayRef<int64_t> lengths) {
+  // Each instance's predicted (argmax) and gold tags, one sequence each.
+  std::vector<int64_t> predicted, gold;
+  int64_t row = 0;
+  auto addSequence = [&](int64_t length) {
+    predicted.clear();
+    gold.clear();
+    for (int64_t end = std::min(rows, row + length); row < end; ++row) {
+      int64_t best = 0;
+      for (int64_t j = 1; j < outputWidth; ++j)
+        if (outputs.getDouble(row * outputWidth + j) >
+            outputs.getDouble(row * outputWidth + best))
+          best = j;
+      predicted.push_back(best);
+      gold.push_back(static_cast<int64_t>(targets[row * targetWidth]));
+    }
+    tags->add(predicted, gold);
+    count += 1.0;
+  };
+  if (lengths.empty())
+    addSequence(rows);
+  for (int64_t length : lengths)
+    addSequence(length);
 }
 
 void MetricAccumulator::addLoss(double meanLoss, int64_t rows, int64_t steps) {
@@ -183,6 +240,8 @@ void MetricAccumulator::addLoss(double meanLoss, int64_t rows, int64_t steps) {
 double MetricAccumulator::value() const {
   if (count == 0.0)
     return std::numeric_limits<double>::quiet_NaN();
+  if (tags)
+    return tags->spans().f1();
   if (!perClass.empty()) {
     // The mean over the classes that occur (gold or predicted), the
     // outside class left out, of each one's precision, recall or F1.
@@ -221,4 +280,6 @@ void MetricAccumulator::reset() {
   sum = 0.0;
   count = 0.0;
   std::fill(perClass.begin(), perClass.end(), 0.0);
+  if (tags)
+    tags.emplace(labelNames);
 }

@@ -219,9 +219,9 @@ llvm::Error Trainer::checkEntries() {
                     : perInstance(result);
   bool outputMetrics = false;
   for (const MetricSpec &spec : options.metrics) {
-    auto metric =
-        MetricAccumulator::create(spec, trainData.targetKind, outputWidth,
-                                  trainData.targetWidth, trainData.stepTargets);
+    auto metric = MetricAccumulator::create(
+        spec, trainData.targetKind, outputWidth, trainData.targetWidth,
+        trainData.stepTargets, options.labelNames);
     if (!metric)
       return metric.takeError();
     outputMetrics |= !metric->fromLoss();
@@ -360,8 +360,11 @@ void Trainer::addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
     return;
   }
   int64_t steps = 0;
-  for (int64_t row : rows)
+  std::vector<int64_t> lengths;
+  for (int64_t row : rows) {
     steps += data.length(row);
+    lengths.push_back(data.length(row));
+  }
   Tensor real(DType::F64, {steps, outputWidth});
   double *out = real.data<double>();
   for (auto [n, row] : llvm::enumerate(rows))
@@ -375,7 +378,7 @@ void Trainer::addOutputs(const Dataset &data, llvm::ArrayRef<int64_t> rows,
     }
   for (MetricAccumulator &metric : metrics)
     if (!metric.fromLoss())
-      metric.add(real, targets.data());
+      metric.add(real, targets.data(), lengths);
 }
 
 static llvm::Expected<int64_t> readCount(const MetadataMap &metadata,

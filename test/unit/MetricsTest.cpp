@@ -78,6 +78,48 @@ TEST(MetricsTest, PrecisionRecallAndF1AreMacroAveragedOverClasses) {
             "f1 needs class labels: `label`, or tagged(...) data");
 }
 
+TEST(MetricsTest, SpanF1CountsWholeBioSpansPerSentence) {
+  // Labels O, B-PER, I-PER, B-LOC; two sentences of 4 and 2 tokens:
+  //   gold  B-PER I-PER O B-LOC | B-LOC O      spans PER[0,2) LOC[3,4) |
+  //   LOC[0,1) pred  B-PER I-PER O O     | B-LOC B-PER  spans PER[0,2) |
+  //   LOC[0,1) PER[1,2)
+  // 2 spans right, 1 missed, 1 wrong: precision = recall = f1 = 2/3.
+  std::vector<std::string> labels = {"O", "B-PER", "I-PER", "B-LOC"};
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      spans,
+      MetricAccumulator::create(metric("span_f1"), TargetKind::ClassIndex, 4, 1,
+                                /*stepTargets=*/true, labels));
+  EXPECT_TRUE(std::isnan(spans.value()));
+  auto oneHot = [](std::vector<int> tags) {
+    std::vector<float> values(tags.size() * 4, 0.0f);
+    for (size_t i = 0; i < tags.size(); ++i)
+      values[i * 4 + tags[i]] = 1.0f;
+    return Tensor::fromValues<float>({int64_t(tags.size()), 4}, values);
+  };
+  double gold[] = {1, 2, 0, 3, 3, 0};
+  spans.add(oneHot({1, 2, 0, 0, 3, 1}), gold, {4, 2});
+  EXPECT_DOUBLE_EQ(spans.value(), 2.0 / 3.0);
+  // The sentences' lengths matter: an I-PER that starts a sentence is a
+  // span of its own, not the continuation of the last sentence's PER.
+  spans.reset();
+  double goldPair[] = {1, 2, 2};
+  spans.add(oneHot({1, 2, 2}), goldPair, {2, 1});
+  EXPECT_DOUBLE_EQ(spans.value(), 1.0);
+  spans.reset();
+  spans.add(oneHot({1, 2, 0}), goldPair, {2, 1});
+  EXPECT_DOUBLE_EQ(spans.value(), 2.0 / 3.0); // PER[0,2) right, PER[0,1) missed
+
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("span_f1"),
+                                              TargetKind::ClassIndex, 3, 1,
+                                              true, {"NOUN", "VERB", "O"})),
+            "span_f1 counts spans of BIO labels (B-X, I-X and O), but the "
+            "labels are NOUN, VERB, O");
+  EXPECT_EQ(errorOf(MetricAccumulator::create(metric("span_f1"),
+                                              TargetKind::ClassIndex, 4, 1,
+                                              /*stepTargets=*/false, labels)),
+            "span_f1 needs a BIO label per token: tagged(...) data");
+}
+
 TEST(MetricsTest, AccuracyOfLabelsThresholdsAtOneHalf) {
   SEQC_ASSERT_OK_AND_ASSIGN(
       accuracy, MetricAccumulator::create(metric("accuracy"),

@@ -17,6 +17,10 @@
 //                 over the classes that occur, leaving out the outside
 //                 class "O" of tagging when the labels have one (macro
 //                 average).
+//   span_f1       tagged data with BIO labels (B-X, I-X, O): F1 over whole
+//                 spans as CoNLL's conlleval counts them (a span is right
+//                 when its type and both ends are), micro-averaged over the
+//                 evaluation set (SequenceMetrics.h's TagScores).
 //   mse, rmse     mean (root of the mean) squared difference between
 //                 outputs and numeric targets, over every value.
 //   perplexity    exp of the mean loss, and loss itself: from the `loss`
@@ -34,12 +38,14 @@
 #ifndef SEQC_RUNTIME_METRICS_H
 #define SEQC_RUNTIME_METRICS_H
 
+#include "seqc/Runtime/SequenceMetrics.h"
 #include "seqc/Runtime/Tensor.h"
 #include "seqc/Spec/TrainSpec.h"
 
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,10 +55,13 @@ class MetricAccumulator {
 public:
   /// Checks that `spec` applies to the targets (`targetWidth` values per
   /// instance; 1 for a class index) and to outputs of `outputWidth` values
-  /// per instance; `stepTargets`: the data have a target at every step.
+  /// per instance; `stepTargets`: the data have a target at every step;
+  /// `labelNames`: the name of each class (span_f1 reads the BIO scheme
+  /// from them).
   static llvm::Expected<MetricAccumulator>
   create(const MetricSpec &spec, TargetKind targetKind, int64_t outputWidth,
-         int64_t targetWidth, bool stepTargets = false);
+         int64_t targetWidth, bool stepTargets = false,
+         llvm::ArrayRef<std::string> labelNames = {});
 
   /// The name as reports and logs show it: "accuracy", "precision@3".
   const std::string &name() const { return displayName; }
@@ -64,7 +73,10 @@ public:
 
   /// Adds a batch: `outputs` [B, ...] (outputWidth values per row) and
   /// `targets`, B rows of targetWidth values (class indices as doubles).
-  void add(const Tensor &outputs, const double *targets);
+  /// With per-step targets, `lengths` cuts the rows into the instances'
+  /// sequences (span_f1 needs them; the others count every row alike).
+  void add(const Tensor &outputs, const double *targets,
+           llvm::ArrayRef<int64_t> lengths = {});
   /// Adds a batch's mean loss over `rows` instances that have `steps` real
   /// steps in all (for fromLoss metrics; steps count only with per-step
   /// targets).
@@ -79,6 +91,8 @@ public:
 private:
   using Kind = MetricKind;
   MetricAccumulator() = default;
+  void addSpans(const Tensor &outputs, const double *targets, int64_t rows,
+                llvm::ArrayRef<int64_t> lengths);
 
   Kind kind = Kind::Accuracy;
   std::string displayName;
@@ -94,6 +108,9 @@ private:
   std::vector<double> perClass;
   /// The class precision, recall and f1 leave out ("O" of BIO tags), or -1.
   int64_t outsideClass = -1;
+  /// span_f1: the labels' names and the spans counted so far.
+  std::vector<std::string> labelNames;
+  std::optional<TagScores> tags;
 };
 
 } // namespace seqc::rt

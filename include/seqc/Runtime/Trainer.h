@@ -96,6 +96,8 @@ struct TrainerOptions {
   /// The class that precision, recall and f1 leave out (the outside label
   /// "O" of tagging), or -1.
   int64_t outsideClass = -1;
+  /// The name of each class (span_f1 reads its BIO tags from them).
+  std::vector<std::string> labelNames;
 };
 
 struct EvalResult {
