@@ -44,33 +44,20 @@
 // SEQC_GRADCHECK_VERBOSE=1 prints every tensor's error.
 //
 //===----------------------------------------------------------------------===//
+#include "FrontendModels.h"
+#include "GoldenCases.h"
 #include "GradCheck.h"
-#include "TestContext.h"
 #include "TestUtil.h"
 
-#include "seqc/Dialect/Seq/SeqOps.h"
-#include "seqc/Frontend/Frontend.h"
-#include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Random.h"
-#include "seqc/Runtime/SafeTensors.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <iostream>
 #include <map>
-#include <numeric>
 #include <set>
 
 using namespace seqc::rt;
@@ -88,12 +75,6 @@ constexpr double kF64PyTorchTolerance = 1e-10;
 constexpr double kFiniteDifferenceTolerance = 1e-6;
 constexpr double kReferenceTolerance = 1e-12;
 constexpr double kRelativeStep = 1e-6;
-
-bool verbose() { return std::getenv("SEQC_GRADCHECK_VERBOSE") != nullptr; }
-
-llvm::Error error(std::string message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 bool isMask(llvm::StringRef name) {
   return name == "mask" || name.ends_with("_mask");
@@ -152,105 +133,14 @@ model M(S = 7, V = 6, E = 3, H = 4) {
   };
 }
 
-/// The model compiled by the frontend with floats of `floatWidth` bits;
-/// with `withLoss`, also the train block's "loss".
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-compileModel(mlir::MLIRContext &context, const std::string &source,
-             unsigned floatWidth, bool withLoss, int64_t unroll = 1) {
-  llvm::SourceMgr srcMgr;
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  srcMgr.setDiagHandler(
-      [](const llvm::SMDiagnostic &diag, void *stream) {
-        diag.print("seqc", *static_cast<llvm::raw_ostream *>(stream));
-      },
-      &os);
-  mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &diag) {
-    os << diag.getLocation() << ": " << diag << "\n";
-    return mlir::success();
-  });
-  auto ast = seqc::parseSource(srcMgr, source, "attention.seq");
-  if (!ast)
-    return error("the model does not parse:\n" + diagnostics);
-  seqc::FrontendOptions frontendOptions;
-  frontendOptions.withLoss = withLoss;
-  auto program = seqc::elaborate(*ast, srcMgr, frontendOptions);
-  if (!program)
-    return error("the model does not elaborate:\n" + diagnostics);
-  seqc::MLIRGenOptions options;
-  options.floatWidth = floatWidth;
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      seqc::mlirGen(context, *program, options);
-  if (!module)
-    return error("MLIRGen failed:\n" + diagnostics);
-  if (unroll != 1) {
-    mlir::Builder b(&context);
-    module->walk([&](seqc::seq::ScanOp scan) {
-      scan->setAttr("unroll", b.getI64IntegerAttr(unroll));
-    });
-  }
-  return module;
-}
-
-/// Adds `@loss` = sum(@forward(...) * R): a copy of @forward with an extra
-/// input "R" of its result's type (for a model without a train block).
-llvm::Error addWeightedSumLoss(mlir::ModuleOp module) {
-  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
-  if (!forward || forward.getNumResults() != 1)
-    return error("the module has no @forward with one result");
-  mlir::OpBuilder builder(module.getContext());
-  builder.setInsertionPointToEnd(module.getBody());
-  auto loss = llvm::cast<mlir::func::FuncOp>(builder.clone(*forward));
-  loss.setSymName("loss");
-  loss.removeResAttrsAttr();
-  auto ret =
-      llvm::cast<mlir::func::ReturnOp>(loss.getBody().front().getTerminator());
-  mlir::Value out = ret.getOperand(0);
-  auto outType = llvm::dyn_cast<mlir::RankedTensorType>(out.getType());
-  if (!outType)
-    return error("@forward does not return a ranked tensor");
-  mlir::Location loc = loss.getLoc();
-  unsigned index = loss.getNumArguments();
-  loss.insertArgument(index, outType,
-                      builder.getDictionaryAttr(builder.getNamedAttr(
-                          seqc::seq::kInputAttr, builder.getStringAttr("R"))),
-                      loc);
-  builder.setInsertionPoint(ret);
-  auto scalar = mlir::RankedTensorType::get({}, outType.getElementType());
-  llvm::SmallVector<int64_t, 4> axes(outType.getRank());
-  std::iota(axes.begin(), axes.end(), 0);
-  mlir::Value product = builder.create<seqc::seq::MulOp>(
-      loc, outType, out, loss.getArgument(index));
-  mlir::Value sum = builder.create<seqc::seq::ReduceSumOp>(
-      loc, scalar, product, builder.getDenseI64ArrayAttr(axes));
-  ret->setOperands(sum);
-  loss.setFunctionType(
-      builder.getFunctionType(loss.getArgumentTypes(), {scalar}));
-  return llvm::Error::success();
-}
-
-/// @loss of `module` alone (@forward dropped), differentiated and compiled.
-llvm::Expected<std::unique_ptr<CompiledLoss>>
-compileLoss(mlir::MLIRContext &context, mlir::ModuleOp module, DType dtype,
-            bool wrtInputs) {
-  if (!module.lookupSymbol<mlir::func::FuncOp>("loss"))
-    return error("the module has no @loss");
-  if (auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward"))
-    forward.erase();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  module->print(os);
-  return CompiledLoss::create(context, {text, dtype, wrtInputs});
-}
-
 /// The train block's @loss of `model`, differentiated with respect to the
 /// parameters, in f32 or f64.
 llvm::Expected<std::unique_ptr<CompiledLoss>>
 compileModelLoss(mlir::MLIRContext &context, const ModelCase &model,
                  DType dtype, int64_t unroll = 1) {
-  auto module = compileModel(context, model.source,
-                             dtype == DType::F64 ? 64 : 32, /*withLoss=*/true,
-                             unroll);
+  auto module =
+      compileFrontendModel(context, model.source, dtype == DType::F64 ? 64 : 32,
+                           /*withLoss=*/true, unroll);
   if (!module)
     return module.takeError();
   return compileLoss(context, **module, dtype, /*wrtInputs=*/false);
@@ -260,61 +150,19 @@ compileModelLoss(mlir::MLIRContext &context, const ModelCase &model,
 // The goldens
 //===----------------------------------------------------------------------===//
 
-std::string goldenPath() {
-  return std::string(SEQC_SOURCE_DIR) +
-         "/test/unit/Inputs/attention_goldens.safetensors";
-}
-
-const SafetensorsFile *goldens(std::string &message) {
-  static llvm::Expected<SafetensorsFile> file = loadSafetensors(goldenPath());
-  static std::string loadError = file ? "" : llvm::toString(file.takeError());
-  message = loadError;
-  return file ? &*file : nullptr;
-}
-
-/// The tensors of one golden case, "<model>_<suffix>": the arguments by
-/// name (parameters "dec.Wa", inputs "x", "y_in", "y", "x_mask",
-/// "y_in_mask"), "out", "loss", and the gradients by parameter name.
-struct CaseGoldens {
-  std::map<std::string, Tensor> args, grads;
-  Tensor out;
-  double loss = 0;
-};
-
 std::string caseName(const std::string &model, const std::string &suffix) {
   return model + "_" + suffix;
 }
 
+constexpr const char *kGoldenFile = "attention_goldens.safetensors";
+
+/// The tensors of one golden case, "<model>_<suffix>": the arguments by
+/// name (parameters "dec.Wa", inputs "x", "y_in", "y", "x_mask",
+/// "y_in_mask"), "out", "loss", and the gradients by parameter name.
 llvm::Expected<CaseGoldens> goldensOf(const std::string &model,
                                       const std::string &suffix) {
-  std::string message;
-  const SafetensorsFile *file = goldens(message);
-  if (!file)
-    return error("cannot read the goldens: " + message);
-  std::string prefix = caseName(model, suffix) + "/";
-  CaseGoldens result;
-  bool hasOut = false, hasLoss = false;
-  for (const auto &[key, tensor] : file->tensors) {
-    if (!llvm::StringRef(key).starts_with(prefix))
-      continue;
-    llvm::StringRef name = llvm::StringRef(key).drop_front(prefix.size());
-    if (name == "out") {
-      result.out = tensor;
-      hasOut = true;
-    } else if (name == "loss") {
-      result.loss = tensor.getDouble(0);
-      hasLoss = true;
-    } else if (name.consume_front("grad/")) {
-      result.grads[name.str()] = tensor;
-    } else {
-      result.args[name.str()] = tensor;
-    }
-  }
-  if (!hasOut || !hasLoss || result.grads.empty())
-    return error(fmt::format("{} has no case '{}'; run "
-                             "Inputs/make_attention_goldens.py",
-                             goldenPath(), caseName(model, suffix)));
-  return result;
+  return caseGoldens(kGoldenFile, caseName(model, suffix),
+                     "make_attention_goldens.py");
 }
 
 /// Sets every argument of `loss` from `values`.
@@ -323,7 +171,7 @@ llvm::Error setArguments(CompiledLoss &loss,
   for (const EntryArgument &arg : loss.arguments()) {
     auto it = values.find(arg.name);
     if (it == values.end())
-      return error("no value for argument '" + arg.name + "'");
+      return makeError("no value for argument '" + arg.name + "'");
     if (llvm::Error e = loss.set(arg.name, it->second))
       return e;
   }
@@ -346,60 +194,7 @@ Tensor maskSteps(const Tensor &out, const Tensor &mask) {
 // The checks
 //===----------------------------------------------------------------------===//
 
-/// The largest error of each kind of check over one model and case, printed
-/// after each test.
-struct Worst {
-  double error = 0;
-  std::string where;
-  void note(double e, const std::string &what) {
-    if (e >= error) {
-      error = e;
-      where = what;
-    }
-  }
-};
-
-template <typename Param>
-class AttentionTestBase : public ::testing::TestWithParam<Param> {
-protected:
-  SeqcContext context;
-
-  /// EXPECTs error(actual, expected) <= tolerance; records the error under
-  /// `check` for the summary of case `which`.
-  void expectClose(const Tensor &actual, const Tensor &expected,
-                   double tolerance, const std::string &which,
-                   const std::string &check, const std::string &what) {
-    auto comparison = compareTensors(actual, expected);
-    ASSERT_TRUE(static_cast<bool>(comparison))
-        << what << ": " << llvm::toString(comparison.takeError());
-    EXPECT_LE(comparison->maxError, tolerance)
-        << this->GetParam().name << ", " << which << ", " << check << ", "
-        << what << ": " << comparison->describe(actual.shape());
-    summary[{which, check}].note(comparison->maxError, what);
-    if (verbose())
-      std::cout << fmt::format("  {:<18} {:<8} {:<24} {:<14} {:.3g}\n",
-                               this->GetParam().name, which, check, what,
-                               comparison->maxError);
-  }
-
-  void expectClose(double actual, double expected, double tolerance,
-                   const std::string &which, const std::string &check) {
-    expectClose(Tensor::fromValues<double>({}, {actual}),
-                Tensor::fromValues<double>({}, {expected}), tolerance, which,
-                check, "loss");
-  }
-
-  void TearDown() override {
-    for (const auto &[key, worst] : summary)
-      std::cout << fmt::format("  {:<18} {:<8} {:<24} {:9.3g}  ({})\n",
-                               this->GetParam().name, key.first, key.second,
-                               worst.error, worst.where);
-  }
-
-  std::map<std::pair<std::string, std::string>, Worst> summary;
-};
-
-class AttentionGoldenTest : public AttentionTestBase<ModelCase> {
+class AttentionGoldenTest : public GoldenTest<ModelCase> {
 protected:
   /// @forward's outputs for the golden case against PyTorch's, at the
   /// target's real steps (what a padded step outputs is no one's business).
@@ -440,10 +235,10 @@ protected:
 TEST_P(AttentionGoldenTest, F32MatchesPyTorch) {
   const ModelCase &model = GetParam();
   SEQC_ASSERT_OK_AND_ASSIGN(
-      module, compileModel(context, model.source, 32, /*withLoss=*/false));
+      module,
+      compileFrontendModel(context, model.source, 32, /*withLoss=*/false));
   SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
-  SEQC_ASSERT_OK_AND_ASSIGN(loss,
-                            compileModelLoss(context, model, DType::F32));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileModelLoss(context, model, DType::F32));
 
   for (const char *suffix : kCaseSuffixes) {
     SEQC_ASSERT_OK_AND_ASSIGN(golden, goldensOf(model.name, suffix));
@@ -469,16 +264,16 @@ TEST_P(AttentionGoldenTest, F32MatchesPyTorch) {
 TEST_P(AttentionGoldenTest, F64MatchesPyTorchAndFiniteDifferences) {
   const ModelCase &model = GetParam();
   SEQC_ASSERT_OK_AND_ASSIGN(
-      module, compileModel(context, model.source, 64, /*withLoss=*/false));
+      module,
+      compileFrontendModel(context, model.source, 64, /*withLoss=*/false));
   SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
-  SEQC_ASSERT_OK_AND_ASSIGN(loss,
-                            compileModelLoss(context, model, DType::F64));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileModelLoss(context, model, DType::F64));
   std::vector<std::string> inputs;
   for (const EntryArgument &arg : loss->arguments())
     if (arg.kind == EntryArgument::Kind::Input)
       inputs.push_back(arg.name);
   EXPECT_EQ(inputs, (std::vector<std::string>{"x", "y_in", "y", "x_mask",
-                                               "y_in_mask"}));
+                                              "y_in_mask"}));
 
   for (const char *suffix : kCaseSuffixes) {
     SEQC_ASSERT_OK_AND_ASSIGN(golden, goldensOf(model.name, suffix));
@@ -510,18 +305,12 @@ TEST_P(AttentionGoldenTest, F64MatchesPyTorchAndFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Attention, AttentionGoldenTest,
                          ::testing::ValuesIn(attentionModels()),
-                         [](const ::testing::TestParamInfo<ModelCase> &info) {
-                           return info.param.name;
-                         });
+                         CaseNamePrinter());
 
 /// Every golden case has a test, and the other way round.
 TEST(AttentionGoldens, CasesMatchTheGenerator) {
-  std::string message;
-  const SafetensorsFile *file = goldens(message);
-  ASSERT_TRUE(file) << message;
-  std::set<std::string> inFile, inTest;
-  for (const auto &[key, tensor] : file->tensors)
-    inFile.insert(key.substr(0, key.find('/')));
+  SEQC_ASSERT_OK_AND_ASSIGN(inFile, goldenCaseNames(kGoldenFile));
+  std::set<std::string> inTest;
   for (const ModelCase &model : attentionModels())
     for (const char *suffix : kCaseSuffixes)
       inTest.insert(caseName(model.name, suffix));
@@ -681,12 +470,11 @@ bool allFinite(const Tensor &tensor) {
   return true;
 }
 
-class AttentionVariantsGradTest : public AttentionTestBase<ModelCase> {};
+class AttentionVariantsGradTest : public GoldenTest<ModelCase> {};
 
 TEST_P(AttentionVariantsGradTest, F64MatchesFiniteDifferences) {
   const ModelCase &model = GetParam();
-  SEQC_ASSERT_OK_AND_ASSIGN(loss,
-                            compileModelLoss(context, model, DType::F64));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileModelLoss(context, model, DType::F64));
   uint64_t seed = 8000;
   for (const Lengths &lengths : variantLengths()) {
     auto values = randomSeq2SeqArguments(loss->arguments(), lengths, ++seed);
@@ -705,14 +493,12 @@ TEST_P(AttentionVariantsGradTest, F64MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Attention, AttentionVariantsGradTest,
                          ::testing::ValuesIn(attentionVariants()),
-                         [](const ::testing::TestParamInfo<ModelCase> &info) {
-                           return info.param.name;
-                         });
+                         CaseNamePrinter());
 
 /// Unrolled scans (the attribute unroll = 2 on every seq.scan, with a
 /// remainder at odd T) compute what the loops do, with a decoder that
 /// captures a context; an Elman step keeps LLVM's compile time short.
-class AttentionUnrollGradTest : public AttentionTestBase<ModelCase> {};
+class AttentionUnrollGradTest : public GoldenTest<ModelCase> {};
 
 TEST_P(AttentionUnrollGradTest, UnrolledMatchesLooped) {
   const ModelCase &model = GetParam();
@@ -741,9 +527,9 @@ TEST_P(AttentionUnrollGradTest, UnrolledMatchesLooped) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Attention, AttentionUnrollGradTest,
-    ::testing::Values(ModelCase{"elman_dot", std::string(R"(use std.layers
+INSTANTIATE_TEST_SUITE_P(Attention, AttentionUnrollGradTest,
+                         ::testing::Values(ModelCase{
+                             "elman_dot", std::string(R"(use std.layers
 use std.cells
 use std.attention
 cell AttentionElman(P, H) {
@@ -766,9 +552,7 @@ model M(S = 7, V = 6, E = 3, H = 4) {
   }
 }
 )") + kPairsTrain}),
-    [](const ::testing::TestParamInfo<ModelCase> &info) {
-      return info.param.name;
-    });
+                         CaseNamePrinter());
 
 //===----------------------------------------------------------------------===//
 // The reductions over time alone
@@ -827,7 +611,7 @@ double referenceReductions(const Tensor &x, const Tensor &p, const Tensor &q,
   return result;
 }
 
-class TimeReductionsGradTest : public AttentionTestBase<ModelCase> {};
+class TimeReductionsGradTest : public GoldenTest<ModelCase> {};
 
 /// softmax, sum, mean and max over axis = time leave the padding out (which
 /// holds large values here), give an instance without real steps 0, and
@@ -835,7 +619,8 @@ class TimeReductionsGradTest : public AttentionTestBase<ModelCase> {};
 TEST_P(TimeReductionsGradTest, F64MatchesReferenceAndFiniteDifferences) {
   const ModelCase &model = GetParam();
   SEQC_ASSERT_OK_AND_ASSIGN(
-      module, compileModel(context, model.source, 64, /*withLoss=*/false));
+      module,
+      compileFrontendModel(context, model.source, 64, /*withLoss=*/false));
   SEQC_ASSERT_OK(addWeightedSumLoss(*module));
   SEQC_ASSERT_OK_AND_ASSIGN(
       loss, compileLoss(context, *module, DType::F64, /*wrtInputs=*/true));
@@ -868,8 +653,7 @@ TEST_P(TimeReductionsGradTest, F64MatchesReferenceAndFiniteDifferences) {
 
     double expected = 0;
     for (int64_t n = 0; n < kBatch; ++n)
-      expected +=
-          R.getDouble(n) * referenceReductions(x, p, q, n, lengths[n]);
+      expected += R.getDouble(n) * referenceReductions(x, p, q, n, lengths[n]);
     SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
     expectClose(result.loss, expected, kReferenceTolerance, which,
                 "f64 loss vs reference");
@@ -879,8 +663,8 @@ TEST_P(TimeReductionsGradTest, F64MatchesReferenceAndFiniteDifferences) {
         continue;
       SEQC_ASSERT_OK_AND_ASSIGN(fd,
                                 loss->finiteDifferences(name, kRelativeStep));
-      expectClose(grad, fd, kFiniteDifferenceTolerance, which,
-                  "f64 grad vs FD", name);
+      expectClose(grad, fd, kFiniteDifferenceTolerance, which, "f64 grad vs FD",
+                  name);
     }
     // Nothing flows into the padding.
     const Tensor &dx = result.grads.at("x");
@@ -897,8 +681,6 @@ TEST_P(TimeReductionsGradTest, F64MatchesReferenceAndFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Attention, TimeReductionsGradTest,
                          ::testing::Values(reductionsModel()),
-                         [](const ::testing::TestParamInfo<ModelCase> &info) {
-                           return info.param.name;
-                         });
+                         CaseNamePrinter());
 
 } // namespace

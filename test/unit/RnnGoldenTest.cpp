@@ -36,32 +36,23 @@
 // SEQC_GRADCHECK_VERBOSE=1 prints every tensor's error.
 //
 //===----------------------------------------------------------------------===//
+#include "FrontendModels.h"
+#include "GoldenCases.h"
 #include "GradCheck.h"
 #include "TestContext.h"
 #include "TestUtil.h"
 
 #include "seqc/Dialect/Seq/SeqOps.h"
-#include "seqc/Frontend/Frontend.h"
-#include "seqc/Frontend/MLIRGen.h"
 #include "seqc/Runtime/JitSession.h"
 #include "seqc/Runtime/Random.h"
-#include "seqc/Runtime/SafeTensors.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <iostream>
 #include <map>
-#include <numeric>
 #include <set>
 
 using namespace seqc::rt;
@@ -78,12 +69,6 @@ constexpr double kF64PyTorchTolerance = 1e-10;
 constexpr double kFiniteDifferenceTolerance = 1e-6;
 constexpr double kUnrolledTolerance = 1e-12;
 constexpr double kRelativeStep = 1e-6;
-
-bool verbose() { return std::getenv("SEQC_GRADCHECK_VERBOSE") != nullptr; }
-
-llvm::Error error(std::string message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 //===----------------------------------------------------------------------===//
 // The models
@@ -140,99 +125,34 @@ model M(P = 4, H = 5, O = 3) {
 }
 
 /// The model compiled by the frontend with floats of `floatWidth` bits,
-/// every scan with the attribute `unroll` (1: the default loop).
+/// every scan with the attribute `unroll` (1: the default loop); a model
+/// without a seq.scan (no cell) is an error.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 compileModel(mlir::MLIRContext &context, const std::string &source,
              unsigned floatWidth, int64_t unroll = 1) {
-  llvm::SourceMgr srcMgr;
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  srcMgr.setDiagHandler(
-      [](const llvm::SMDiagnostic &diag, void *stream) {
-        diag.print("seqc", *static_cast<llvm::raw_ostream *>(stream));
-      },
-      &os);
-  mlir::ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &diag) {
-    os << diag.getLocation() << ": " << diag << "\n";
-    return mlir::success();
-  });
-  auto ast = seqc::parseSource(srcMgr, source, "rnn.seq");
-  if (!ast)
-    return error("the model does not parse:\n" + diagnostics);
-  auto program = seqc::elaborate(*ast, srcMgr, {});
-  if (!program)
-    return error("the model does not elaborate:\n" + diagnostics);
-  seqc::MLIRGenOptions options;
-  options.floatWidth = floatWidth;
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      seqc::mlirGen(context, *program, options);
+  auto module = compileFrontendModel(context, source, floatWidth,
+                                     /*withLoss=*/false, unroll);
   if (!module)
-    return error("MLIRGen failed:\n" + diagnostics);
+    return module.takeError();
   size_t scans = 0;
-  mlir::Builder b(&context);
-  module->walk([&](seqc::seq::ScanOp scan) {
-    ++scans;
-    if (unroll != 1)
-      scan->setAttr("unroll", b.getI64IntegerAttr(unroll));
-  });
+  (*module)->walk([&](seqc::seq::ScanOp) { ++scans; });
   if (scans == 0)
-    return error("the model has no seq.scan");
+    return makeError("the model has no seq.scan");
   return module;
 }
 
-/// Adds `@loss` = sum(@forward(...) * R): a copy of @forward with an extra
-/// input "R" of its result's type. With `dropForward`, @forward goes.
-llvm::Error addLoss(mlir::ModuleOp module, bool dropForward) {
-  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
-  if (!forward || forward.getNumResults() != 1)
-    return error("the module has no @forward with one result");
-  mlir::OpBuilder builder(module.getContext());
-  builder.setInsertionPointToEnd(module.getBody());
-  auto loss = llvm::cast<mlir::func::FuncOp>(builder.clone(*forward));
-  loss.setSymName("loss");
-  loss.removeResAttrsAttr();
-  auto ret =
-      llvm::cast<mlir::func::ReturnOp>(loss.getBody().front().getTerminator());
-  mlir::Value out = ret.getOperand(0);
-  auto outType = llvm::dyn_cast<mlir::RankedTensorType>(out.getType());
-  if (!outType)
-    return error("@forward does not return a ranked tensor");
-  mlir::Location loc = loss.getLoc();
-  unsigned index = loss.getNumArguments();
-  loss.insertArgument(index, outType,
-                      builder.getDictionaryAttr(builder.getNamedAttr(
-                          seqc::seq::kInputAttr, builder.getStringAttr("R"))),
-                      loc);
-  builder.setInsertionPoint(ret);
-  auto scalar = mlir::RankedTensorType::get({}, outType.getElementType());
-  llvm::SmallVector<int64_t, 4> axes(outType.getRank());
-  std::iota(axes.begin(), axes.end(), 0);
-  mlir::Value product = builder.create<seqc::seq::MulOp>(
-      loc, outType, out, loss.getArgument(index));
-  mlir::Value sum = builder.create<seqc::seq::ReduceSumOp>(
-      loc, scalar, product, builder.getDenseI64ArrayAttr(axes));
-  ret->setOperands(sum);
-  loss.setFunctionType(
-      builder.getFunctionType(loss.getArgumentTypes(), {scalar}));
-  if (dropForward)
-    forward.erase();
-  return llvm::Error::success();
-}
-
-/// The model's @loss, differentiated and compiled in f32 or f64.
+/// The model's @loss = sum(forward(x) * R), differentiated with respect to
+/// the parameters and the inputs and compiled in f32 or f64.
 llvm::Expected<std::unique_ptr<CompiledLoss>>
-compileLoss(mlir::MLIRContext &context, const CellCase &cell, DType dtype,
-            int64_t unroll = 1) {
+compileCellLoss(mlir::MLIRContext &context, const CellCase &cell, DType dtype,
+                int64_t unroll = 1) {
   auto module =
       compileModel(context, cell.source, dtype == DType::F64 ? 64 : 32, unroll);
   if (!module)
     return module.takeError();
-  if (llvm::Error e = addLoss(**module, /*dropForward=*/true))
+  if (llvm::Error e = addWeightedSumLoss(**module))
     return std::move(e);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  (*module)->print(os);
-  return CompiledLoss::create(context, {text, dtype, /*wrtInputs=*/true});
+  return compileLoss(context, **module, dtype, /*wrtInputs=*/true);
 }
 
 /// The value of input `arg` for `steps` steps: from `values`, or all ones
@@ -251,7 +171,7 @@ llvm::Expected<Tensor> inputValue(const EntryArgument &arg,
   }
   auto it = values.find(arg.name);
   if (it == values.end())
-    return error("no value for input '" + arg.name + "'");
+    return makeError("no value for input '" + arg.name + "'");
   return convertTensor(it->second, arg.type.dtype);
 }
 
@@ -259,60 +179,17 @@ llvm::Expected<Tensor> inputValue(const EntryArgument &arg,
 // The goldens
 //===----------------------------------------------------------------------===//
 
-std::string goldenPath() {
-  return std::string(SEQC_SOURCE_DIR) +
-         "/test/unit/Inputs/rnn_goldens.safetensors";
-}
-
-const SafetensorsFile *goldens(std::string &message) {
-  static llvm::Expected<SafetensorsFile> file = loadSafetensors(goldenPath());
-  static std::string loadError = file ? "" : llvm::toString(file.takeError());
-  message = loadError;
-  return file ? &*file : nullptr;
-}
-
-/// The tensors of one golden case, "<cell>_T<steps>": the arguments by
-/// name (parameters "rnn.W", inputs "x" and "R"), "out", "loss", and the
-/// gradients by argument name.
-struct CaseGoldens {
-  std::map<std::string, Tensor> args, grads;
-  Tensor out;
-  double loss = 0;
-};
-
 std::string caseName(const std::string &cell, int64_t steps) {
   return fmt::format("{}_T{}", cell, steps);
 }
 
+constexpr const char *kGoldenFile = "rnn_goldens.safetensors";
+
+/// The tensors of one golden case, "<cell>_T<steps>": the arguments by
+/// name (parameters "rnn.W", inputs "x" and "R"), "out", "loss", and the
+/// gradients by argument name.
 llvm::Expected<CaseGoldens> goldensOf(const std::string &cell, int64_t steps) {
-  std::string message;
-  const SafetensorsFile *file = goldens(message);
-  if (!file)
-    return error("cannot read the goldens: " + message);
-  std::string prefix = caseName(cell, steps) + "/";
-  CaseGoldens result;
-  bool hasOut = false, hasLoss = false;
-  for (const auto &[key, tensor] : file->tensors) {
-    if (!llvm::StringRef(key).starts_with(prefix))
-      continue;
-    llvm::StringRef name = llvm::StringRef(key).drop_front(prefix.size());
-    if (name == "out") {
-      result.out = tensor;
-      hasOut = true;
-    } else if (name == "loss") {
-      result.loss = tensor.getDouble(0);
-      hasLoss = true;
-    } else if (name.consume_front("grad/")) {
-      result.grads[name.str()] = tensor;
-    } else {
-      result.args[name.str()] = tensor;
-    }
-  }
-  if (!hasOut || !hasLoss || result.grads.empty())
-    return error(fmt::format("{} has no case '{}'; run "
-                             "Inputs/make_rnn_goldens.py",
-                             goldenPath(), caseName(cell, steps)));
-  return result;
+  return caseGoldens(kGoldenFile, caseName(cell, steps), "make_rnn_goldens.py");
 }
 
 /// Random arguments for the cases without goldens, like the goldens':
@@ -346,7 +223,7 @@ llvm::Error setArguments(CompiledLoss &loss,
     if (arg.kind == EntryArgument::Kind::Param) {
       auto it = values.find(arg.name);
       if (it == values.end())
-        return error("no value for parameter '" + arg.name + "'");
+        return makeError("no value for parameter '" + arg.name + "'");
       if (llvm::Error e = loss.set(arg.name, it->second))
         return e;
       continue;
@@ -364,57 +241,10 @@ llvm::Error setArguments(CompiledLoss &loss,
 // The checks
 //===----------------------------------------------------------------------===//
 
-/// The largest error of each kind of check over one cell and T, printed
-/// after each test.
-struct Worst {
-  double error = 0;
-  std::string where;
-  void note(double e, const std::string &what) {
-    if (e >= error) {
-      error = e;
-      where = what;
-    }
-  }
-};
+/// The checks at T = `steps`, named "T = <steps>" in the messages.
+std::string atSteps(int64_t steps) { return fmt::format("T = {}", steps); }
 
-class RnnTestBase : public ::testing::TestWithParam<CellCase> {
-protected:
-  SeqcContext context;
-
-  /// EXPECTs error(actual, expected) <= tolerance; records the error under
-  /// `check` for the summary of step count `steps`.
-  void expectClose(const Tensor &actual, const Tensor &expected,
-                   double tolerance, int64_t steps, const std::string &check,
-                   const std::string &what) {
-    auto comparison = compareTensors(actual, expected);
-    ASSERT_TRUE(static_cast<bool>(comparison))
-        << what << ": " << llvm::toString(comparison.takeError());
-    EXPECT_LE(comparison->maxError, tolerance)
-        << GetParam().name << ", T = " << steps << ", " << check << ", " << what
-        << ": " << comparison->describe(actual.shape());
-    summary[{steps, check}].note(comparison->maxError, what);
-    if (verbose())
-      std::cout << fmt::format("  {:<22} T = {:<3} {:<24} {:<10} {:.3g}\n",
-                               GetParam().name, steps, check, what,
-                               comparison->maxError);
-  }
-
-  void expectClose(double actual, double expected, double tolerance,
-                   int64_t steps, const std::string &check) {
-    expectClose(Tensor::fromValues<double>({}, {actual}),
-                Tensor::fromValues<double>({}, {expected}), tolerance, steps,
-                check, "loss");
-  }
-
-  void TearDown() override {
-    for (const auto &[key, worst] : summary)
-      std::cout << fmt::format("  {:<22} T = {:<3} {:<24} {:9.3g}  ({})\n",
-                               GetParam().name, key.first, key.second,
-                               worst.error, worst.where);
-  }
-
-  std::map<std::pair<int64_t, std::string>, Worst> summary;
-};
+using RnnTestBase = GoldenTest<CellCase>;
 
 /// The library's cells against PyTorch's goldens, in f32 as training runs.
 class RnnGoldenTest : public RnnTestBase {};
@@ -423,7 +253,7 @@ TEST_P(RnnGoldenTest, F32MatchesPyTorch) {
   const CellCase &cell = GetParam();
   SEQC_ASSERT_OK_AND_ASSIGN(module, compileModel(context, cell.source, 32));
   SEQC_ASSERT_OK_AND_ASSIGN(session, JitSession::create(*module));
-  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileLoss(context, cell, DType::F32));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileCellLoss(context, cell, DType::F32));
   const EntryPoint *forward = session->entryPoint("forward");
   ASSERT_TRUE(forward);
 
@@ -453,19 +283,19 @@ TEST_P(RnnGoldenTest, F32MatchesPyTorch) {
     SEQC_ASSERT_OK_AND_ASSIGN(outputs, session->run("forward", inputs));
     ASSERT_EQ(outputs.size(), 1u);
     EXPECT_EQ(outputs[0].dtype(), DType::F32);
-    expectClose(outputs[0], golden.out, kF32PyTorchTolerance, steps,
+    expectClose(outputs[0], golden.out, kF32PyTorchTolerance, atSteps(steps),
                 "f32 out vs PyTorch", "out");
 
     SEQC_ASSERT_OK(setArguments(*loss, golden.args, steps));
     SEQC_ASSERT_OK_AND_ASSIGN(result, loss->gradients());
-    expectClose(result.loss, golden.loss, kF32PyTorchTolerance, steps,
+    expectClose(result.loss, golden.loss, kF32PyTorchTolerance, atSteps(steps),
                 "f32 loss vs PyTorch");
     // Every parameter's gradient and the input's.
     for (const auto &[name, expected] : golden.grads) {
       auto it = result.grads.find(name);
       ASSERT_NE(it, result.grads.end()) << "no gradient of " << name;
       EXPECT_EQ(it->second.dtype(), DType::F32);
-      expectClose(it->second, expected, kF32PyTorchTolerance, steps,
+      expectClose(it->second, expected, kF32PyTorchTolerance, atSteps(steps),
                   "f32 grad vs PyTorch", name);
     }
     for (const ParamInfo &param : session->params())
@@ -476,9 +306,7 @@ TEST_P(RnnGoldenTest, F32MatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(StdCells, RnnGoldenTest,
                          ::testing::ValuesIn(libraryCells()),
-                         [](const ::testing::TestParamInfo<CellCase> &info) {
-                           return info.param.name;
-                         });
+                         CaseNamePrinter());
 
 /// Gradients in f64: finite differences, PyTorch, and unrolled scans.
 class RnnGradientTest : public RnnTestBase {
@@ -500,7 +328,7 @@ protected:
 
 TEST_P(RnnGradientTest, F64MatchesFiniteDifferences) {
   const CellCase &cell = GetParam();
-  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileLoss(context, cell, DType::F64));
+  SEQC_ASSERT_OK_AND_ASSIGN(loss, compileCellLoss(context, cell, DType::F64));
   size_t params = 0;
   for (const EntryArgument &arg : loss->arguments())
     params += arg.kind == EntryArgument::Kind::Param;
@@ -519,8 +347,8 @@ TEST_P(RnnGradientTest, F64MatchesFiniteDifferences) {
     // Every parameter and input is differentiated.
     EXPECT_EQ(result.grads.size(), loss->arguments().size());
     if (cell.hasGoldens)
-      expectClose(result.loss, golden.loss, kF64PyTorchTolerance, steps,
-                  "f64 loss vs PyTorch");
+      expectClose(result.loss, golden.loss, kF64PyTorchTolerance,
+                  atSteps(steps), "f64 loss vs PyTorch");
     for (const auto &[name, grad] : result.grads) {
       EXPECT_EQ(grad.dtype(), DType::F64);
       // The mask's derivative is no one's business (and may have kinks).
@@ -528,13 +356,13 @@ TEST_P(RnnGradientTest, F64MatchesFiniteDifferences) {
         continue;
       SEQC_ASSERT_OK_AND_ASSIGN(fd,
                                 loss->finiteDifferences(name, kRelativeStep));
-      expectClose(grad, fd, kFiniteDifferenceTolerance, steps, "f64 grad vs FD",
-                  name);
+      expectClose(grad, fd, kFiniteDifferenceTolerance, atSteps(steps),
+                  "f64 grad vs FD", name);
       if (!cell.hasGoldens || name == "R")
         continue;
       auto it = golden.grads.find(name);
       ASSERT_NE(it, golden.grads.end()) << "no golden gradient of " << name;
-      expectClose(grad, it->second, kF64PyTorchTolerance, steps,
+      expectClose(grad, it->second, kF64PyTorchTolerance, atSteps(steps),
                   "f64 grad vs PyTorch", name);
     }
   }
@@ -549,10 +377,10 @@ class RnnUnrollTest : public RnnGradientTest {};
 
 TEST_P(RnnUnrollTest, UnrolledMatchesLooped) {
   const CellCase &cell = GetParam();
-  SEQC_ASSERT_OK_AND_ASSIGN(looped, compileLoss(context, cell, DType::F64));
+  SEQC_ASSERT_OK_AND_ASSIGN(looped, compileCellLoss(context, cell, DType::F64));
   for (int64_t steps : kUnrolledStepCounts) {
-    SEQC_ASSERT_OK_AND_ASSIGN(unrolled,
-                              compileLoss(context, cell, DType::F64, steps));
+    SEQC_ASSERT_OK_AND_ASSIGN(
+        unrolled, compileCellLoss(context, cell, DType::F64, steps));
     EXPECT_NE(unrolled->differentiatedModule().find(
                   fmt::format("unroll = {} : i64", steps)),
               llvm::StringRef::npos)
@@ -562,23 +390,20 @@ TEST_P(RnnUnrollTest, UnrolledMatchesLooped) {
     SEQC_ASSERT_OK(setArguments(*unrolled, values, steps));
     SEQC_ASSERT_OK_AND_ASSIGN(expected, looped->gradients());
     SEQC_ASSERT_OK_AND_ASSIGN(actual, unrolled->gradients());
-    expectClose(actual.loss, expected.loss, kUnrolledTolerance, steps,
+    expectClose(actual.loss, expected.loss, kUnrolledTolerance, atSteps(steps),
                 "unrolled vs looped");
     EXPECT_EQ(actual.grads.size(), expected.grads.size());
     for (const auto &[name, grad] : actual.grads) {
       auto it = expected.grads.find(name);
       ASSERT_NE(it, expected.grads.end()) << "no looped gradient of " << name;
-      expectClose(grad, it->second, kUnrolledTolerance, steps,
+      expectClose(grad, it->second, kUnrolledTolerance, atSteps(steps),
                   "unrolled vs looped", name);
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(StdCells, RnnGradientTest,
-                         ::testing::ValuesIn(allCells()),
-                         [](const ::testing::TestParamInfo<CellCase> &info) {
-                           return info.param.name;
-                         });
+                         ::testing::ValuesIn(allCells()), CaseNamePrinter());
 
 /// The ungated cells: a fully unrolled LSTM or GRU gradient takes minutes
 /// of LLVM time to compile even at T = 2, and the scan's unrolling does not
@@ -593,9 +418,7 @@ std::vector<CellCase> unrolledCells() {
 
 INSTANTIATE_TEST_SUITE_P(StdCells, RnnUnrollTest,
                          ::testing::ValuesIn(unrolledCells()),
-                         [](const ::testing::TestParamInfo<CellCase> &info) {
-                           return info.param.name;
-                         });
+                         CaseNamePrinter());
 
 //===----------------------------------------------------------------------===//
 // The goldens and the checks can fail
@@ -603,12 +426,8 @@ INSTANTIATE_TEST_SUITE_P(StdCells, RnnUnrollTest,
 
 /// Every golden case has a test, and the other way round.
 TEST(RnnGoldens, CasesMatchTheGenerator) {
-  std::string message;
-  const SafetensorsFile *file = goldens(message);
-  ASSERT_TRUE(file) << message;
-  std::set<std::string> inFile, inTest;
-  for (const auto &[key, tensor] : file->tensors)
-    inFile.insert(key.substr(0, key.find('/')));
+  SEQC_ASSERT_OK_AND_ASSIGN(inFile, goldenCaseNames(kGoldenFile));
+  std::set<std::string> inTest;
   for (const CellCase &cell : libraryCells())
     for (int64_t steps : kStepCounts)
       inTest.insert(caseName(cell.name, steps));

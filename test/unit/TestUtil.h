@@ -11,6 +11,11 @@
 
 namespace seqc::test {
 
+/// An llvm::Error with `message`, for the helpers that return one.
+inline llvm::Error makeError(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
 /// The message of a failed Expected; fails the test if it succeeded.
 template <typename T> std::string errorOf(llvm::Expected<T> expected) {
   if (expected) {
