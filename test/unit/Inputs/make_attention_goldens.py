@@ -73,13 +73,14 @@ Regenerate (Debian's python3-torch; the output is deterministic, byte for
 byte, for a given PyTorch version):
 
   /usr/bin/python3 test/unit/Inputs/make_attention_goldens.py
+
+The file is written by golden_io.py, next to this script.
 """
-import json
 import os
-import struct
-import zlib
 
 import torch
+
+from golden_io import Gen, case_tensors, max_error, write_goldens
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUTPUT = os.path.join(HERE, "attention_goldens.safetensors")
@@ -292,28 +293,6 @@ def check_encoder(model, p, x, x_mask, name):
 #===------------------------------------------------------------------------===#
 
 
-class Gen:
-    """Draws float32 tensors from a generator seeded by `name`."""
-
-    def __init__(self, name):
-        self.g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
-
-    def uniform(self, shape, scale):
-        u = torch.rand(shape, generator=self.g, dtype=torch.float64)
-        return ((2 * u - 1) * scale).float()
-
-    def normal(self, shape):
-        return torch.randn(shape, generator=self.g,
-                           dtype=torch.float64).float()
-
-    def tokens(self, shape, count):
-        return torch.randint(count, shape, generator=self.g)
-
-
-def max_error(a, b):
-    return (a - b).abs().max().item() if a.numel() else 0.0
-
-
 def mask_of(lengths):
     T = max(lengths)
     return torch.tensor([[1.0 if t < n else 0.0 for n in lengths]
@@ -338,47 +317,13 @@ def make_case(model, suffix, source_lengths, target_lengths):
                             y_mask.double())
     grads = torch.autograd.grad(loss, list(p.values()))
 
-    tensors = {}
-    for k, v in params.items():
-        tensors["%s/%s" % (name, k)] = v
-    tensors[name + "/x"] = x
-    tensors[name + "/y_in"] = y_in
-    tensors[name + "/y"] = y
-    tensors[name + "/x_mask"] = x_mask
-    tensors[name + "/y_in_mask"] = y_mask
-    tensors[name + "/out"] = (logp * y_mask.double()[:, :, None]).detach()
-    tensors[name + "/loss"] = loss.detach()
+    tensors = dict(params)
+    tensors.update(x=x, y_in=y_in, y=y, x_mask=x_mask, y_in_mask=y_mask,
+                   out=(logp * y_mask.double()[:, :, None]).detach(),
+                   loss=loss.detach())
     for k, g in zip(p, grads):
-        tensors["%s/grad/%s" % (name, k)] = g.detach()
-    return name, tensors
-
-
-#===------------------------------------------------------------------------===#
-# Output
-#===------------------------------------------------------------------------===#
-
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"),
-          torch.int64: ("I64", "<i8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    """The safetensors layout: u64 LE header size, JSON header, raw data."""
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        dtype, numpy_type = DTYPES[tensor.dtype]
-        data = tensor.contiguous().numpy().astype(numpy_type).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
+        tensors["grad/" + k] = g.detach()
+    return name, case_tensors(name, tensors)
 
 
 def main():
@@ -389,10 +334,7 @@ def main():
                                    target_lengths)
             names.append(name)
             tensors.update(case)
-    write_safetensors(OUTPUT, tensors, {
-        "source": "make_attention_goldens.py", "torch": torch.__version__,
-        "cases": ",".join(names)})
-    print("%s: %d cases, %d tensors" % (OUTPUT, len(names), len(tensors)))
+    write_goldens(OUTPUT, tensors, names, "make_attention_goldens.py")
 
 
 if __name__ == "__main__":

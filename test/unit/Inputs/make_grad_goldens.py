@@ -33,16 +33,16 @@ float64 forward values, and draws a case's arguments again, from the next
 seed, until it holds.
 
 Each case draws from its own generator, seeded by the CRC-32 of its name (then
-of "name#1", "name#2", ... when it draws again), so adding a case changes no other case's numbers. The safetensors file is
-written by hand: the `safetensors` package is not in Debian.
+of "name#1", "name#2", ... when it draws again), so adding a case changes no
+other case's numbers. The file is written by golden_io.py, next to this
+script.
 """
-import json
 import os
-import struct
-import zlib
 
 import torch
 import torch.nn.functional as F
+
+from golden_io import seeded_generator, write_goldens
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUTPUT = os.path.join(HERE, "grad_goldens.safetensors")
@@ -73,8 +73,7 @@ class Gen:
 
     def __init__(self, name, attempt=0):
         key = name if attempt == 0 else "%s#%d" % (name, attempt)
-        seed = zlib.crc32(key.encode())
-        self.g = torch.Generator().manual_seed(seed)
+        self.g = seeded_generator(key)
 
     def normal(self, *shape, scale=1.0):
         return (torch.randn(tuple(shape), generator=self.g, dtype=torch.float64)
@@ -597,34 +596,6 @@ def _(W1, b1, W2, b2, x, y):
     return F.cross_entropy(F.linear(h, W2, b2), y)
 
 
-#===------------------------------------------------------------------------===#
-# Output
-#===------------------------------------------------------------------------===#
-
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"),
-          torch.int64: ("I64", "<i8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    """The safetensors layout: u64 LE header size, JSON header, raw data."""
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        dtype, numpy_type = DTYPES[tensor.dtype]
-        data = tensor.detach().contiguous().numpy().astype(numpy_type).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-
-
 def main():
     tensors = {}
     names = [name for name, _, _ in CASES]
@@ -647,10 +618,7 @@ def main():
             if grad is None:
                 grad = torch.zeros_like(values[arg])
             tensors["%s/grad/%s" % (name, arg)] = grad
-    write_safetensors(OUTPUT, tensors, {
-        "source": "make_grad_goldens.py", "torch": torch.__version__,
-        "cases": ",".join(names)})
-    print("%s: %d cases, %d tensors" % (OUTPUT, len(CASES), len(tensors)))
+    write_goldens(OUTPUT, tensors, names, "make_grad_goldens.py")
 
 
 if __name__ == "__main__":

@@ -60,15 +60,13 @@ byte, for a given PyTorch version):
 
   /usr/bin/python3 test/unit/Inputs/make_rnn_goldens.py
 
-The safetensors file is written by hand: the `safetensors` package is not in
-Debian.
+The file is written by golden_io.py, next to this script.
 """
-import json
 import os
-import struct
-import zlib
 
 import torch
+
+from golden_io import Gen, case_tensors, max_error, write_goldens
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUTPUT = os.path.join(HERE, "rnn_goldens.safetensors")
@@ -195,25 +193,6 @@ def torch_forward(cell, p, x):
 #===------------------------------------------------------------------------===#
 
 
-class Gen:
-    """Draws float32 tensors from a generator seeded by `name`."""
-
-    def __init__(self, name):
-        self.g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
-
-    def uniform(self, shape, scale):
-        u = torch.rand(shape, generator=self.g, dtype=torch.float64)
-        return ((2 * u - 1) * scale).float()
-
-    def normal(self, shape):
-        return torch.randn(shape, generator=self.g,
-                           dtype=torch.float64).float()
-
-
-def max_error(a, b):
-    return (a - b).abs().max().item() if a.numel() else 0.0
-
-
 def make_case(cell, T):
     name = "%s_T%d" % (cell, T)
     gen = Gen(name)
@@ -249,44 +228,12 @@ def make_case(cell, T):
                 "%s: %s: PyTorch and std.cells' formulas differ by %g" % (
                     name, what, err)
 
-    tensors = {}
-    for k, v in params.items():
-        tensors["%s/rnn.%s" % (name, k)] = v
-    tensors[name + "/x"] = x
-    tensors[name + "/R"] = R
-    tensors[name + "/out"] = golden_out.detach()
-    tensors[name + "/loss"] = golden_loss.detach()
+    tensors = {"rnn." + k: v for k, v in params.items()}
+    tensors.update(x=x, R=R, out=golden_out.detach(),
+                   loss=golden_loss.detach())
     for k, g in golden_grads.items():
-        arg = "x" if k == "x" else "rnn." + k
-        tensors["%s/grad/%s" % (name, arg)] = g.detach()
-    return name, tensors
-
-
-#===------------------------------------------------------------------------===#
-# Output
-#===------------------------------------------------------------------------===#
-
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    """The safetensors layout: u64 LE header size, JSON header, raw data."""
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        dtype, numpy_type = DTYPES[tensor.dtype]
-        data = tensor.contiguous().numpy().astype(numpy_type).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
+        tensors["grad/" + ("x" if k == "x" else "rnn." + k)] = g.detach()
+    return name, case_tensors(name, tensors)
 
 
 def main():
@@ -296,10 +243,7 @@ def main():
             name, case = make_case(cell, T)
             names.append(name)
             tensors.update(case)
-    write_safetensors(OUTPUT, tensors, {
-        "source": "make_rnn_goldens.py", "torch": torch.__version__,
-        "cases": ",".join(names)})
-    print("%s: %d cases, %d tensors" % (OUTPUT, len(names), len(tensors)))
+    write_goldens(OUTPUT, tensors, names, "make_rnn_goldens.py")
 
 
 if __name__ == "__main__":
