@@ -10,6 +10,7 @@
 #include "seqc/Runtime/Batches.h"
 #include "seqc/Runtime/SequenceData.h"
 
+#include "DataTestUtil.h"
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@
 
 using namespace seqc;
 using namespace seqc::rt;
-using seqc::test::errorOf;
+using namespace seqc::test;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -35,35 +36,16 @@ DataSpec pairsSpec(llvm::StringRef unit = "char",
   return spec;
 }
 
-llvm::Expected<LoadedData> parseTwo(const DataSpec &spec, llvm::StringRef train,
-                                    llvm::StringRef valid,
-                                    const DataOptions &options = {}) {
-  return parseSequenceData(
-      spec, {DataFile{"train.tsv", train}, DataFile{"valid.tsv", valid}},
-      options);
-}
-
-std::vector<int64_t> sourceOf(const Dataset &data, int64_t row) {
-  return std::vector<int64_t>(data.tokens.begin() + data.offsets[row],
-                              data.tokens.begin() + data.offsets[row + 1]);
-}
-
 std::vector<int64_t> targetOf(const Dataset &data, int64_t row) {
   return std::vector<int64_t>(
       data.targetTokens.begin() + data.targetOffsets[row],
       data.targetTokens.begin() + data.targetOffsets[row + 1]);
 }
 
-TensorType type(DType dtype, std::vector<int64_t> shape) {
-  TensorType result;
-  result.dtype = dtype;
-  result.shape.assign(shape.begin(), shape.end());
-  return result;
-}
-
 TEST(PairsDataTest, EachSideHasItsOwnVocabularyWithFixedSpecials) {
   SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(pairsSpec(), "ab\txyy\nba\ty\nbb\tx\n", "ab\tyz\n"));
+      data,
+      parseTrainAndValid(pairsSpec(), "ab\txyy\nba\ty\nbb\tx\n", "ab\tyz\n"));
   // Source: b 4, a 2; target: y 3, x 2. The reserved ids come first.
   EXPECT_THAT(data.schema.vocabulary,
               ElementsAre("<pad>", "<unk>", "<s>", "</s>", "b", "a"));
@@ -82,9 +64,9 @@ TEST(PairsDataTest, EachSideHasItsOwnVocabularyWithFixedSpecials) {
   const Dataset &train = data.train;
   EXPECT_EQ(train.rows, 3);
   EXPECT_TRUE(train.sequential && train.tokenSteps() && train.pairs());
-  EXPECT_THAT(sourceOf(train, 0), ElementsAre(5, 4));
+  EXPECT_THAT(rowTokens(train, 0), ElementsAre(5, 4));
   EXPECT_THAT(targetOf(train, 0), ElementsAre(5, 4, 4));
-  EXPECT_THAT(sourceOf(train, 1), ElementsAre(4, 5));
+  EXPECT_THAT(rowTokens(train, 1), ElementsAre(4, 5));
   EXPECT_THAT(targetOf(train, 1), ElementsAre(4));
   EXPECT_EQ(train.length(0), 2);
   EXPECT_EQ(train.targetLength(0), 3);
@@ -93,7 +75,7 @@ TEST(PairsDataTest, EachSideHasItsOwnVocabularyWithFixedSpecials) {
   // <unk> on the target side.
   EXPECT_EQ(data.valid.rows, 1);
   EXPECT_EQ(data.valid.name, "valid.tsv");
-  EXPECT_THAT(sourceOf(data.valid, 0), ElementsAre(5, 4));
+  EXPECT_THAT(rowTokens(data.valid, 0), ElementsAre(5, 4));
   EXPECT_THAT(targetOf(data.valid, 0), ElementsAre(4, kUnknownToken));
 }
 
@@ -101,11 +83,11 @@ TEST(PairsDataTest, UnitsPerSideTrimmedSidesAndBlankLines) {
   // Graphemes to phonemes: characters on the left, words on the right.
   // Spaces at a side's ends are trimmed; blank lines are skipped; a CRLF
   // line ending is no unit.
-  SEQC_ASSERT_OK_AND_ASSIGN(data,
-                            parseTwo(pairsSpec("char", "word"),
-                                     "\xEF\xBB\xBF"
-                                     "cat \t K AE1 T\r\n\n   \n\t\nat\tAE1 T\n",
-                                     "tac\tT AE1 K\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      data, parseTrainAndValid(pairsSpec("char", "word"),
+                               "\xEF\xBB\xBF"
+                               "cat \t K AE1 T\r\n\n   \n\t\nat\tAE1 T\n",
+                               "tac\tT AE1 K\n"));
   EXPECT_EQ(data.schema.unit, "char");
   EXPECT_EQ(data.schema.targetUnit, "word");
   EXPECT_EQ(data.train.rows, 2);
@@ -114,13 +96,14 @@ TEST(PairsDataTest, UnitsPerSideTrimmedSidesAndBlankLines) {
               ElementsAre("<pad>", "<unk>", "<s>", "</s>", "a", "t", "c"));
   EXPECT_THAT(data.schema.targetVocabulary,
               ElementsAre("<pad>", "<unk>", "<s>", "</s>", "AE1", "T", "K"));
-  EXPECT_THAT(sourceOf(data.train, 0), ElementsAre(6, 4, 5));
+  EXPECT_THAT(rowTokens(data.train, 0), ElementsAre(6, 4, 5));
   EXPECT_THAT(targetOf(data.train, 0), ElementsAre(6, 4, 5));
   EXPECT_THAT(targetOf(data.valid, 0), ElementsAre(5, 4, 6));
 
   // Words on both sides; a unit spelled like a reserved entry is a unit.
-  SEQC_ASSERT_OK_AND_ASSIGN(
-      words, parseTwo(pairsSpec("word"), "the cat\tle <s> chat\n", "x\ty\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(words, parseTrainAndValid(pairsSpec("word"),
+                                                      "the cat\tle <s> chat\n",
+                                                      "x\ty\n"));
   EXPECT_THAT(
       words.schema.targetVocabulary,
       ElementsAre("<pad>", "<unk>", "<s>", "</s>", "<s>", "chat", "le"));
@@ -130,10 +113,11 @@ TEST(PairsDataTest, UnitsPerSideTrimmedSidesAndBlankLines) {
 TEST(PairsDataTest, MinCountMakesRareUnitsUnknown) {
   DataSpec spec = pairsSpec();
   spec.minCount = 2;
-  SEQC_ASSERT_OK_AND_ASSIGN(data, parseTwo(spec, "aab\txx\n", "b\tx\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(data,
+                            parseTrainAndValid(spec, "aab\txx\n", "b\tx\n"));
   EXPECT_THAT(data.schema.vocabulary,
               ElementsAre("<pad>", "<unk>", "<s>", "</s>", "a"));
-  EXPECT_THAT(sourceOf(data.train, 0), ElementsAre(4, 4, kUnknownToken));
+  EXPECT_THAT(rowTokens(data.train, 0), ElementsAre(4, 4, kUnknownToken));
 }
 
 TEST(PairsDataTest, OneFileIsSplitBySeededShuffle) {
@@ -174,29 +158,30 @@ TEST(PairsDataTest, OneFileIsSplitBySeededShuffle) {
 
 TEST(PairsDataTest, ErrorsNameTheFileAndLine) {
   DataSpec spec = pairsSpec();
-  EXPECT_EQ(errorOf(parseTwo(spec, "ab\tc\nabc\n", "a\tb\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "ab\tc\nabc\n", "a\tb\n")),
             "train.tsv:2:4: error: expected a tab between the source and the "
             "target (source<TAB>target), found none");
-  EXPECT_EQ(errorOf(parseTwo(spec, "ab\tc\td\n", "a\tb\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "ab\tc\td\n", "a\tb\n")),
             "train.tsv:1:5: error: a second tab: a line holds one source and "
             "one target (source<TAB>target), and neither may contain a tab");
-  EXPECT_EQ(errorOf(parseTwo(spec, "ab\tc\n  \tc\n", "a\tb\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "ab\tc\n  \tc\n", "a\tb\n")),
             "train.tsv:2:1: error: empty source: the text before the tab "
             "needs at least one char");
-  EXPECT_EQ(errorOf(parseTwo(spec, "ab\tc\n", "\n\na\t \n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "ab\tc\n", "\n\na\t \n")),
             "valid.tsv:3:3: error: empty target: the text after the tab needs "
             "at least one char");
-  EXPECT_EQ(errorOf(parseTwo(pairsSpec("char", "word"), "ab\tc\n", "a\t\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(pairsSpec("char", "word"), "ab\tc\n",
+                                       "a\t\n")),
             "valid.tsv:1:3: error: empty target: the text after the tab needs "
             "at least one word");
-  EXPECT_EQ(errorOf(parseTwo(spec, "", "a\tb\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "", "a\tb\n")),
             "train.tsv:1:1: error: no pairs in the file: expected one "
             "source<TAB>target a line");
-  EXPECT_EQ(errorOf(parseTwo(spec, "a\tb\n", "\n \n\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "a\tb\n", "\n \n\n")),
             "valid.tsv:3:1: error: no pairs in the file: expected one "
             "source<TAB>target a line");
   DataSpec bad = pairsSpec("char", "byte");
-  EXPECT_THAT(errorOf(parseTwo(bad, "a\tb\n", "a\tb\n")),
+  EXPECT_THAT(errorOf(parseTrainAndValid(bad, "a\tb\n", "a\tb\n")),
               HasSubstr("unit must be \"char\" or \"word\", got \"byte\""));
 }
 
@@ -207,7 +192,8 @@ TEST(PairsDataTest, ErrorsNameTheFileAndLine) {
 TEST(PairsDataTest, BatchesShiftTheTargetForTeacherForcing) {
   // Source vocabulary: a 4, b 5; target: x 4, y 5, z 6.
   SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(pairsSpec(), "aaa\txxyz\na\tyy\naab\tx\n", "a\tx\n"));
+      data,
+      parseTrainAndValid(pairsSpec(), "aaa\txxyz\na\tyy\naab\tx\n", "a\tx\n"));
   EXPECT_THAT(data.schema.vocabulary,
               ElementsAre("<pad>", "<unk>", "<s>", "</s>", "a", "b"));
   EXPECT_THAT(data.schema.targetVocabulary,
@@ -218,20 +204,20 @@ TEST(PairsDataTest, BatchesShiftTheTargetForTeacherForcing) {
   // x: the sources, lengths 1, 3, 3, with their mask.
   EXPECT_EQ(batchLength(train, rows), 3);
   SEQC_ASSERT_OK_AND_ASSIGN(
-      x, gatherSteps(train, rows, type(DType::I64, {-1, -1}), "x"));
+      x, gatherSteps(train, rows, tensorType(DType::I64, {-1, -1}), "x"));
   EXPECT_THAT(x.shape(), ElementsAre(3, 3));
   EXPECT_THAT(x.values<int64_t>(), ElementsAre(4, 4, 4, //
                                                0, 4, 4, //
                                                0, 5, 4));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      xMask, gatherMask(train, rows, type(DType::F32, {-1, -1}), "mask"));
+      xMask, gatherMask(train, rows, tensorType(DType::F32, {-1, -1}), "mask"));
   EXPECT_THAT(xMask.values<float>(), ElementsAre(1, 1, 1, 0, 1, 1, 0, 1, 1));
 
   // Targets of 2, 1 and 4 units: y_in and y have 3, 2 and 5 steps.
   EXPECT_EQ(decoderBatchLength(train, rows), 5);
   SEQC_ASSERT_OK_AND_ASSIGN(
-      yIn,
-      gatherDecoderInputs(train, rows, type(DType::I64, {-1, -1}), "y_in"));
+      yIn, gatherDecoderInputs(train, rows, tensorType(DType::I64, {-1, -1}),
+                               "y_in"));
   EXPECT_THAT(yIn.shape(), ElementsAre(5, 3));
   EXPECT_THAT(yIn.values<int64_t>(), ElementsAre(2, 2, 2, //  <s>
                                                  5, 4, 4, //
@@ -239,15 +225,16 @@ TEST(PairsDataTest, BatchesShiftTheTargetForTeacherForcing) {
                                                  0, 0, 5, //
                                                  0, 0, 6));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      y, gatherDecoderTargets(train, rows, type(DType::I32, {-1, -1}), "y"));
+      y,
+      gatherDecoderTargets(train, rows, tensorType(DType::I32, {-1, -1}), "y"));
   EXPECT_THAT(y.values<int32_t>(), ElementsAre(5, 4, 4, //
                                                5, 3, 4, //
                                                3, 0, 5, //
                                                0, 0, 6, //
                                                0, 0, 3));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      yMask,
-      gatherDecoderMask(train, rows, type(DType::F64, {-1, -1}), "y_mask"));
+      yMask, gatherDecoderMask(train, rows, tensorType(DType::F64, {-1, -1}),
+                               "y_mask"));
   EXPECT_THAT(yMask.values<double>(), ElementsAre(1, 1, 1, //
                                                   1, 1, 1, //
                                                   1, 0, 1, //
@@ -262,28 +249,29 @@ TEST(PairsDataTest, BatchesShiftTheTargetForTeacherForcing) {
                 y.values<int32_t>()[t * 3 + n]);
   }
 
-  EXPECT_EQ(errorOf(gatherDecoderInputs(train, rows, type(DType::F32, {-1, -1}),
-                                        "y_in")),
+  EXPECT_EQ(errorOf(gatherDecoderInputs(
+                train, rows, tensorType(DType::F32, {-1, -1}), "y_in")),
             "input 'y_in' has type [?, ?] f32; the target side's steps are "
             "token ids, fed as an integer type");
-  EXPECT_EQ(errorOf(gatherDecoderMask(train, rows, type(DType::I64, {-1, -1}),
-                                      "y_mask")),
+  EXPECT_EQ(errorOf(gatherDecoderMask(
+                train, rows, tensorType(DType::I64, {-1, -1}), "y_mask")),
             "input 'y_mask' has type [?, ?] i64; the mask is f32 or f64");
   // Pairs have no target per instance or per source step.
-  EXPECT_EQ(errorOf(gatherTargets(train, rows, type(DType::I64, {-1}), "y")),
-            "input 'y' is a target, but the data are pairs of sequences, "
-            "whose target side is y_in and y");
   EXPECT_EQ(
-      errorOf(gatherStepTargets(train, rows, type(DType::I64, {-1, -1}), "y")),
+      errorOf(gatherTargets(train, rows, tensorType(DType::I64, {-1}), "y")),
       "input 'y' is a target, but the data are pairs of sequences, "
       "whose target side is y_in and y");
+  EXPECT_EQ(errorOf(gatherStepTargets(train, rows,
+                                      tensorType(DType::I64, {-1, -1}), "y")),
+            "input 'y' is a target, but the data are pairs of sequences, "
+            "whose target side is y_in and y");
   Dataset notPairs;
   notPairs.sequential = true;
   notPairs.offsets = {0, 1};
   notPairs.tokens = {4};
   notPairs.rows = 1;
-  EXPECT_EQ(errorOf(gatherDecoderTargets(notPairs, {0},
-                                         type(DType::I64, {-1, -1}), "y")),
+  EXPECT_EQ(errorOf(gatherDecoderTargets(
+                notPairs, {0}, tensorType(DType::I64, {-1, -1}), "y")),
             "input 'y' is a side of pairs of sequences, but the data are not "
             "pairs");
 }
@@ -294,7 +282,8 @@ TEST(PairsDataTest, BucketsBySourceLengthEveryPairOncePerEpoch) {
   for (int i = 0; i < 300; ++i)
     text += std::string(1 + (i * 17) % 30, 'a') + "\t" +
             std::string(1 + i % 7, 'b') + "\n";
-  SEQC_ASSERT_OK_AND_ASSIGN(data, parseTwo(pairsSpec(), text, "a\tb\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(data,
+                            parseTrainAndValid(pairsSpec(), text, "a\tb\n"));
   const Dataset &train = data.train;
   std::vector<int64_t> lengths;
   for (int64_t row = 0; row < train.rows; ++row)
@@ -327,8 +316,9 @@ TEST(PairsDataTest, BucketsBySourceLengthEveryPairOncePerEpoch) {
 }
 
 TEST(PairsDataTest, EncodeTheSourceAndDecodeTheTarget) {
-  SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(pairsSpec("word"), "the <s> cat\tle chat\n", "a\tb\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(data, parseTrainAndValid(pairsSpec("word"),
+                                                     "the <s> cat\tle chat\n",
+                                                     "a\tb\n"));
   const DataSchema &schema = data.schema;
   // A word spelled like a reserved entry is the unit of the vocabulary.
   EXPECT_THAT(schema.vocabulary, ElementsAre("<pad>", "<unk>", "<s>", "</s>",
@@ -350,8 +340,8 @@ TEST(PairsDataTest, EncodeTheSourceAndDecodeTheTarget) {
 //===----------------------------------------------------------------------===//
 
 TEST(PairsDataTest, SchemaRoundTripsAndReadsNewData) {
-  SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(pairsSpec("char", "word"), "ab\tX Y\n", "a\tX\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(data, parseTrainAndValid(pairsSpec("char", "word"),
+                                                     "ab\tX Y\n", "a\tX\n"));
   MetadataMap metadata;
   data.schema.toMetadata(metadata);
   EXPECT_EQ(metadata["seqc.data.kind"], "pairs");
@@ -367,16 +357,17 @@ TEST(PairsDataTest, SchemaRoundTripsAndReadsNewData) {
   // New data read with the checkpoint's vocabularies: new units are <unk>.
   DataOptions options;
   options.schema = &back;
-  SEQC_ASSERT_OK_AND_ASSIGN(again, parseTwo(pairsSpec("char", "word"),
-                                            "ba\tY Z\n", "c\tX\n", options));
+  SEQC_ASSERT_OK_AND_ASSIGN(again,
+                            parseTrainAndValid(pairsSpec("char", "word"),
+                                               "ba\tY Z\n", "c\tX\n", options));
   EXPECT_EQ(again.schema.targetVocabulary, data.schema.targetVocabulary);
-  EXPECT_THAT(sourceOf(again.train, 0), ElementsAre(5, 4));
+  EXPECT_THAT(rowTokens(again.train, 0), ElementsAre(5, 4));
   EXPECT_THAT(targetOf(again.train, 0), ElementsAre(5, kUnknownToken));
   // A checkpoint of another target unit does not read the data.
-  EXPECT_THAT(
-      errorOf(parseTwo(pairsSpec("char", "char"), "a\tb\n", "a\tb\n", options)),
-      HasSubstr("the model was trained on target_unit = \"word\", but "
-                "the train block says target_unit = \"char\""));
+  EXPECT_THAT(errorOf(parseTrainAndValid(pairsSpec("char", "char"), "a\tb\n",
+                                         "a\tb\n", options)),
+              HasSubstr("the model was trained on target_unit = \"word\", but "
+                        "the train block says target_unit = \"char\""));
 
   MetadataMap corrupt = metadata;
   corrupt["seqc.data.target_vocabulary"] = "[\"<pad>\"]";

@@ -10,6 +10,7 @@
 #include "seqc/Runtime/SequenceData.h"
 #include "seqc/Runtime/Batches.h"
 
+#include "DataTestUtil.h"
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@
 
 using namespace seqc;
 using namespace seqc::rt;
-using seqc::test::errorOf;
+using namespace seqc::test;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -45,12 +46,6 @@ std::vector<int64_t> lengths(const Dataset &data) {
   for (int64_t row = 0; row < data.rows; ++row)
     result.push_back(data.length(row));
   return result;
-}
-
-/// The tokens of one row.
-std::vector<int64_t> rowTokens(const Dataset &data, int64_t row) {
-  return std::vector<int64_t>(data.tokens.begin() + data.offsets[row],
-                              data.tokens.begin() + data.offsets[row + 1]);
 }
 
 TEST(SequenceDataTest, Units) {
@@ -436,13 +431,6 @@ TEST(SequenceDataTest, EncodeAndDecode) {
 // Batches
 //===----------------------------------------------------------------------===//
 
-TensorType type(DType dtype, std::vector<int64_t> shape) {
-  TensorType result;
-  result.dtype = dtype;
-  result.shape.assign(shape.begin(), shape.end());
-  return result;
-}
-
 TEST(SequenceDataTest, TokenBatchesAreTimeMajorPaddedAndMasked) {
   SEQC_ASSERT_OK_AND_ASSIGN(
       data,
@@ -452,29 +440,31 @@ TEST(SequenceDataTest, TokenBatchesAreTimeMajorPaddedAndMasked) {
   std::vector<int64_t> rows{2, 1, 0}; // lengths 1, 4, 2
   EXPECT_EQ(batchLength(data.train, rows), 4);
   SEQC_ASSERT_OK_AND_ASSIGN(
-      x, gatherSteps(data.train, rows, type(DType::I64, {-1, -1}), "x"));
+      x, gatherSteps(data.train, rows, tensorType(DType::I64, {-1, -1}), "x"));
   EXPECT_THAT(x.shape(), ElementsAre(4, 3));
   // Row t holds step t of each instance: a|b|a, pad|b|b, pad|a|pad, pad|b|pad.
   EXPECT_THAT(x.values<int64_t>(),
               ElementsAre(3, 2, 3, 0, 2, 2, 0, 3, 0, 0, 2, 0));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      mask, gatherMask(data.train, rows, type(DType::F32, {-1, -1}), "mask"));
+      mask,
+      gatherMask(data.train, rows, tensorType(DType::F32, {-1, -1}), "mask"));
   EXPECT_THAT(mask.values<float>(),
               ElementsAre(1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      y, gatherTargets(data.train, rows, type(DType::I64, {-1}), "y"));
+      y, gatherTargets(data.train, rows, tensorType(DType::I64, {-1}), "y"));
   EXPECT_THAT(y.values<int64_t>(), ElementsAre(0, 1, 0));
 
+  EXPECT_EQ(errorOf(gatherSteps(data.train, rows,
+                                tensorType(DType::F32, {-1, -1}), "x")),
+            "input 'x' has type [?, ?] f32; the data's steps are token ids, "
+            "fed as an integer type");
   EXPECT_EQ(
-      errorOf(gatherSteps(data.train, rows, type(DType::F32, {-1, -1}), "x")),
-      "input 'x' has type [?, ?] f32; the data's steps are token ids, "
-      "fed as an integer type");
-  EXPECT_EQ(errorOf(gatherSteps(data.train, rows, type(DType::I64, {-1}), "x")),
-            "input 'x' has type [?] i64; sequence data feeds time-major "
-            "inputs [T, N, ...] with static sizes after T and N");
-  EXPECT_EQ(
-      errorOf(gatherMask(data.train, rows, type(DType::I64, {-1, -1}), "mask")),
-      "input 'mask' has type [?, ?] i64; the mask is f32 or f64");
+      errorOf(gatherSteps(data.train, rows, tensorType(DType::I64, {-1}), "x")),
+      "input 'x' has type [?] i64; sequence data feeds time-major "
+      "inputs [T, N, ...] with static sizes after T and N");
+  EXPECT_EQ(errorOf(gatherMask(data.train, rows,
+                               tensorType(DType::I64, {-1, -1}), "mask")),
+            "input 'mask' has type [?, ?] i64; the mask is f32 or f64");
 }
 
 TEST(SequenceDataTest, StepTargetsAndSeriesBatches) {
@@ -482,27 +472,29 @@ TEST(SequenceDataTest, StepTargetsAndSeriesBatches) {
   // b: 3, a: 2, so b = 2 and a = 3. Windows x = ab, y = bb; x = ba, y = ab.
   std::vector<int64_t> rows{1, 0};
   SEQC_ASSERT_OK_AND_ASSIGN(
-      y, gatherStepTargets(text.train, rows, type(DType::I64, {-1, -1}), "y"));
+      y, gatherStepTargets(text.train, rows, tensorType(DType::I64, {-1, -1}),
+                           "y"));
   EXPECT_THAT(y.shape(), ElementsAre(2, 2));
   EXPECT_THAT(y.values<int64_t>(), ElementsAre(3, 2, 2, 2));
 
   DataSpec spec = seriesSpec(2);
   spec.features = {"a", "c"};
   SEQC_ASSERT_OK_AND_ASSIGN(series, parseOne(spec, kSeries, "s.csv"));
-  SEQC_ASSERT_OK_AND_ASSIGN(
-      x, gatherSteps(series.train, rows, type(DType::F64, {-1, -1, 2}), "x"));
+  SEQC_ASSERT_OK_AND_ASSIGN(x, gatherSteps(series.train, rows,
+                                           tensorType(DType::F64, {-1, -1, 2}),
+                                           "x"));
   EXPECT_THAT(x.shape(), ElementsAre(2, 2, 2));
   EXPECT_THAT(x.values<double>(), ElementsAre(3, 0, 1, 0, 4, 0, 2, 0));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      flat,
-      gatherStepTargets(series.train, rows, type(DType::F32, {-1, -1}), "y"));
+      flat, gatherStepTargets(series.train, rows,
+                              tensorType(DType::F32, {-1, -1}), "y"));
   EXPECT_THAT(flat.values<float>(), ElementsAre(40, 20, 50, 30));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      wide, gatherStepTargets(series.train, rows, type(DType::F32, {-1, -1, 1}),
-                              "y"));
+      wide, gatherStepTargets(series.train, rows,
+                              tensorType(DType::F32, {-1, -1, 1}), "y"));
   EXPECT_THAT(wide.shape(), ElementsAre(2, 2, 1));
   EXPECT_EQ(errorOf(gatherSteps(series.train, rows,
-                                type(DType::F64, {-1, -1, 3}), "x")),
+                                tensorType(DType::F64, {-1, -1, 3}), "x")),
             "input 'x' takes 3 values per step ([?, ?, 3] f64), but the data "
             "has 2 features per step");
 }

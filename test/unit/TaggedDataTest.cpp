@@ -10,13 +10,14 @@
 #include "seqc/Runtime/Batches.h"
 #include "seqc/Runtime/SequenceData.h"
 
+#include "DataTestUtil.h"
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
 
 using namespace seqc;
 using namespace seqc::rt;
-using seqc::test::errorOf;
+using namespace seqc::test;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -32,29 +33,9 @@ DataSpec taggedSpec(int64_t labelColumn = 0) {
   return spec;
 }
 
-llvm::Expected<LoadedData> parseTwo(const DataSpec &spec, llvm::StringRef train,
-                                    llvm::StringRef valid,
-                                    const DataOptions &options = {}) {
-  return parseSequenceData(
-      spec, {DataFile{"train.txt", train}, DataFile{"valid.txt", valid}},
-      options);
-}
-
-std::vector<int64_t> tokensOf(const Dataset &data, int64_t row) {
-  return std::vector<int64_t>(data.tokens.begin() + data.offsets[row],
-                              data.tokens.begin() + data.offsets[row + 1]);
-}
-
 std::vector<double> labelsOf(const Dataset &data, int64_t row) {
   return std::vector<double>(data.targets.begin() + data.offsets[row],
                              data.targets.begin() + data.offsets[row + 1]);
-}
-
-TensorType type(DType dtype, std::vector<int64_t> shape) {
-  TensorType result;
-  result.dtype = dtype;
-  result.shape.assign(shape.begin(), shape.end());
-  return result;
 }
 
 // CoNLL-2003 style: token, POS, chunk, entity; a -DOCSTART- line and blank
@@ -71,7 +52,8 @@ constexpr llvm::StringLiteral kConll = "-DOCSTART- -X- O O\n"
 
 TEST(TaggedDataTest, SentencesOfTokensWithALabelEach) {
   SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(taggedSpec(), kConll, "Peter\tNNP\tI-NP\tI-PER\n"));
+      data,
+      parseTrainAndValid(taggedSpec(), kConll, "Peter\tNNP\tI-NP\tI-PER\n"));
   EXPECT_EQ(data.schema.kind, DataSourceKind::Tagged);
   // Labels: the last column, ordered by their text.
   EXPECT_THAT(data.schema.classes,
@@ -86,31 +68,32 @@ TEST(TaggedDataTest, SentencesOfTokensWithALabelEach) {
   EXPECT_EQ(train.rows, 2);
   EXPECT_TRUE(train.sequential && train.stepTargets && train.tokenSteps());
   EXPECT_FALSE(train.pairs());
-  EXPECT_THAT(tokensOf(train, 0), ElementsAre(3, 6, 4));
+  EXPECT_THAT(rowTokens(train, 0), ElementsAre(3, 6, 4));
   EXPECT_THAT(labelsOf(train, 0), ElementsAre(1, 3, 0));
-  EXPECT_THAT(tokensOf(train, 1), ElementsAre(5, 2));
+  EXPECT_THAT(rowTokens(train, 1), ElementsAre(5, 2));
   EXPECT_THAT(labelsOf(train, 1), ElementsAre(2, 2));
   // Tabs separate columns as well as spaces do; no blank line at the end.
   EXPECT_EQ(data.valid.rows, 1);
-  EXPECT_THAT(tokensOf(data.valid, 0), ElementsAre(5));
+  EXPECT_THAT(rowTokens(data.valid, 0), ElementsAre(5));
   EXPECT_THAT(labelsOf(data.valid, 0), ElementsAre(2));
 }
 
 TEST(TaggedDataTest, TheLabelColumnAndUnknownTokens) {
   // column = 2: the part of speech.
   SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(taggedSpec(2), kConll, "Paul NNP I-NP I-PER\n"));
+      data, parseTrainAndValid(taggedSpec(2), kConll, "Paul NNP I-NP I-PER\n"));
   EXPECT_THAT(data.schema.classes, ElementsAre("JJ", "NNP", "VBZ"));
   EXPECT_THAT(labelsOf(data.train, 0), ElementsAre(1, 2, 0));
   // A token the training split lacks is <unk>.
-  EXPECT_THAT(tokensOf(data.valid, 0), ElementsAre(kUnknownToken));
+  EXPECT_THAT(rowTokens(data.valid, 0), ElementsAre(kUnknownToken));
 
   // min_count = 2: tokens seen once are <unk>.
   DataSpec spec = taggedSpec();
   spec.minCount = 2;
-  SEQC_ASSERT_OK_AND_ASSIGN(rare, parseTwo(spec, "a X\nb Y\n\na X\n", "b Y\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      rare, parseTrainAndValid(spec, "a X\nb Y\n\na X\n", "b Y\n"));
   EXPECT_THAT(rare.schema.vocabulary, ElementsAre("<pad>", "<unk>", "a"));
-  EXPECT_THAT(tokensOf(rare.train, 0), ElementsAre(2, kUnknownToken));
+  EXPECT_THAT(rowTokens(rare.train, 0), ElementsAre(2, kUnknownToken));
 }
 
 TEST(TaggedDataTest, OneFileIsSplitBySentences) {
@@ -136,49 +119,53 @@ TEST(TaggedDataTest, OneFileIsSplitBySentences) {
 
 TEST(TaggedDataTest, ErrorsNameTheFileLineAndColumn) {
   DataSpec spec = taggedSpec();
-  EXPECT_EQ(errorOf(parseTwo(spec, "a X\nb\n", "a X\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "a X\nb\n", "a X\n")),
             "train.txt:2:2: error: the token 'b' has no label: expected the "
             "token, then its label in a column of its own (separated by "
             "spaces or tabs)");
-  EXPECT_EQ(errorOf(parseTwo(taggedSpec(3), "a X Y\nb X\n", "a X Y\n")),
-            "train.txt:2:4: error: no column 3 (the labels, column = 3): the "
-            "line has 2 columns");
+  EXPECT_EQ(
+      errorOf(parseTrainAndValid(taggedSpec(3), "a X Y\nb X\n", "a X Y\n")),
+      "train.txt:2:4: error: no column 3 (the labels, column = 3): the "
+      "line has 2 columns");
   // The labels are the training file's: another one in validation is an
   // error at its position.
-  EXPECT_EQ(errorOf(parseTwo(spec, "a X\nb Y\n", "a X\n\nb  Z\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "a X\nb Y\n", "a X\n\nb  Z\n")),
             "valid.txt:3:4: error: label 'Z' is not one of the 2 labels of "
             "the training data (X, Y)");
-  EXPECT_EQ(errorOf(parseTwo(spec, "\n\n", "a X\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "\n\n", "a X\n")),
             "train.txt:2:1: error: no tagged tokens in the file: expected one "
             "token and its label a line, a blank line between sentences");
-  EXPECT_EQ(errorOf(parseTwo(spec, "a X\n", "-DOCSTART- O\n")),
+  EXPECT_EQ(errorOf(parseTrainAndValid(spec, "a X\n", "-DOCSTART- O\n")),
             "valid.txt:1:1: error: no tagged tokens in the file: expected one "
             "token and its label a line, a blank line between sentences");
-  EXPECT_THAT(errorOf(parseTwo(spec, "a X\nb X\n", "a X\n")),
+  EXPECT_THAT(errorOf(parseTrainAndValid(spec, "a X\nb X\n", "a X\n")),
               HasSubstr("the training data has 1 distinct label; tagging "
                         "needs at least 2"));
 }
 
 TEST(TaggedDataTest, BatchesHaveAClassPerStep) {
   SEQC_ASSERT_OK_AND_ASSIGN(
-      data, parseTwo(taggedSpec(), "a X\nb Y\nc X\n\nb Y\n", "a X\n"));
+      data,
+      parseTrainAndValid(taggedSpec(), "a X\nb Y\nc X\n\nb Y\n", "a X\n"));
   std::vector<int64_t> rows{1, 0};
   SEQC_ASSERT_OK_AND_ASSIGN(
-      x, gatherSteps(data.train, rows, type(DType::I64, {-1, -1}), "x"));
+      x, gatherSteps(data.train, rows, tensorType(DType::I64, {-1, -1}), "x"));
   EXPECT_THAT(x.shape(), ElementsAre(3, 2));
   // b is the most frequent token: id 2; then a 3, c 4.
   EXPECT_THAT(x.values<int64_t>(), ElementsAre(2, 3, 0, 2, 0, 4));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      y, gatherStepTargets(data.train, rows, type(DType::I64, {-1, -1}), "y"));
+      y, gatherStepTargets(data.train, rows, tensorType(DType::I64, {-1, -1}),
+                           "y"));
   EXPECT_THAT(y.values<int64_t>(), ElementsAre(1, 0, 0, 1, 0, 0));
   SEQC_ASSERT_OK_AND_ASSIGN(
-      mask, gatherMask(data.train, rows, type(DType::F32, {-1, -1}), "mask"));
+      mask,
+      gatherMask(data.train, rows, tensorType(DType::F32, {-1, -1}), "mask"));
   EXPECT_THAT(mask.values<float>(), ElementsAre(1, 1, 0, 1, 0, 1));
 }
 
 TEST(TaggedDataTest, SchemaRoundTripsAndKeepsItsClasses) {
-  SEQC_ASSERT_OK_AND_ASSIGN(data,
-                            parseTwo(taggedSpec(), "a X\nb Y\n", "a X\n"));
+  SEQC_ASSERT_OK_AND_ASSIGN(
+      data, parseTrainAndValid(taggedSpec(), "a X\nb Y\n", "a X\n"));
   MetadataMap metadata;
   data.schema.toMetadata(metadata);
   SEQC_ASSERT_OK_AND_ASSIGN(back, DataSchema::fromMetadata(metadata, "ck"));
@@ -189,9 +176,10 @@ TEST(TaggedDataTest, SchemaRoundTripsAndKeepsItsClasses) {
   // Evaluating on new data: a label the model was not trained on.
   DataOptions options;
   options.schema = &back;
-  EXPECT_EQ(errorOf(parseTwo(taggedSpec(), "a X\n", "b W\n", options)),
-            "valid.txt:1:3: error: label 'W' is not one of the 2 labels the "
-            "model was trained on (X, Y)");
+  EXPECT_EQ(
+      errorOf(parseTrainAndValid(taggedSpec(), "a X\n", "b W\n", options)),
+      "valid.txt:1:3: error: label 'W' is not one of the 2 labels the "
+      "model was trained on (X, Y)");
 }
 
 } // namespace
