@@ -14,6 +14,15 @@
 using namespace seqc;
 using namespace seqc::rt;
 
+/// The index of a row's largest output; ties go to the lower index.
+static int64_t argmax(llvm::ArrayRef<double> row) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < (int64_t)row.size(); ++j)
+    if (row[j] > row[best])
+      best = j;
+  return best;
+}
+
 static llvm::Error metricError(const MetricSpec &spec,
                                const std::string &message) {
   if (spec.loc.file.empty())
@@ -75,8 +84,8 @@ MetricAccumulator::create(const MetricSpec &spec, TargetKind targetKind,
                                      "per token with {} labels; they do not "
                                      "fit",
                                      outputWidth, labelNames.size()));
-    metric.labelNames.assign(labelNames.begin(), labelNames.end());
-    metric.tags.emplace(metric.labelNames);
+    metric.tags.emplace(
+        std::vector<std::string>(labelNames.begin(), labelNames.end()));
     if (!metric.tags->usesBio()) {
       std::string names;
       for (const std::string &name : labelNames)
@@ -135,11 +144,7 @@ void MetricAccumulator::add(const Tensor &outputs, const double *targets,
     switch (kind) {
     case Kind::Accuracy:
       if (targetKind == TargetKind::ClassIndex) {
-        int64_t best = 0;
-        for (int64_t j = 1; j < outputWidth; ++j)
-          if (row[j] > row[best])
-            best = j;
-        sum += best == static_cast<int64_t>(target[0]) ? 1.0 : 0.0;
+        sum += argmax(row) == static_cast<int64_t>(target[0]) ? 1.0 : 0.0;
         count += 1.0;
       } else {
         for (int64_t j = 0; j < outputWidth; ++j) {
@@ -171,10 +176,7 @@ void MetricAccumulator::add(const Tensor &outputs, const double *targets,
     case Kind::Recall:
     case Kind::F1: {
       // Per class: true positives, predicted, gold (perClass[3 c + i]).
-      int64_t best = 0;
-      for (int64_t j = 1; j < outputWidth; ++j)
-        if (row[j] > row[best])
-          best = j;
+      int64_t best = argmax(row);
       int64_t gold = static_cast<int64_t>(target[0]);
       if (gold < 0 || gold >= outputWidth)
         break;
@@ -207,17 +209,15 @@ void MetricAccumulator::addSpans(const Tensor &outputs, const double *targets,
                                  llvm::ArrayRef<int64_t> lengths) {
   // Each instance's predicted (argmax) and gold tags, one sequence each.
   std::vector<int64_t> predicted, gold;
+  llvm::SmallVector<double, 16> values(outputWidth);
   int64_t row = 0;
   auto addSequence = [&](int64_t length) {
     predicted.clear();
     gold.clear();
     for (int64_t end = std::min(rows, row + length); row < end; ++row) {
-      int64_t best = 0;
-      for (int64_t j = 1; j < outputWidth; ++j)
-        if (outputs.getDouble(row * outputWidth + j) >
-            outputs.getDouble(row * outputWidth + best))
-          best = j;
-      predicted.push_back(best);
+      for (int64_t j = 0; j < outputWidth; ++j)
+        values[j] = outputs.getDouble(row * outputWidth + j);
+      predicted.push_back(argmax(values));
       gold.push_back(static_cast<int64_t>(targets[row * targetWidth]));
     }
     tags->add(predicted, gold);
@@ -281,5 +281,5 @@ void MetricAccumulator::reset() {
   count = 0.0;
   std::fill(perClass.begin(), perClass.end(), 0.0);
   if (tags)
-    tags.emplace(labelNames);
+    tags->reset();
 }

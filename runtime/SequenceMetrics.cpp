@@ -150,6 +150,12 @@ PrecisionRecall TagScores::micro() const {
   return total;
 }
 
+void TagScores::reset() {
+  perLabel.assign(labels.size(), PrecisionRecall());
+  spanCounts = PrecisionRecall();
+  tokens = tokensRight = 0;
+}
+
 double TagScores::tokenAccuracy() const {
   return tokens ? double(tokensRight) / double(tokens) : NAN;
 }

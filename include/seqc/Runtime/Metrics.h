@@ -108,8 +108,7 @@ private:
   std::vector<double> perClass;
   /// The class precision, recall and f1 leave out ("O" of BIO tags), or -1.
   int64_t outsideClass = -1;
-  /// span_f1: the labels' names and the spans counted so far.
-  std::vector<std::string> labelNames;
+  /// span_f1: the spans counted so far.
   std::optional<TagScores> tags;
 };
 

@@ -71,6 +71,8 @@ public:
   /// Over whole spans (type and both ends must match); only with usesBio().
   const PrecisionRecall &spans() const { return spanCounts; }
   double tokenAccuracy() const;
+  /// Forgets every sentence added, keeping the labels.
+  void reset();
 
 private:
   struct Span {
